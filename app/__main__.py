@@ -1,0 +1,207 @@
+"""`python -m app`: the command line.
+
+Subcommands live in `SUBCOMMANDS`; each adds its own arguments and returns an exit code. Global
+options (before or after the subcommand): `--set section.key=value` (repeatable) and `--config PATH`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from app import __version__
+from app.config import Settings, SettingsError, default_config_path, load_settings, write_default_config
+from app.doctor import can_print_symbols, format_report, run_doctor
+from app.secrets import SECRET_NAMES, SET_MARKER, SecretsError, SecretStore, keyring_status
+
+# Reads a secret without echoing it; tests replace it. Secrets never come from argv.
+read_secret: Callable[[str], str] = getpass.getpass
+
+
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def overrides_from_args(args: argparse.Namespace) -> list[str]:
+    """Every --set, given before the subcommand or after it, in order."""
+    return [*(getattr(args, "overrides", None) or []), *(getattr(args, "sub_overrides", None) or [])]
+
+
+def config_path_from_args(args: argparse.Namespace) -> Path | None:
+    return getattr(args, "sub_config", None) or getattr(args, "config", None)
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """The settings for this run: file (or --config), env, then --set overrides."""
+    return load_settings(argv_overrides=overrides_from_args(args), path=config_path_from_args(args))
+
+
+def _safe_output(stream: TextIO) -> TextIO:
+    # A Windows console code page cannot encode every character of a report: replace, never crash.
+    reconfigure = getattr(stream, "reconfigure", None)
+    if callable(reconfigure):
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(errors="replace")
+    return stream
+
+
+# --- doctor -----------------------------------------------------------------------------------
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    report = run_doctor(argv_overrides=overrides_from_args(args), path=config_path_from_args(args))
+    out = _safe_output(sys.stdout)
+    print(format_report(report, symbols=can_print_symbols(getattr(out, "encoding", None))), file=out)
+    return 0 if report.usable else 1
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+
+def _add_secrets_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="secrets_action", required=True, metavar="{set,delete,status}")
+    names = sorted(SECRET_NAMES)
+    store = _add_leaf(
+        actions, "set", help="store a secret in the OS keyring (asks for the value, never shows it)"
+    )
+    store.add_argument("name", choices=names)
+    delete = _add_leaf(actions, "delete", help="remove a secret from the OS keyring")
+    delete.add_argument("name", choices=names)
+    status = _add_leaf(actions, "status", help="which secrets are set (never their values)")
+    status.add_argument("name", nargs="?", choices=names)
+
+
+def _run_secrets(args: argparse.Namespace) -> int:
+    store = SecretStore()
+    try:
+        if args.secrets_action == "set":
+            value = read_secret(f"{args.name}（输入不显示 / input hidden）: ")
+            store.set(args.name, value)
+            print(f"{args.name}: stored in the OS keyring ({store.backend_name()})")
+        elif args.secrets_action == "delete":
+            removed = store.delete(args.name)
+            print(f"{args.name}: {'deleted' if removed else 'was not set'}")
+        else:
+            usable, description = keyring_status()
+            print(f"keyring: {description}" if usable else f"keyring unavailable: {description}")
+            if not usable:
+                return 1
+            markers = store.status_markers()
+            for name in [args.name] if args.name else sorted(markers):
+                print(f"{name}: {'set' if markers[name] == SET_MARKER else 'not set'}")
+    except SecretsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# --- config -----------------------------------------------------------------------------------
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="config_action", required=True, metavar="{path,show,init}")
+    _add_leaf(actions, "path", help="print where the settings file is read from")
+    _add_leaf(actions, "show", help="print the effective settings (no secrets)")
+    init = _add_leaf(actions, "init", help="write a settings file with every default, commented")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    path = config_path_from_args(args) or default_config_path()
+    try:
+        if args.config_action == "path":
+            print(f"{path} ({'exists' if path.exists() else 'not created; defaults apply'})")
+        elif args.config_action == "show":
+            _print_settings(settings_from_args(args).sanitized(SecretStore()))
+        else:
+            print(f"wrote {write_default_config(path, overwrite=args.force)}")
+    except SettingsError as exc:
+        print(f"设置有误 / settings error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_settings(sanitized: dict[str, object]) -> None:
+    for section, values in sanitized.items():
+        if isinstance(values, dict):
+            print(f"[{section}]")
+            for key, value in values.items():
+                print(f"{key} = {value!r}")
+        else:
+            print(f"{section} = {values!r}")
+
+
+# The lead adds "demo", then "gui", "serve-dev", "sync" here.
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "doctor": Subcommand(
+        "check whether Tiller can run here, and say why not", lambda parser: None, _run_doctor
+    ),
+    "secrets": Subcommand(
+        "store, delete or list secrets in the OS keyring", _add_secrets_arguments, _run_secrets
+    ),
+    "config": Subcommand("the settings file: path, show, init", _add_config_arguments, _run_config),
+}
+
+NO_COMMAND_HINT = "To watch Tiller trade a simulated day, run:  python -m app demo"
+
+
+def _common_options(prefix: str) -> argparse.ArgumentParser:
+    # Shared by the main parser and every subcommand so they work before or after it; the
+    # subcommands' copies get their own names (a subparser's values replace the main parser's).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--set",
+        dest=f"{prefix}overrides",
+        action="append",
+        metavar="SECTION.KEY=VALUE",
+        help="override one setting (repeatable), e.g. --set fees.commission_rate=0.0003",
+    )
+    common.add_argument(
+        "--config", dest=f"{prefix}config", type=Path, metavar="PATH", help="read this settings file"
+    )
+    return common
+
+
+def _add_leaf(actions: argparse._SubParsersAction, name: str, *, help: str) -> argparse.ArgumentParser:
+    """A subcommand parser that also takes --set and --config (use it for nested actions too)."""
+    return actions.add_parser(name, help=help, parents=[_common_options("sub_")])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description="Tiller: an A-share trading terminal (BigQuant signals, QMT, a simulated broker).",
+        parents=[_common_options("")],
+    )
+    parser.add_argument("--version", action="version", version=f"tiller {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, subcommand in SUBCOMMANDS.items():
+        sub = _add_leaf(commands, name, help=subcommand.help)
+        subcommand.add_arguments(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error argparse has already printed
+        return exc.code if isinstance(exc.code, int) else 0
+    if args.command is None:
+        parser.print_help()
+        print(f"\n{NO_COMMAND_HINT}")
+        return 0
+    return SUBCOMMANDS[args.command].run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

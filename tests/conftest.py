@@ -1,0 +1,45 @@
+"""Fixtures for every test: no real keyring, no real config or data folder, GUI tests marked."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+from tests.helpers.memory_keyring import MemoryKeyring
+
+# Before anything imports Qt (STYLE.md §5, pytest-qt).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every test gets a fresh in-memory keyring; the previous backend is restored after."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Point the settings file and the data folder into tmp_path; drop any TILLER__* variable."""
+    for name in list(os.environ):
+        if name.upper().startswith("TILLER__"):
+            monkeypatch.delenv(name)
+    config_file = tmp_path / "config" / "config.toml"
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("TILLER_CONFIG", str(config_file))
+    monkeypatch.setenv("TILLER_DATA_DIR", str(data_dir))
+    return {"config_file": config_file, "data_dir": data_dir}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # qutebrowser's tests/conftest.py: a test that needs Qt is a `gui` test (pytest -m "not gui").
+    for item in items:
+        if {"qtbot", "qapp"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.gui)
