@@ -164,7 +164,16 @@ def test_event_for_another_order_is_refused() -> None:
         order.apply(OrderSubmitted(ClientOrderId("OTHER"), TS))
 
 
-@pytest.mark.parametrize(("qty", "price", "price_type"), [(0, D("1"), PriceType.LIMIT), (-100, D("1"), PriceType.LIMIT), (100, None, PriceType.LIMIT), (100, D("0"), PriceType.LIMIT), (True, D("1"), PriceType.LIMIT)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("qty", "price", "price_type"),
+    [
+        (0, D("1"), PriceType.LIMIT),
+        (-100, D("1"), PriceType.LIMIT),
+        (100, None, PriceType.LIMIT),
+        (100, D("0"), PriceType.LIMIT),
+        (True, D("1"), PriceType.LIMIT),
+    ],
+)
 def test_invalid_order_values_are_refused(qty, price, price_type) -> None:
     with pytest.raises(ValueError):
         Order(COID, "600000.SH", Side.BUY, qty, price, price_type, TS, date(2026, 11, 23))

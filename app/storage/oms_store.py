@@ -1,0 +1,309 @@
+"""The OMS's books in SQLite: orders, the append-only event journal, trades, positions, cash.
+
+Implements `app.core.ports.OmsStore`. Writes are staged in memory and written by `commit` in
+one transaction with executemany (group commit): a burst of thousands of order intents costs
+one commit, and a crash leaves either all of a batch on disk or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
+from app.domain.instruments import classify
+from app.domain.orders import Order, OrderEvent, OrderStatus, PriceType
+from app.domain.positions import Position
+from app.domain.reports import TradeReport
+from app.domain.side import Side
+from app.storage.database import Database
+from app.storage.money import from_db, to_db
+from app.storage.transactions import sqlite_transaction, translated_errors
+
+_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ORDER_COLUMNS = (
+    "client_order_id, broker_order_id, order_sysid, code, side, price_type, price, qty, filled_qty, "
+    "filled_amount, fees, status, status_msg, strategy_id, signal_id, external, trading_day, created_at, "
+    "updated_at"
+)
+_UPSERT_ORDER = f"INSERT OR REPLACE INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 19)})"
+_INSERT_EVENT = "INSERT INTO order_events (client_order_id, kind, ts, payload) VALUES (?, ?, ?, ?)"
+_INSERT_TRADE = (
+    "INSERT OR IGNORE INTO trades (traded_id, client_order_id, broker_order_id, code, side, price, qty, "
+    "amount, fees, traded_at, trading_day, strategy_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_POSITION = (
+    "INSERT OR REPLACE INTO positions (code, strategy_id, total, settled, frozen, avg_cost, realized_pnl, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_OMITTED_FROM_PAYLOAD = {"client_order_id", "ts"}
+_payload_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _payload(event: OrderEvent) -> str:
+    names = _payload_fields.get(type(event))
+    if names is None:
+        names = tuple(f.name for f in fields(event) if f.name not in _OMITTED_FROM_PAYLOAD)
+        _payload_fields[type(event)] = names
+    return json.dumps(
+        {
+            n: (v if v is None or isinstance(v, int) else str(v))
+            for n in names
+            if (v := getattr(event, n)) != ""
+        },
+        ensure_ascii=False,
+    )
+
+
+class SqliteOmsStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.conn = database.conn
+        self._orders: dict[ClientOrderId, Order] = {}
+        self._events: list[tuple[str, str, str, str]] = []
+        self._trades: list[tuple[Any, ...]] = []
+        self._positions: dict[tuple[str, str], Position] = {}
+        self._cash: Decimal | None = None
+        self._meta: dict[str, str] = {}
+        self._alerts: list[tuple[str, str, str, str]] = []
+
+    # ------------------------------------------------------------------ metadata
+    def load_meta(self, key: str) -> str | None:
+        if key in self._meta:
+            return self._meta[key]
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def stage_meta(self, key: str, value: str) -> None:
+        self._meta[key] = value
+
+    def install_tag(self) -> str:
+        tag = self.load_meta("install_tag")
+        if tag is None:
+            tag = "".join(secrets.choice(_BASE36) for _ in range(2))
+            with sqlite_transaction(self.conn, path=self.database.path):
+                self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('install_tag', ?)", (tag,))
+            tag = self.load_meta("install_tag") or tag
+        return tag
+
+    def next_order_seq(self, day: date) -> int:
+        value = self.load_meta(f"order_seq:{day.isoformat()}")
+        return 1 if value is None else int(value)
+
+    def stage_order_seq(self, day: date, next_seq: int) -> None:
+        self._meta[f"order_seq:{day.isoformat()}"] = str(next_seq)
+
+    # ------------------------------------------------------------------ loading
+    def load_cash(self) -> Decimal | None:
+        row = self.conn.execute("SELECT cash FROM account WHERE id = 1").fetchone()
+        return None if row is None else from_db(row[0])
+
+    def load_positions(self) -> list[Position]:
+        rows = self.conn.execute(
+            "SELECT code, strategy_id, total, settled, avg_cost, realized_pnl FROM positions"
+        ).fetchall()
+        positions = []
+        for code, strategy_id, total, settled, avg_cost, realized in rows:
+            try:
+                t0 = classify(code).t_plus_zero
+            except ValueError:
+                t0 = False
+            positions.append(
+                Position(
+                    code,
+                    strategy_id,
+                    total,
+                    settled,
+                    0,
+                    from_db(avg_cost) or Decimal(0),
+                    from_db(realized) or Decimal(0),
+                    t0,
+                )
+            )
+        return positions
+
+    def load_orders(self, day: date) -> list[Order]:
+        working = [s.value for s in OrderStatus if s.is_working or s is OrderStatus.INITIALIZED]
+        marks = ", ".join("?" * len(working))
+        rows = self.conn.execute(
+            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE trading_day = ? OR status IN ({marks})",
+            (day.isoformat(), *working),
+        ).fetchall()
+        orders = [_order_from_row(row) for row in rows]
+        by_id = {o.client_order_id: o for o in orders}
+        for traded_id, client_order_id in self.conn.execute(
+            "SELECT traded_id, client_order_id FROM trades WHERE client_order_id IS NOT NULL"
+        ):
+            order = by_id.get(client_order_id)
+            if order is not None:
+                order.trade_ids.add(TradeId(traded_id))
+        return orders
+
+    def load_trade_ids(self, day: date) -> set[TradeId]:
+        rows = self.conn.execute("SELECT traded_id FROM trades WHERE trading_day = ?", (day.isoformat(),))
+        return {TradeId(r[0]) for r in rows}
+
+    # ------------------------------------------------------------------ staging
+    def stage_order(self, order: Order) -> None:
+        self._orders[order.client_order_id] = order
+
+    def stage_event(self, event: OrderEvent) -> None:
+        self._events.append(
+            (event.client_order_id, type(event).__name__, event.ts.isoformat(), _payload(event))
+        )
+
+    def stage_trade(
+        self, report: TradeReport, client_order_id: ClientOrderId, strategy_id: str, day: date
+    ) -> None:
+        self._trades.append(
+            (
+                report.trade_id,
+                client_order_id,
+                report.broker_order_id,
+                report.code,
+                report.side.value,
+                to_db(report.price),
+                report.qty,
+                to_db(report.amount),
+                to_db(report.fees),
+                report.ts.isoformat(),
+                day.isoformat(),
+                strategy_id,
+            )
+        )
+
+    def stage_position(self, position: Position) -> None:
+        self._positions[(position.code, position.strategy_id)] = position
+
+    def stage_cash(self, cash: Decimal) -> None:
+        self._cash = cash
+
+    def stage_alert(self, ts: datetime, level: str, category: str, message: str) -> None:
+        self._alerts.append((ts.isoformat(), level, category, message))
+
+    def discard(self) -> None:
+        self._orders.clear()
+        self._events.clear()
+        self._trades.clear()
+        self._positions.clear()
+        self._cash = None
+        self._meta.clear()
+        self._alerts.clear()
+
+    def commit(self) -> None:
+        if not (
+            self._orders or self._events or self._trades or self._positions or self._meta or self._alerts
+        ) and (self._cash is None):
+            return
+        conn = self.conn
+        with sqlite_transaction(conn, path=self.database.path):
+            if self._orders:
+                conn.executemany(_UPSERT_ORDER, [_order_row(o) for o in self._orders.values()])
+            if self._events:
+                conn.executemany(_INSERT_EVENT, self._events)
+            if self._trades:
+                conn.executemany(_INSERT_TRADE, self._trades)
+            if self._positions:
+                conn.executemany(_UPSERT_POSITION, [_position_row(p) for p in self._positions.values()])
+            if self._cash is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO account (id, cash, frozen, updated_at) VALUES (1, ?, '0', NULL)",
+                    (to_db(self._cash),),
+                )
+            if self._meta:
+                conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", self._meta.items())
+            if self._alerts:
+                conn.executemany(
+                    "INSERT INTO alerts (ts, level, category, message) VALUES (?, ?, ?, ?)", self._alerts
+                )
+        self.discard()
+
+    def close(self) -> None:
+        with translated_errors(path=self.database.path):
+            self.database.close()
+
+
+def _order_row(o: Order) -> tuple[Any, ...]:
+    return (
+        o.client_order_id,
+        o.broker_order_id,
+        o.order_sysid,
+        o.code,
+        o.side.value,
+        o.price_type.value,
+        None if o.price is None else format(o.price, "f"),
+        o.qty,
+        o.filled_qty,
+        format(o.filled_amount, "f"),
+        format(o.fees, "f"),
+        o.status.value,
+        o.status_msg,
+        o.strategy_id,
+        o.signal_id,
+        int(o.external),
+        o.trading_day.isoformat(),
+        o.created_at.isoformat(),
+        None if o.updated_at is None else o.updated_at.isoformat(),
+    )
+
+
+def _order_from_row(row: tuple[Any, ...]) -> Order:
+    (
+        cid,
+        bid,
+        sysid,
+        code,
+        side,
+        price_type,
+        price,
+        qty,
+        filled_qty,
+        filled_amount,
+        fees,
+        status,
+        msg,
+        strategy_id,
+        signal_id,
+        external,
+        day,
+        created,
+        updated,
+    ) = row
+    return Order(
+        client_order_id=ClientOrderId(cid),
+        code=code,
+        side=Side(side),
+        qty=qty,
+        price=from_db(price),
+        price_type=PriceType(price_type),
+        created_at=datetime.fromisoformat(created),
+        trading_day=date.fromisoformat(day),
+        strategy_id=strategy_id or "",
+        signal_id=signal_id or "",
+        external=bool(external),
+        status=OrderStatus(status),
+        broker_order_id=BrokerOrderId(bid) if bid else None,
+        order_sysid=sysid or "",
+        filled_qty=filled_qty,
+        filled_amount=from_db(filled_amount) or Decimal(0),
+        fees=from_db(fees) or Decimal(0),
+        status_msg=msg or "",
+        updated_at=datetime.fromisoformat(updated) if updated else None,
+    )
+
+
+def _position_row(p: Position) -> tuple[Any, ...]:
+    return (
+        p.code,
+        p.strategy_id,
+        p.total,
+        p.settled,
+        p.frozen,
+        format(p.avg_cost, "f"),
+        format(p.realized_pnl, "f"),
+        None,
+    )

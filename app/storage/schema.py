@@ -1,0 +1,289 @@
+"""The database schema and its numbered migrations (ARCHITECTURE.md, Persistence).
+
+`MIGRATIONS[i]` upgrades `PRAGMA user_version` i -> i+1. Each runs in its own transaction together
+with the user_version bump, so a failed migration leaves the file at the version before it.
+Never edit a released migration: add a new one.
+
+Tables are written as explicit SQL, never through sqlite-utils' type inference, which maps
+Decimal to REAL (COLUMN_TYPE_MAPPING, STYLE.md §5). Prices and money are TEXT holding exact
+decimal strings (see money.py), quantities INTEGER. Tables are STRICT, so an INTEGER column
+refuses 1.5 or "abc"; a STRICT TEXT column still turns a float into text, which is why the
+decimal columns also carry a CHECK that they hold plain decimal text (no exponent, no spaces).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from app.storage.errors import StorageBugError
+from app.storage.transactions import sqlite_transaction
+
+# PRAGMA application_id marks the file as Tiller's: "TILL" in ASCII.
+TILLER_APPLICATION_ID = 0x54494C4C
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step; `version` is the user_version the database has after it."""
+
+    version: int
+    description: str
+    apply: Callable[[sqlite_utils.Database], None]
+
+
+def _decimal(column: str, *, not_null: bool = False) -> str:
+    """A TEXT column that only accepts plain decimal text such as "-1480.50"."""
+    shape = f"{column} GLOB '*[0-9]*' AND {column} NOT GLOB '*[^0-9.-]*'"
+    if not_null:
+        return f"{column} TEXT NOT NULL CONSTRAINT {column}_is_decimal_text CHECK ({shape})"
+    return f"{column} TEXT CONSTRAINT {column}_is_decimal_text CHECK ({column} IS NULL OR ({shape}))"
+
+
+def _json(column: str, *, not_null: bool = False) -> str:
+    if not_null:
+        return f"{column} TEXT NOT NULL CONSTRAINT {column}_is_json CHECK (json_valid({column}))"
+    return f"{column} TEXT CONSTRAINT {column}_is_json CHECK ({column} IS NULL OR json_valid({column}))"
+
+
+def _append_only(table: str) -> list[str]:
+    """Triggers that make a journal table append-only: rows can be added, never changed or removed."""
+    return [
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: rows cannot be updated'); END",
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: rows cannot be deleted'); END",
+    ]
+
+
+V1_STATEMENTS: tuple[str, ...] = (
+    # App metadata: first start, app version, counters (schema version is PRAGMA user_version).
+    "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT) STRICT",
+    f"""CREATE TABLE instruments (
+        code TEXT PRIMARY KEY NOT NULL,
+        name TEXT,
+        exchange TEXT,
+        board TEXT,
+        {_decimal("tick")},
+        {_decimal("prev_close")},
+        {_decimal("up_limit")},
+        {_decimal("down_limit")},
+        status TEXT,
+        listing_date TEXT,
+        trading_day TEXT
+    ) STRICT""",
+    """CREATE TABLE signal_batches (
+        batch_id TEXT PRIMARY KEY NOT NULL,
+        strategy_id TEXT NOT NULL,
+        trading_day TEXT NOT NULL,
+        source TEXT,
+        fetched_at TEXT,
+        line_count INTEGER,
+        status TEXT
+    ) STRICT""",
+    "CREATE INDEX signal_batches_day_strategy ON signal_batches (trading_day, strategy_id)",
+    f"""CREATE TABLE signal_lines (
+        signal_id TEXT PRIMARY KEY NOT NULL,
+        batch_id TEXT NOT NULL REFERENCES signal_batches (batch_id),
+        strategy_id TEXT,
+        trading_day TEXT,
+        code TEXT,
+        name TEXT,
+        side TEXT,
+        qty INTEGER,
+        {_decimal("ref_price")},
+        exec_window TEXT,
+        {_decimal("target_weight")},
+        state TEXT,
+        reason TEXT
+    ) STRICT""",
+    "CREATE INDEX signal_lines_batch ON signal_lines (batch_id)",
+    "CREATE INDEX signal_lines_day ON signal_lines (trading_day)",
+    f"""CREATE TABLE orders (
+        client_order_id TEXT PRIMARY KEY NOT NULL,
+        broker_order_id TEXT,
+        order_sysid TEXT,
+        code TEXT NOT NULL,
+        side TEXT NOT NULL,
+        price_type TEXT,
+        {_decimal("price")},
+        qty INTEGER NOT NULL,
+        filled_qty INTEGER NOT NULL DEFAULT 0,
+        {_decimal("filled_amount")},
+        {_decimal("fees")},
+        status TEXT NOT NULL,
+        status_msg TEXT,
+        strategy_id TEXT,
+        signal_id TEXT,
+        external INTEGER NOT NULL DEFAULT 0,
+        trading_day TEXT,
+        created_at TEXT,
+        updated_at TEXT
+    ) STRICT""",
+    "CREATE INDEX orders_broker_order_id ON orders (broker_order_id)",
+    "CREATE INDEX orders_day_status ON orders (trading_day, status)",
+    # The order journal: one row per thing that happened to an order, in order, never rewritten.
+    f"""CREATE TABLE order_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_order_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        {_json("payload")}
+    ) STRICT""",
+    "CREATE INDEX order_events_client_order_id ON order_events (client_order_id)",
+    *_append_only("order_events"),
+    # ARCHITECTURE.md invariant 2: a fill is applied once, keyed by the broker's traded_id.
+    f"""CREATE TABLE trades (
+        traded_id TEXT PRIMARY KEY NOT NULL UNIQUE,
+        client_order_id TEXT,
+        broker_order_id TEXT,
+        code TEXT NOT NULL,
+        side TEXT NOT NULL,
+        {_decimal("price", not_null=True)},
+        qty INTEGER NOT NULL,
+        {_decimal("amount")},
+        {_decimal("fees")},
+        traded_at TEXT,
+        trading_day TEXT,
+        strategy_id TEXT
+    ) STRICT""",
+    "CREATE INDEX trades_client_order_id ON trades (client_order_id)",
+    "CREATE INDEX trades_day ON trades (trading_day)",
+    # The live position book; strategy_id '' is the account-level (unattributed) book.
+    f"""CREATE TABLE positions (
+        code TEXT NOT NULL,
+        strategy_id TEXT NOT NULL DEFAULT '',
+        total INTEGER NOT NULL DEFAULT 0,
+        settled INTEGER NOT NULL DEFAULT 0,
+        frozen INTEGER NOT NULL DEFAULT 0,
+        {_decimal("avg_cost")},
+        {_decimal("realized_pnl")},
+        updated_at TEXT,
+        PRIMARY KEY (code, strategy_id)
+    ) STRICT""",
+    # The live cash book: exactly one row.
+    f"""CREATE TABLE account (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        {_decimal("cash", not_null=True)},
+        {_decimal("frozen", not_null=True)},
+        updated_at TEXT
+    ) STRICT""",
+    f"""CREATE TABLE daily_cash (
+        trading_day TEXT PRIMARY KEY NOT NULL,
+        {_decimal("balance")},
+        {_decimal("available")},
+        {_decimal("frozen")},
+        {_decimal("market_value")},
+        {_decimal("total_asset")},
+        {_decimal("net_transfer")}
+    ) STRICT""",
+    f"""CREATE TABLE daily_positions (
+        trading_day TEXT NOT NULL,
+        code TEXT NOT NULL,
+        strategy_id TEXT NOT NULL DEFAULT '',
+        qty INTEGER,
+        sellable INTEGER,
+        today_qty INTEGER,
+        {_decimal("avg_cost")},
+        {_decimal("last_price")},
+        {_decimal("market_value")},
+        {_decimal("realized_pnl")},
+        {_decimal("unrealized_pnl")},
+        PRIMARY KEY (trading_day, code, strategy_id)
+    ) STRICT""",
+    f"""CREATE TABLE settlements (
+        trading_day TEXT PRIMARY KEY NOT NULL,
+        status TEXT NOT NULL,
+        {_json("differences")},
+        settled_at TEXT
+    ) STRICT""",
+    f"""CREATE TABLE sync_outbox (
+        sync_id TEXT PRIMARY KEY NOT NULL,
+        trading_day TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        {_json("payload", not_null=True)},
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at TEXT
+    ) STRICT""",
+    "CREATE INDEX sync_outbox_day ON sync_outbox (trading_day)",
+    "CREATE INDEX sync_outbox_pending ON sync_outbox (created_at) WHERE delivered_at IS NULL",
+    """CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts TEXT NOT NULL,
+        level TEXT NOT NULL,
+        category TEXT,
+        message TEXT NOT NULL,
+        details TEXT
+    ) STRICT""",
+    "CREATE INDEX alerts_ts ON alerts (ts)",
+    # ARCHITECTURE.md, Persistence: an audit of risk-setting changes, append-only like the journal.
+    """CREATE TABLE risk_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts TEXT NOT NULL,
+        who TEXT NOT NULL,
+        key TEXT NOT NULL,
+        old_value TEXT,
+        new_value TEXT
+    ) STRICT""",
+    *_append_only("risk_audit"),
+    f"PRAGMA application_id = {TILLER_APPLICATION_ID}",
+)
+
+
+def _v1_initial_schema(db: sqlite_utils.Database) -> None:
+    # One statement at a time on the open transaction: sqlite3's executescript() would COMMIT first.
+    for statement in V1_STATEMENTS:
+        db.conn.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial schema", _v1_initial_schema),
+]
+
+
+def latest_version(migrations: Sequence[Migration]) -> int:
+    return len(migrations)
+
+
+def _check_numbering(migrations: Sequence[Migration]) -> None:
+    for index, migration in enumerate(migrations):
+        if migration.version != index + 1:
+            raise StorageBugError(
+                f"MIGRATIONS[{index}] must upgrade to version {index + 1}, was {migration.version} "
+                f"({migration.description!r})"
+            )
+
+
+def read_user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def upgrade(db: sqlite_utils.Database, migrations: Sequence[Migration], *, path: Path | None = None) -> int:
+    """Apply the migrations the file lacks, each with its user_version bump in one transaction.
+
+    The caller has already refused a file newer than `migrations` (the file is then untouched).
+    Returns the version the database is at afterwards.
+    """
+    _check_numbering(migrations)
+    conn = db.conn
+    current = read_user_version(conn)
+    for migration in migrations[current:]:
+        try:
+            with sqlite_transaction(conn, path=path):
+                migration.apply(db)
+                conn.execute(f"PRAGMA user_version = {migration.version:d}")
+        except StorageBugError as exc:
+            raise StorageBugError(
+                f"Migration to schema version {migration.version} ({migration.description}) failed "
+                f"and was rolled back; the database stays at version {migration.version - 1}: {exc}",
+                path=path,
+                sqlite_errorcode=exc.sqlite_errorcode,
+                sqlite_errorname=exc.sqlite_errorname,
+            ) from exc
+    return read_user_version(conn)
