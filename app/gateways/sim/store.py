@@ -1,0 +1,319 @@
+"""The simulated counter's own SQLite file: its books survive a restart of Tiller, as a broker's do.
+
+One writer (the broker thread) commits each inbox batch in one transaction; queries read the
+committed state through a second connection (WAL lets them run beside the writer). Money is TEXT.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+
+from app.domain.market import InstrumentInfo, InstrumentStatus
+from app.domain.orders import OrderStatus
+from app.domain.reports import BrokerAsset, BrokerPosition, OrderReport, TradeReport
+from app.gateways.sim.state import (
+    ORDER_COLUMNS,
+    POSITION_COLUMNS,
+    TRADE_COLUMNS,
+    ZERO,
+    SimOrder,
+    SimPosition,
+    dec,
+    text,
+    trade_report,
+)
+
+T = TypeVar("T")
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE orders (
+    broker_order_id INTEGER PRIMARY KEY, client_order_id TEXT, code TEXT NOT NULL, side TEXT NOT NULL,
+    qty INTEGER NOT NULL, price TEXT, price_type TEXT NOT NULL, status TEXT NOT NULL,
+    filled_qty INTEGER NOT NULL, filled_amount TEXT NOT NULL, fees TEXT NOT NULL, frozen_cash TEXT NOT NULL,
+    frozen_shares INTEGER NOT NULL, status_msg TEXT NOT NULL, order_sysid TEXT NOT NULL,
+    strategy_id TEXT NOT NULL, trading_day TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    work_price TEXT, freeze_price TEXT, session TEXT NOT NULL, held INTEGER NOT NULL
+);
+CREATE TABLE trades (
+    trade_id INTEGER PRIMARY KEY, broker_order_id INTEGER NOT NULL, client_order_id TEXT,
+    code TEXT NOT NULL, side TEXT NOT NULL, qty INTEGER NOT NULL, price TEXT NOT NULL, amount TEXT NOT NULL,
+    fees TEXT NOT NULL, ts TEXT NOT NULL, trading_day TEXT NOT NULL, order_sysid TEXT NOT NULL
+);
+CREATE TABLE positions (
+    code TEXT PRIMARY KEY, total INTEGER NOT NULL, settled INTEGER NOT NULL, frozen INTEGER NOT NULL,
+    avg_price TEXT NOT NULL
+);
+CREATE TABLE instruments (
+    code TEXT PRIMARY KEY, name TEXT NOT NULL, trading_day TEXT NOT NULL, prev_close TEXT NOT NULL,
+    up_limit TEXT, down_limit TEXT, tick TEXT NOT NULL, status TEXT NOT NULL, st INTEGER NOT NULL,
+    listing_day INTEGER
+);
+CREATE TABLE marks (
+    code TEXT PRIMARY KEY, last TEXT, volume INTEGER NOT NULL, opened INTEGER NOT NULL,
+    closed INTEGER NOT NULL, call_base INTEGER
+);
+"""
+MARK_COLUMNS = ("code", "last", "volume", "opened", "closed", "call_base")
+INSTRUMENT_COLUMNS = (
+    "code", "name", "trading_day", "prev_close", "up_limit", "down_limit", "tick", "status", "st", "listing_day",
+)  # fmt: skip
+_WORKING = tuple(s.value for s in OrderStatus if s.is_working)
+_IN_WORKING = f"({', '.join('?' * len(_WORKING))})"
+
+
+def _upsert(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+_UPSERT_ORDER = _upsert("orders", ORDER_COLUMNS)
+_INSERT_TRADE = (
+    f"INSERT INTO trades ({', '.join(TRADE_COLUMNS)}) VALUES ({', '.join('?' * len(TRADE_COLUMNS))})"
+)
+_UPSERT_POSITION = _upsert("positions", POSITION_COLUMNS)
+_UPSERT_MARK = _upsert("marks", MARK_COLUMNS)
+_UPSERT_INSTRUMENT = _upsert("instruments", INSTRUMENT_COLUMNS)
+_UPSERT_META = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+
+
+def instrument_row(info: InstrumentInfo) -> tuple:
+    return (
+        info.code, info.name, info.trading_day.isoformat(), str(info.prev_close), text(info.up_limit),
+        text(info.down_limit), str(info.tick), info.status.value, int(info.st), info.listing_day,
+    )  # fmt: skip
+
+
+def instrument_from_row(row: tuple) -> InstrumentInfo:
+    code, name, day, prev_close, up, down, tick, status, st, listing_day = row
+    return InstrumentInfo(
+        code, name, date.fromisoformat(day), Decimal(prev_close), dec(up), dec(down), Decimal(tick),
+        InstrumentStatus(status), bool(st), listing_day,
+    )  # fmt: skip
+
+
+@dataclass(slots=True)
+class Batch:
+    """Everything one inbox batch changed, written in one transaction."""
+
+    orders: dict[int, SimOrder] = field(default_factory=dict)
+    trades: list[tuple] = field(default_factory=list)
+    positions: dict[str, SimPosition] = field(default_factory=dict)
+    deleted_positions: set[str] = field(default_factory=set)
+    marks: dict[str, tuple] = field(default_factory=dict)
+    instruments: list[tuple] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.orders or self.trades or self.positions or self.deleted_positions or self.marks
+            or self.instruments or self.meta
+        )  # fmt: skip
+
+
+@dataclass(slots=True)
+class Loaded:
+    meta: dict[str, str]
+    positions: list[SimPosition]
+    orders: list[SimOrder]  # of the current trading day
+    working: list[SimOrder]  # of the current or, before its begin_day, the previous day
+    marks: list[tuple]
+    instruments: list[InstrumentInfo]
+
+
+class SimStore:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._writer = self._connect()
+        self._reader = self._connect()
+        self._read_lock = threading.Lock()
+        version = self._writer.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            self._writer.execute("BEGIN")
+            for statement in _statements(SCHEMA):
+                self._writer.execute(statement)
+            self._writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._writer.execute("COMMIT")
+        elif version != SCHEMA_VERSION:
+            raise ValueError(
+                f"simulated broker file {self.path} has schema version {version}, expected {SCHEMA_VERSION}"
+            )
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a committed batch survives a power cut, so Tiller never holds a report of a fill the
+        # broker's file lost (its own database is just as strict).
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        return conn
+
+    def close(self) -> None:
+        self._writer.close()
+        with self._read_lock:
+            self._reader.close()
+
+    # ------------------------------------------------------------------ writer (broker thread)
+    def is_new(self) -> bool:
+        return self._writer.execute("SELECT COUNT(*) FROM meta").fetchone()[0] == 0
+
+    def load(self) -> Loaded:
+        db = self._writer
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+        day = meta.get("trading_day", "")
+        first = int(meta.get("day_first_order_id", "0"))
+        cols = ", ".join(ORDER_COLUMNS)
+        # Orders before the current day's first are all final: begin_day expires what still works.
+        recent = [
+            SimOrder.from_row(r)
+            for r in db.execute(
+                f"SELECT {cols} FROM orders WHERE broker_order_id >= ? ORDER BY broker_order_id", (first,)
+            )
+        ]
+        orders = [o for o in recent if o.day.isoformat() == day]
+        working = [o for o in recent if o.status.is_working]
+        return Loaded(
+            meta,
+            [
+                SimPosition.from_row(r)
+                for r in db.execute(f"SELECT {', '.join(POSITION_COLUMNS)} FROM positions")
+            ],
+            orders,
+            working,
+            list(db.execute(f"SELECT {', '.join(MARK_COLUMNS)} FROM marks")),
+            [
+                instrument_from_row(r)
+                for r in db.execute(f"SELECT {', '.join(INSTRUMENT_COLUMNS)} FROM instruments")
+            ],
+        )
+
+    def write(self, batch: Batch) -> None:
+        """Commit one batch atomically; on any error nothing of it is written and the error propagates."""
+        db = self._writer
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if batch.orders:
+                db.executemany(_UPSERT_ORDER, [o.row() for o in batch.orders.values()])
+            if batch.trades:
+                db.executemany(_INSERT_TRADE, batch.trades)
+            if batch.positions:
+                db.executemany(_UPSERT_POSITION, [p.row() for p in batch.positions.values()])
+            if batch.deleted_positions:
+                db.executemany(
+                    "DELETE FROM positions WHERE code = ?", [(c,) for c in batch.deleted_positions]
+                )
+            if batch.marks:
+                db.executemany(_UPSERT_MARK, batch.marks.values())
+            if batch.instruments:
+                db.executemany(_UPSERT_INSTRUMENT, batch.instruments)
+            if batch.meta:
+                db.executemany(_UPSERT_META, batch.meta.items())
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    # ------------------------------------------------------------------ readers (any thread)
+    def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._read_lock:
+            db = self._reader
+            db.execute("BEGIN")  # one snapshot for every SELECT of the query
+            try:
+                return fn(db)
+            finally:
+                db.execute("COMMIT")
+
+    def query_orders(self) -> list[OrderReport]:
+        cols = ", ".join(ORDER_COLUMNS)
+
+        def read(db: sqlite3.Connection) -> list[OrderReport]:
+            day = _meta(db, "trading_day")
+            first = int(_meta(db, "day_first_order_id"))
+            rows = db.execute(
+                f"SELECT {cols} FROM orders WHERE broker_order_id >= ? AND trading_day = ? ORDER BY broker_order_id",
+                (first, day),
+            )
+            return [SimOrder.from_row(r).report() for r in rows]
+
+        return self._read(read)
+
+    def query_trades(self) -> list[TradeReport]:
+        cols = ", ".join(TRADE_COLUMNS)
+
+        def read(db: sqlite3.Connection) -> list[TradeReport]:
+            day = _meta(db, "trading_day")
+            first = int(_meta(db, "day_first_trade_id"))
+            rows = db.execute(
+                f"SELECT {cols} FROM trades WHERE trade_id >= ? AND trading_day = ? ORDER BY trade_id",
+                (first, day),
+            )
+            return [trade_report(r) for r in rows]
+
+        return self._read(read)
+
+    def query_positions(self) -> list[BrokerPosition]:
+        return self._read(lambda db: [p.report(last) for p, last in _positions_with_marks(db)])
+
+    def query_asset(self) -> BrokerAsset:
+        def read(db: sqlite3.Connection) -> BrokerAsset:
+            cash = Decimal(_meta(db, "cash"))
+            # Working orders are all of the current (or, before begin_day, the previous) day.
+            first = int(_meta(db, "day_first_order_id"))
+            sql = f"SELECT frozen_cash FROM orders WHERE broker_order_id >= ? AND status IN {_IN_WORKING}"
+            frozen = sum((Decimal(v) for (v,) in db.execute(sql, (first, *_WORKING))), ZERO)
+            market_value = sum(
+                (
+                    p.total * (last if last is not None else p.avg_price)
+                    for p, last in _positions_with_marks(db)
+                ),
+                ZERO,
+            )
+            return BrokerAsset(cash, frozen, cash - frozen, market_value, cash + market_value)
+
+        return self._read(read)
+
+    def sum_trades(self) -> Iterable[tuple[str, Decimal, Decimal]]:
+        """(side, turnover, fees) summed over every trade ever: for checking the cash identity."""
+
+        def read(db: sqlite3.Connection) -> list[tuple[str, Decimal, Decimal]]:
+            sums: dict[str, list[Decimal]] = {}
+            for side, amount, fees in db.execute("SELECT side, amount, fees FROM trades"):
+                acc = sums.setdefault(side, [ZERO, ZERO])
+                acc[0] += Decimal(amount)
+                acc[1] += Decimal(fees)
+            return [(side, a, f) for side, (a, f) in sums.items()]
+
+        return self._read(read)
+
+    def meta(self, key: str) -> str | None:
+        return self._read(lambda db: _meta(db, key, None))
+
+
+_MISSING = object()
+
+
+def _meta(db: sqlite3.Connection, key: str, default: object = _MISSING) -> str:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        if default is _MISSING:
+            raise LookupError(f"the simulated broker file has no {key!r} entry")
+        return default  # type: ignore[return-value]
+    return row[0]
+
+
+def _positions_with_marks(db: sqlite3.Connection) -> list[tuple[SimPosition, Decimal | None]]:
+    cols = ", ".join(f"p.{c}" for c in POSITION_COLUMNS)
+    rows = db.execute(
+        f"SELECT {cols}, m.last FROM positions p LEFT JOIN marks m ON m.code = p.code WHERE p.total > 0 ORDER BY p.code"
+    )
+    return [(SimPosition.from_row(r[:-1]), dec(r[-1])) for r in rows]
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
