@@ -140,8 +140,52 @@ def _print_settings(sanitized: dict[str, object]) -> None:
             print(f"{section} = {values!r}")
 
 
-# The lead adds "demo", then "gui", "serve-dev", "sync" here.
+# --- demo -------------------------------------------------------------------------------------
+
+
+def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, help="seed of the synthetic quotes (default: sim.seed)")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        help="simulated seconds per real second (default: sim.speed); 0 runs as fast as possible",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, help="keep the day's databases in this folder (default: a temporary one)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from app.demo import format_summary, run_demo  # the trading stack loads only for this command
+
+    out = _safe_output(sys.stdout)
+    try:
+        settings = settings_from_args(args)
+    except SettingsError as exc:
+        print(f"设置有误 / settings error: {exc}", file=sys.stderr)
+        return 1
+    if args.speed is not None and args.speed < 0:
+        print(f"--speed must be 0 or more, was {args.speed}", file=sys.stderr)
+        return 2
+    speed = None if args.speed is None else (args.speed or 0.0)
+    try:
+        result = run_demo(
+            settings, seed=args.seed, speed=speed, data_dir=args.data_dir, out=out, progress=not args.quiet
+        )
+    except (OSError, ValueError) as exc:
+        print(f"模拟交易日未能运行 / the demo day could not run: {exc}", file=sys.stderr)
+        return 1
+    print(format_summary(result), file=out)
+    return 0
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
+    "demo": Subcommand(
+        "run one simulated A-share trading day (simulated broker, synthetic quotes) and print a summary",
+        _add_demo_arguments,
+        _run_demo,
+    ),
     "doctor": Subcommand(
         "check whether Tiller can run here, and say why not", lambda parser: None, _run_doctor
     ),

@@ -1,0 +1,104 @@
+"""The composition root: the only module that builds concrete objects of every layer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+from app.config import Settings
+from app.core.clock import SimClock
+from app.core.engine import Engine
+from app.domain.clock import CN_TZ
+from app.domain.fees import FeeSchedule
+from app.feeds.synthetic import SyntheticFeed
+from app.feeds.universe import InstrumentSpec
+from app.gateways.sim.broker import SimulatedBroker
+from app.storage import database_path, open_database
+from app.storage.oms_store import SqliteOmsStore
+
+PRE_OPEN = time(9, 0)
+
+
+def fee_schedule(settings: Settings) -> FeeSchedule:
+    fees = settings.fees
+    return FeeSchedule(
+        commission_rate=fees.commission_rate,
+        commission_min=fees.commission_min,
+        stamp_duty_rate=fees.stamp_duty_rate,
+        transfer_rate=fees.transfer_rate,
+    )
+
+
+@dataclass
+class SimSetup:
+    """A simulated trading day's parts, wired: clock, broker (exchange), quotes, engine."""
+
+    clock: SimClock
+    broker: SimulatedBroker
+    feed: SyntheticFeed
+    engine: Engine
+    day: date
+    db_path: Path
+    broker_path: Path
+
+    def close(self) -> None:
+        self.engine.stop()
+        self.broker.close()
+
+
+def build_sim_setup(
+    settings: Settings,
+    *,
+    day: date,
+    instruments: Sequence[InstrumentSpec],
+    data_dir: Path | None = None,
+    seed: int | None = None,
+    limit_up: Sequence[str] = (),
+    limit_down: Sequence[str] = (),
+    suspended: Sequence[str] = (),
+    start: time = PRE_OPEN,
+) -> SimSetup:
+    data_dir = data_dir or settings.general.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    account = settings.account.account_id
+    clock = SimClock(datetime.combine(day, start, CN_TZ))
+    fees = fee_schedule(settings)
+    db_path = database_path(data_dir, account, "sim")
+    broker_path = db_path.with_name(db_path.stem + "-broker.db")
+    broker = SimulatedBroker(
+        broker_path,
+        clock,
+        fees=fees,
+        account_id=account,
+        initial_cash=settings.account.initial_cash,
+        seed=settings.sim.seed if seed is None else seed,
+        participation=settings.sim.participation,
+    )
+    feed = SyntheticFeed(
+        list(instruments),
+        seed=settings.sim.seed if seed is None else seed,
+        levels=settings.sim.quote_levels,
+        limit_up=limit_up,
+        limit_down=limit_down,
+        suspended=suspended,
+    )
+    engine = Engine(
+        clock=clock,
+        gateway=broker,
+        store_factory=lambda: SqliteOmsStore(open_database(db_path, now=clock.now())),
+        fees=fees,
+        trading_day=day,
+    )
+    return SimSetup(clock, broker, feed, engine, day, db_path, broker_path)
+
+
+def seed_account(setup: SimSetup, positions: Sequence[tuple[str, int, Decimal]]) -> None:
+    """Give a new simulated account its starting positions, at the broker and in the local books
+    (as if bought on an earlier day), unless either already has any."""
+    if setup.broker.query_positions():
+        return
+    for code, qty, cost in positions:
+        setup.broker.set_position(code, qty, cost)

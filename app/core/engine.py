@@ -1,0 +1,378 @@
+"""The engine: one thread that owns all core state and the SQLite connection (ARCHITECTURE.md, Threads).
+
+Everything that changes state is a message on one queue: broker reports pushed from the
+gateway's thread, quotes, commands from the user or the scheduler. The loop takes a batch
+of messages, handles each (an error becomes an alert, never the end of the loop), commits
+everything the batch changed in ONE transaction (group commit), and only then sends the
+orders the batch created and publishes events. So an order is on disk before it leaves,
+and nobody hears of a change that a crash could still undo.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from app.core.messages import (
+    AccountSnapshot,
+    AccountUpdated,
+    AlertRaised,
+    Call,
+    CancelAllOrders,
+    CancelOrder,
+    ConnectionStateChanged,
+    EngineEvent,
+    OrderSnapshot,
+    OrderUpdated,
+    PositionSnapshot,
+    QuotesArrived,
+    QuotesUpdated,
+    Resync,
+    StartDay,
+    SubmitOrders,
+    TradeBooked,
+)
+from app.core.oms import NewOrder, OrderManager
+from app.core.ports import BrokerGateway, OmsStore
+from app.domain.clock import Clock
+from app.domain.fees import FeeSchedule
+from app.domain.identifiers import ClientOrderId
+from app.domain.orders import Order, OrderRejected, OrderStatus
+from app.domain.reports import (
+    CancelErrorReport,
+    ConnectionChanged,
+    OrderErrorReport,
+    OrderReport,
+    SubmitOrder,
+    SubmitResponse,
+    TradeReport,
+)
+from app.domain.reports import CancelOrder as BrokerCancel
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[EngineEvent], None]
+_STOP = object()
+BATCH_MAX = 4096
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        gateway: BrokerGateway,
+        store_factory: Callable[[], OmsStore],
+        fees: FeeSchedule,
+        trading_day: date,
+    ) -> None:
+        self.clock = clock
+        self.gateway = gateway
+        self.fees = fees
+        self.trading_day = trading_day
+        self._store_factory = store_factory
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._listeners: list[Listener] = []
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._start_error: BaseException | None = None
+        self._idle = threading.Condition()
+        self._posted = 0
+        self._handled = 0
+        self.oms: OrderManager  # set on the engine thread
+        self.store: OmsStore
+        self.recovery_notes: list[str] = []
+        self.alerts: deque[AlertRaised] = deque(maxlen=1000)  # the newest; all are in the database
+        self._outgoing: list[SubmitOrder] = []
+        self._cancels: list[BrokerCancel] = []
+        self._events: list[EngineEvent] = []
+        self._account_dirty = False
+        self._trades: list[TradeReport] = []
+        self._replies: list[tuple[Future[Any], Any]] = []
+
+    # ------------------------------------------------------------------ life cycle
+    def subscribe(self, listener: Listener) -> None:
+        """Listeners run on the engine thread and must only hand the event on (e.g. enqueue)."""
+        self._listeners.append(listener)
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Open the store, connect, recover against the broker, then start serving the queue."""
+        self.gateway.set_report_handler(self.post)
+        self._thread = threading.Thread(target=self._run, name="tiller-engine", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the engine did not start in time")
+        if self._start_error is not None:
+            raise self._start_error
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def post(self, message: Any) -> None:
+        """Thread-safe: put a message on the engine's queue."""
+        with self._idle:
+            self._posted += 1
+        self._queue.put(message)
+
+    def call(self, fn: Callable[[Engine], Any], timeout: float = 10.0) -> Any:
+        """Run `fn(engine)` on the engine thread and return its result."""
+        message = Call(fn)
+        self.post(message)
+        return message.reply.result(timeout)
+
+    def submit(self, requests: Sequence[NewOrder], timeout: float = 10.0) -> list[ClientOrderId]:
+        reply: Future[list[ClientOrderId]] = Future()
+        self.post(SubmitOrders(list(requests), reply))
+        return reply.result(timeout)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Block until every message posted so far has been handled and committed."""
+        with self._idle:
+            target = self._posted
+            if not self._idle.wait_for(lambda: self._handled >= target, timeout):
+                raise TimeoutError(f"engine busy: {target - self._handled} messages still queued")
+
+    # ------------------------------------------------------------------ the loop
+    def _run(self) -> None:
+        try:
+            self.store = self._store_factory()
+            self.oms = OrderManager(
+                store=self.store, fees=self.fees, trading_day=self.trading_day, alert=self._alert
+            )
+            self.oms.load()
+            if not self.gateway.connected:
+                self.gateway.connect()
+            if self.store.load_cash() is None:  # first start on this database
+                self.recovery_notes = self.oms.adopt_opening_books(
+                    self.gateway.query_asset(), self.gateway.query_positions(), self.gateway.query_trades()
+                )
+            self.recovery_notes += self._resync(expire_unknown=True)
+            self._commit_and_flush()
+        except BaseException as exc:  # reported to start()'s caller
+            self._start_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        get, get_nowait = self._queue.get, self._queue.get_nowait
+        while True:
+            batch = [get()]
+            try:
+                while len(batch) < BATCH_MAX:
+                    batch.append(get_nowait())
+            except queue.Empty:
+                pass
+            stop = False
+            for message in batch:
+                if message is _STOP:
+                    stop = True
+                    continue
+                try:
+                    self._dispatch(message)
+                except Exception as exc:  # a handler never takes the loop down
+                    log.exception("engine: %s failed", type(message).__name__)
+                    self._alert("error", "engine", f"处理 {type(message).__name__} 出错: {exc}")
+            self._commit_and_flush()
+            with self._idle:
+                self._handled += len(batch) - (1 if stop else 0)
+                self._idle.notify_all()
+            if stop:
+                self.store.close()
+                return
+
+    def _dispatch(self, message: Any) -> None:
+        oms = self.oms
+        if isinstance(message, TradeReport):
+            oms.on_trade_report(message)
+            self._trades.append(message)
+            self._account_dirty = True
+        elif isinstance(message, OrderReport):
+            oms.on_order_report(message)
+            self._account_dirty = True
+        elif isinstance(message, SubmitResponse):
+            oms.on_submit_response(message)
+        elif isinstance(message, QuotesArrived):
+            self._on_quotes(message)
+        elif isinstance(message, SubmitOrders):
+            self._on_submit(message)
+        elif isinstance(message, Call):
+            try:
+                message.reply.set_result(message.fn(self))
+            except Exception as exc:
+                message.reply.set_exception(exc)
+        elif isinstance(message, OrderErrorReport):
+            oms.on_order_error(message)
+            self._alert("warning", "order", f"委托被拒: {message.message}")
+        elif isinstance(message, CancelErrorReport):
+            oms.on_cancel_error(message)
+        elif isinstance(message, CancelOrder):
+            self._cancel(message.client_order_id)
+        elif isinstance(message, CancelAllOrders):
+            for order in oms.working_orders():
+                if message.side is None or order.side is message.side:
+                    self._cancel(order.client_order_id)
+        elif isinstance(message, ConnectionChanged):
+            self._on_connection(message)
+        elif isinstance(message, Resync):
+            self._resync(expire_unknown=True)
+        elif isinstance(message, StartDay):
+            self._start_day(message)
+        else:
+            raise TypeError(f"unknown message {message!r}")
+
+    # ------------------------------------------------------------------ handlers
+    def _on_submit(self, command: SubmitOrders) -> None:
+        now = self.clock.now()
+        created: list[ClientOrderId] = []
+        connected = self.gateway.connected
+        for request in command.requests:
+            order = self.oms.create(request, now)
+            created.append(order.client_order_id)
+            if order.status is not OrderStatus.INITIALIZED:
+                continue  # denied: recorded, never sent
+            if not connected:
+                self.oms._apply(
+                    order,
+                    OrderRejected(order.client_order_id, "券商未连接，未发送 (broker not connected)", now),
+                )
+                continue
+            self._outgoing.append(self.oms.mark_submitted(order, now))
+        self._account_dirty = True
+        if command.reply is not None:
+            # answered after the commit, see _commit_and_flush
+            self._replies.append((command.reply, created))
+
+    def _cancel(self, client_order_id: ClientOrderId) -> None:
+        order = self.oms.orders.get(client_order_id)
+        if order is None or not order.status.is_working or order.external:
+            self._alert("warning", "cancel", f"无法撤单 {client_order_id}: 不是可撤的 Tiller 委托")
+            return
+        if order.broker_order_id is None:
+            self._alert("info", "cancel", f"{client_order_id} 尚未被券商确认，确认后再撤")
+            return
+        self._cancels.append(BrokerCancel(order.client_order_id, order.broker_order_id, order.code))
+
+    def _on_quotes(self, message: QuotesArrived) -> None:
+        last = self.oms.last_prices
+        for quote in message.quotes:
+            last[quote.code] = quote.last
+        if self._listeners:
+            self._events.append(QuotesUpdated(message.quotes))
+            self._account_dirty = True
+
+    def _on_connection(self, message: ConnectionChanged) -> None:
+        self._events.append(ConnectionStateChanged(message.connected, message.reason, message.ts))
+        if message.connected:
+            self._alert("info", "connection", f"券商已连接 {message.reason}")
+            self._resync(expire_unknown=True)
+        else:
+            self._alert("error", "connection", f"券商连接断开: {message.reason}")
+
+    def _start_day(self, message: StartDay) -> None:
+        if message.day != self.oms.trading_day or self.store.load_meta("book_day") != message.day.isoformat():
+            if self.store.load_meta("book_day") not in (None, message.day.isoformat()):
+                self.oms.roll_day(message.day)
+            self.oms.trading_day = message.day
+            self.store.stage_meta("book_day", message.day.isoformat())
+        for info in message.instruments:
+            self.oms.instruments[info.code] = info
+            self.oms.last_prices.setdefault(info.code, info.prev_close)
+
+    def _resync(self, *, expire_unknown: bool) -> list[str]:
+        """Catch up with the broker's books (at start and after a reconnect); nothing is resent."""
+        if not self.gateway.connected:
+            return []
+        orders = self.gateway.query_orders()
+        trades = self.gateway.query_trades()
+        notes = self.oms.recover(orders, trades, self.clock.now())
+        for note in notes:
+            self._alert("warning", "recovery", note)
+        self._account_dirty = True
+        return notes
+
+    # ------------------------------------------------------------------ commit, send, publish
+    def _commit_and_flush(self) -> None:
+        replies, self._replies = self._replies, []
+        try:
+            self.store.commit()
+        except Exception as exc:
+            # Nothing of this batch is on disk: none of its orders may leave.
+            log.exception("engine: commit failed")
+            self.store.discard()
+            refused = self._outgoing
+            self._outgoing, self._cancels = [], []
+            for reply, _ in replies:
+                reply.set_exception(exc)
+            self._alert("critical", "storage", f"写入数据库失败，{len(refused)} 笔委托未发送: {exc}")
+            return
+        if self._outgoing:
+            outgoing, self._outgoing = self._outgoing, []
+            self.gateway.submit(outgoing)
+        if self._cancels:
+            cancels, self._cancels = self._cancels, []
+            now = self.clock.now()
+            for cancel in cancels:
+                order = self.oms.orders[cancel.client_order_id]  # type: ignore[index]
+                self.gateway.cancel(cancel)
+                log.debug("cancel sent for %s at %s", order.client_order_id, now)
+        for reply, value in replies:
+            reply.set_result(value)
+        self._publish()
+
+    def _publish(self) -> None:
+        changed = self.oms.take_changed()
+        trades, self._trades = self._trades, []
+        if not self._listeners:
+            self._events.clear()
+            self._account_dirty = False
+            return
+        events: list[EngineEvent] = [OrderUpdated(OrderSnapshot.of(o)) for o in changed]
+        events.extend(TradeBooked(t) for t in trades)
+        events.extend(self._events)
+        self._events = []
+        if self._account_dirty:
+            events.append(self._account_event())
+            self._account_dirty = False
+        for event in events:
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:
+                    log.exception("engine listener failed on %s", type(event).__name__)
+
+    def _account_event(self) -> AccountUpdated:
+        return AccountUpdated(self.account_snapshot(), self.position_snapshots())
+
+    def account_snapshot(self) -> AccountSnapshot:
+        cash = self.oms.cash
+        market_value = sum((p.market_value for p in self.position_snapshots()), Decimal(0))
+        return AccountSnapshot(cash.cash, cash.frozen, cash.available, market_value, self.clock.now())
+
+    def position_snapshots(self) -> tuple[PositionSnapshot, ...]:
+        last = self.oms.last_prices
+        return tuple(
+            PositionSnapshot.of(p, last.get(p.code))
+            for p in self.oms.positions.values()
+            if p.total or p.realized_pnl
+        )
+
+    def _alert(self, level: str, category: str, message: str) -> None:
+        event = AlertRaised(level, category, message, self.clock.now())
+        log.log(logging.WARNING if level in ("warning", "error", "critical") else logging.INFO, "%s", message)
+        self.alerts.append(event)
+        self._events.append(event)
+        self.store.stage_alert(event.ts, level, category, message)
+
+    # ------------------------------------------------------------------ views (engine thread)
+    def orders(self) -> list[Order]:
+        return list(self.oms.orders.values())

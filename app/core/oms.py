@@ -1,0 +1,523 @@
+"""The order management system: orders, fills, cash and positions, owned by the engine thread.
+
+Invariants (ARCHITECTURE.md): an order intent is staged for commit before it is sent
+(the engine commits, then sends); a fill is applied once per trade id; sells never exceed
+the sellable (T+1) quantity and buys never exceed available cash including fees.
+Broker reports that contradict the local state are logged and turned into alerts, never
+raised out of the loop (nautilus_trader's `_apply_event_to_order`, STYLE.md §1.5).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from app.core.ports import OmsStore
+from app.domain.account import CashBook, InsufficientCashError
+from app.domain.errors import DomainError
+from app.domain.fees import FeeSchedule
+from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
+from app.domain.instruments import classify
+from app.domain.market import InstrumentInfo, InstrumentStatus
+from app.domain.orders import (
+    DuplicateFillError,
+    InvalidTransitionError,
+    Order,
+    OrderAccepted,
+    OrderCancelled,
+    OrderCancelRejected,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderPendingCancel,
+    OrderRejected,
+    OrderStatus,
+    OrderSubmitted,
+    PriceType,
+)
+from app.domain.positions import InsufficientSharesError, Position
+from app.domain.prices import is_on_tick
+from app.domain.quantity import check_quantity
+from app.domain.reports import (
+    BrokerAsset,
+    BrokerPosition,
+    CancelErrorReport,
+    OrderErrorReport,
+    OrderReport,
+    SubmitOrder,
+    SubmitResponse,
+    TradeReport,
+)
+from app.domain.side import Side
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """A request to place one order (from the planner, an execution policy or the user)."""
+
+    code: str
+    side: Side
+    qty: int
+    price: Decimal | None
+    price_type: PriceType = PriceType.LIMIT
+    strategy_id: str = ""
+    signal_id: str = ""
+
+
+Alert = Callable[[str, str, str], None]  # (level, category, message)
+
+
+class OrderManager:
+    def __init__(
+        self,
+        *,
+        store: OmsStore,
+        fees: FeeSchedule,
+        trading_day: date,
+        alert: Alert,
+        id_prefix: str = "T",
+    ) -> None:
+        self.store = store
+        self.fees = fees
+        self.trading_day = trading_day
+        self._alert = alert
+        self.orders: dict[ClientOrderId, Order] = {}
+        self.by_broker_id: dict[BrokerOrderId, ClientOrderId] = {}
+        self.positions: dict[str, Position] = {}
+        self.cash = CashBook(cash=ZERO)
+        self.trade_ids: set[TradeId] = set()
+        self.instruments: dict[str, InstrumentInfo] = {}
+        self.last_prices: dict[str, Decimal] = {}
+        self._id_prefix = id_prefix + trading_day.strftime("%y%m%d") + store.install_tag()
+        self._next_seq = store.next_order_seq(trading_day)
+        self._changed: set[ClientOrderId] = set()
+
+    # ------------------------------------------------------------------ loading
+    def load(self) -> None:
+        """Load the books as last committed and rebuild what is derived (frozen cash and shares)."""
+        cash = self.store.load_cash()
+        self.cash = CashBook(cash=cash if cash is not None else ZERO)
+        self.positions = {p.code: p for p in self.store.load_positions()}
+        for order in self.store.load_orders(self.trading_day):
+            self._track(order)
+        self.trade_ids = self.store.load_trade_ids(self.trading_day)
+        for order in self.orders.values():
+            if order.status.is_working and not order.external:
+                self._hold(order)
+
+    def adopt_opening_books(
+        self, asset: BrokerAsset, positions: Iterable[BrokerPosition], trades: Iterable[TradeReport]
+    ) -> list[str]:
+        """First start on a new database: the broker's cash and positions are the opening books.
+
+        Today's trades are already inside the broker's positions, so they are recorded as known
+        (never booked again by recovery)."""
+        self.set_cash(asset.cash)
+        notes = [f"首次启动：以券商账户为期初 (opening books from the broker): 资金 {asset.cash}"]
+        for p in positions:
+            if p.total <= 0:
+                continue
+            settled = min(p.total, p.sellable + p.frozen)
+            position = Position(p.code, "", p.total, settled, 0, p.avg_price, ZERO, _t_plus_zero(p.code))
+            self.set_position(position)
+            notes.append(f"期初持仓 {p.code} {p.total} 股 (可卖 {p.sellable})")
+        for trade in trades:
+            self.trade_ids.add(trade.trade_id)
+            self.store.stage_trade(
+                trade, ClientOrderId(f"X{trade.broker_order_id}"[:20]), "", self.trading_day
+            )
+        return notes
+
+    def set_cash(self, cash: Decimal) -> None:
+        self.cash.cash = cash
+        self.store.stage_cash(self.cash.cash)
+
+    def set_position(self, position: Position) -> None:
+        self.positions[position.code] = position
+        self.store.stage_position(position)
+
+    def roll_day(self, day: date) -> None:
+        """Start a new trading day: yesterday's buys settle (T+1)."""
+        for position in self.positions.values():
+            position.roll_day()
+            self.store.stage_position(position)
+        self.trading_day = day
+
+    def _track(self, order: Order) -> None:
+        self.orders[order.client_order_id] = order
+        if order.broker_order_id is not None:
+            self.by_broker_id[order.broker_order_id] = order.client_order_id
+
+    # ------------------------------------------------------------------ new orders
+    def new_client_order_id(self) -> ClientOrderId:
+        seq = self._next_seq
+        self._next_seq += 1
+        self.store.stage_order_seq(self.trading_day, self._next_seq)
+        return ClientOrderId(f"{self._id_prefix}{_base36(seq, 4)}")
+
+    def create(self, request: NewOrder, now: datetime) -> Order:
+        """Make an order intent and stage it. A request that breaks a rule becomes a DENIED order."""
+        order = Order(
+            client_order_id=self.new_client_order_id(),
+            code=request.code,
+            side=request.side,
+            qty=request.qty,
+            price=request.price,
+            price_type=request.price_type,
+            created_at=now,
+            trading_day=self.trading_day,
+            strategy_id=request.strategy_id,
+            signal_id=request.signal_id,
+            updated_at=now,
+        )
+        self._track(order)
+        reason = self._pre_trade_check(order)
+        if reason is None:
+            try:
+                self._hold(order)
+            except (InsufficientCashError, InsufficientSharesError) as exc:
+                reason = str(exc)
+        if reason is not None:
+            self._apply(order, OrderDenied(order.client_order_id, reason, now))
+        else:
+            self._stage(order, None)
+        return order
+
+    def _pre_trade_check(self, order: Order) -> str | None:
+        """Exchange rules the order must meet before it may leave. The risk engine comes on top."""
+        try:
+            instrument = classify(order.code)
+            info = self.instruments.get(order.code)
+            if info is not None and info.status is InstrumentStatus.SUSPENDED:
+                return f"{order.code} 停牌 (suspended today)"
+            position = self.positions.get(order.code)
+            holding = 0
+            if order.side is Side.SELL:
+                if position is None or order.qty > position.sellable:
+                    return _not_sellable(order.code, order.qty, position)
+                holding = position.sellable
+            check_quantity(
+                order.code, order.side, order.qty, holding=holding, market=order.price_type.is_market
+            )
+            if order.price is not None:
+                if not is_on_tick(order.price, instrument.tick):
+                    return f"价格不是最小变动价位的整数倍 (price {order.price} is off the tick {instrument.tick})"
+                down, up = (None, None) if info is None else (info.down_limit, info.up_limit)
+                if down is not None and up is not None and not down <= order.price <= up:
+                    return f"价格超出涨跌停限制 (price {order.price} outside {down}–{up})"
+            elif order.side is Side.BUY and self._reserve_price(order) is None:
+                return "市价买单需要今日涨停价以冻结资金 (a market buy needs today's up limit)"
+        except DomainError as exc:
+            return str(exc)
+        return None
+
+    def _reserve_price(self, order: Order) -> Decimal | None:
+        if order.price is not None:
+            return order.price
+        info = self.instruments.get(order.code)
+        if info is not None and info.up_limit is not None:
+            return info.up_limit
+        return self.last_prices.get(order.code)
+
+    def _buy_reservation(self, order: Order) -> Decimal:
+        price = self._reserve_price(order)
+        assert price is not None
+        estimated = self.fees.cost_for_amount(order.code, Side.BUY, price * order.qty)
+        leaves = order.qty - order.filled_qty
+        return leaves * price + max(ZERO, estimated - order.fees)
+
+    def _hold(self, order: Order) -> None:
+        """Freeze cash (buys, with fees) or shares (sells) for a working order."""
+        if order.side is Side.BUY:
+            self.cash.reserve(order.client_order_id, self._buy_reservation(order))
+        else:
+            position = self.positions.get(order.code)
+            if position is None:
+                raise InsufficientSharesError(f"{order.code}: no position to sell")
+            position.freeze(order.qty - order.filled_qty)
+
+    def _unhold(self, order: Order) -> None:
+        if order.external:
+            return
+        if order.side is Side.BUY:
+            self.cash.release(order.client_order_id)
+        elif order.code in self.positions:
+            self.positions[order.code].unfreeze(order.qty - order.filled_qty)
+
+    def mark_submitted(self, order: Order, now: datetime) -> SubmitOrder:
+        self._apply(order, OrderSubmitted(order.client_order_id, now))
+        return SubmitOrder(
+            order.client_order_id,
+            order.code,
+            order.side,
+            order.qty,
+            order.price,
+            order.price_type,
+            order.strategy_id,
+        )
+
+    # ------------------------------------------------------------------ broker reports
+    def on_submit_response(self, report: SubmitResponse) -> None:
+        order = self.orders.get(report.client_order_id)
+        if order is None:
+            log.warning("submit response for unknown order %s", report.client_order_id)
+            return
+        if report.broker_order_id is None:
+            self._apply(
+                order, OrderRejected(order.client_order_id, report.error or "券商未接受委托", report.ts)
+            )
+            return
+        self.by_broker_id[report.broker_order_id] = order.client_order_id
+        if order.status is OrderStatus.SUBMITTED:
+            self._apply(order, OrderAccepted(order.client_order_id, report.broker_order_id, report.ts))
+        elif order.broker_order_id is None:
+            order.broker_order_id = report.broker_order_id
+            self._stage(order, None)
+
+    def on_order_report(self, report: OrderReport) -> None:
+        order = self._order_for(report.client_order_id, report.broker_order_id)
+        if order is None:
+            order = self._external_order(report)
+        if order.broker_order_id is None:
+            self.by_broker_id[report.broker_order_id] = order.client_order_id
+            if order.status is OrderStatus.SUBMITTED:
+                self._apply(
+                    order,
+                    OrderAccepted(
+                        order.client_order_id, report.broker_order_id, report.ts, report.order_sysid
+                    ),
+                )
+            else:
+                order.broker_order_id = report.broker_order_id
+        cid, ts, status = order.client_order_id, report.ts, report.status
+        if status is OrderStatus.PENDING_CANCEL:
+            self._apply(order, OrderPendingCancel(cid, ts))
+        elif status is OrderStatus.CANCELLED:
+            self._apply(order, OrderCancelled(cid, ts, report.status_msg))
+        elif status is OrderStatus.REJECTED:
+            self._apply(order, OrderRejected(cid, report.status_msg or "废单", ts, report.broker_order_id))
+        elif status is OrderStatus.EXPIRED:
+            self._apply(order, OrderExpired(cid, report.status_msg or "expired", ts))
+        # ACCEPTED needs nothing more; (PARTIALLY_)FILLED is driven by trade reports, which carry the
+        # trade id that makes a fill count once.
+
+    def on_trade_report(self, report: TradeReport) -> None:
+        if report.trade_id in self.trade_ids:
+            log.info("trade %s already booked; ignored", report.trade_id)
+            return
+        order = self._order_for(report.client_order_id, report.broker_order_id)
+        if order is None:
+            order = self._external_from_trade(report)
+        self.trade_ids.add(report.trade_id)
+        self.store.stage_trade(report, order.client_order_id, order.strategy_id, self.trading_day)
+        held = order.status.is_working and not order.external  # its shares/cash were frozen
+        self._apply(
+            order,
+            OrderFilled(
+                order.client_order_id,
+                report.trade_id,
+                report.qty,
+                report.price,
+                report.fees,
+                report.ts,
+                report.broker_order_id,
+            ),
+        )
+        self._book_fill(order, report, held)
+
+    def _book_fill(self, order: Order, report: TradeReport, held: bool) -> None:
+        """The trade is a fact at the broker: cash and positions follow it whatever the order's state."""
+        position = self.positions.get(report.code)
+        if position is None:
+            position = self.positions[report.code] = Position(
+                report.code, t_plus_zero=_t_plus_zero(report.code)
+            )
+        if report.side is Side.BUY:
+            position.apply_buy(report.qty, report.price, report.fees)
+            # the order's reservation shrinks to what its rest can still cost (released if it ended)
+            still = self._buy_reservation(order) if order.status.is_working and not order.external else ZERO
+            self.cash.apply_buy_fill(order.client_order_id, report.amount, report.fees, still)
+        else:
+            try:
+                position.apply_sell(report.qty, report.price, report.fees, frozen=held)
+            except InsufficientSharesError as exc:
+                self._alert("error", "reconcile", f"卖出成交超过本地可卖数量: {exc}")
+                position.settled = max(position.settled, report.qty)
+                position.total = max(position.total, report.qty)
+                position.apply_sell(report.qty, report.price, report.fees, frozen=False)
+            self.cash.apply_sell_fill(report.amount, report.fees)
+        self.store.stage_position(position)
+        self.store.stage_cash(self.cash.cash)
+
+    def on_order_error(self, report: OrderErrorReport) -> None:
+        order = self._order_for(report.client_order_id, report.broker_order_id)
+        if order is None:
+            self._alert("warning", "order", f"委托失败 (order error for an unknown order): {report.message}")
+            return
+        self._apply(
+            order, OrderRejected(order.client_order_id, report.message, report.ts, report.broker_order_id)
+        )
+
+    def on_cancel_error(self, report: CancelErrorReport) -> None:
+        order = self._order_for(report.client_order_id, report.broker_order_id)
+        if order is None:
+            return
+        if order.status is OrderStatus.PENDING_CANCEL:
+            self._apply(order, OrderCancelRejected(order.client_order_id, report.message, report.ts))
+        self._alert("warning", "cancel", f"撤单失败 {order.code} {order.client_order_id}: {report.message}")
+
+    # ------------------------------------------------------------------ recovery
+    def recover(
+        self, broker_orders: Iterable[OrderReport], broker_trades: Iterable[TradeReport], now: datetime
+    ) -> list[str]:
+        """Resolve every unacknowledged intent against the broker's own books, before anything is sent.
+
+        Orders are matched by remark (client order id). Returns what was found, in words.
+        """
+        notes: list[str] = []
+        broker_orders = list(broker_orders)
+        for trade in broker_trades:
+            if trade.trade_id not in self.trade_ids:
+                self.on_trade_report(trade)
+                notes.append(f"补记成交 {trade.trade_id} {trade.code} {trade.side} {trade.qty}@{trade.price}")
+        seen: set[ClientOrderId] = set()
+        for report in broker_orders:
+            known = self._order_for(report.client_order_id, report.broker_order_id)
+            self.on_order_report(report)
+            order = self._order_for(report.client_order_id, report.broker_order_id)
+            if order is not None:
+                seen.add(order.client_order_id)
+                if known is None:
+                    notes.append(f"外部委托 {report.broker_order_id} {report.code} (not sent by Tiller)")
+        for order in list(self.orders.values()):
+            if order.external or order.client_order_id in seen or order.status.is_final:
+                continue
+            if order.status in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
+                reason = "重启后核对：券商无此委托，未送达 (not at the broker after restart: never sent)"
+            else:
+                reason = "重启后核对：券商已无此委托 (no longer at the broker)"
+            self._apply(order, OrderExpired(order.client_order_id, reason, now))
+            notes.append(f"{order.client_order_id} {order.code}: {reason}")
+        return notes
+
+    # ------------------------------------------------------------------ helpers
+    def _order_for(
+        self, client_order_id: ClientOrderId | None, broker_order_id: BrokerOrderId | None
+    ) -> Order | None:
+        if client_order_id is not None:
+            order = self.orders.get(client_order_id)
+            if order is not None:
+                return order
+        if broker_order_id is not None:
+            cid = self.by_broker_id.get(broker_order_id)
+            if cid is not None:
+                return self.orders.get(cid)
+        return None
+
+    def _external_order(self, report: OrderReport) -> Order:
+        cid = ClientOrderId(f"X{report.broker_order_id}"[: ClientOrderId.MAX_LEN])
+        order = Order(
+            client_order_id=cid,
+            code=report.code,
+            side=report.side,
+            qty=report.qty,
+            price=report.price if report.price_type is PriceType.LIMIT else None,
+            price_type=report.price_type,
+            created_at=report.ts,
+            trading_day=self.trading_day,
+            strategy_id=report.strategy_id,
+            external=True,
+            status=OrderStatus.SUBMITTED,
+            updated_at=report.ts,
+        )
+        self._track(order)
+        self._apply(order, OrderAccepted(cid, report.broker_order_id, report.ts, report.order_sysid))
+        self._alert(
+            "warning",
+            "external",
+            f"发现非 Tiller 委托 {report.code} {report.side} {report.qty}（仅显示，不管理）",
+        )
+        return order
+
+    def _external_from_trade(self, report: TradeReport) -> Order:
+        return self._external_order(
+            OrderReport(
+                report.broker_order_id,
+                None,
+                report.code,
+                report.side,
+                report.qty,
+                report.price,
+                PriceType.LIMIT,
+                OrderStatus.ACCEPTED,
+                0,
+                None,
+                report.ts,
+            )
+        )
+
+    def _apply(self, order: Order, event: OrderEvent) -> None:
+        was_final = order.status.is_final
+        try:
+            order.apply(event)
+        except (InvalidTransitionError, DuplicateFillError) as exc:
+            log.info("order %s: %s ignored: %s", order.client_order_id, type(event).__name__, exc)
+            return
+        if order.broker_order_id is not None:
+            self.by_broker_id[order.broker_order_id] = order.client_order_id
+        if order.status.is_final and not was_final and not isinstance(event, OrderDenied):
+            self._unhold(order)
+        self._stage(order, event)
+
+    def _stage(self, order: Order, event: OrderEvent | None) -> None:
+        self.store.stage_order(order)
+        if event is not None:
+            self.store.stage_event(event)
+        self._changed.add(order.client_order_id)
+
+    def take_changed(self) -> list[Order]:
+        """Orders changed since the last call (for events to the UI after commit)."""
+        changed = [self.orders[c] for c in self._changed]
+        self._changed.clear()
+        return changed
+
+    # ------------------------------------------------------------------ views
+    def working_orders(self) -> list[Order]:
+        return [o for o in self.orders.values() if o.status.is_working]
+
+    def unsent_orders(self) -> list[Order]:
+        return [o for o in self.orders.values() if o.status is OrderStatus.INITIALIZED]
+
+
+def _not_sellable(code: str, qty: int, position: Position | None) -> str:
+    if position is None or position.total == 0:
+        return f"可卖数量不足 (nothing to sell): 未持有 {code}, was {qty}"
+    return (
+        f"可卖数量不足 (not enough sellable shares): {code} 可卖 {position.sellable} "
+        f"(held {position.total}, bought today {position.today_qty}, frozen {position.frozen}), was {qty}"
+    )
+
+
+def _t_plus_zero(code: str) -> bool:
+    try:
+        return classify(code).t_plus_zero
+    except DomainError:
+        return False
+
+
+_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _base36(n: int, width: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = _DIGITS[r] + out
+    return out.rjust(width, "0")

@@ -1,0 +1,168 @@
+"""Ports: what the core needs from the outside world, as Protocols (ARCHITECTURE.md, Layers).
+
+Gateways, feeds, clients and storage implement these; the core never imports them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from app.domain.clock import Clock
+from app.domain.identifiers import ClientOrderId, TradeId
+from app.domain.market import InstrumentInfo, Quote
+from app.domain.orders import Order, OrderEvent
+from app.domain.positions import Position
+from app.domain.reports import (
+    BrokerAsset,
+    BrokerPosition,
+    BrokerReport,
+    CancelOrder,
+    OrderReport,
+    SubmitOrder,
+    TradeReport,
+)
+
+__all__ = [
+    "BrokerGateway",
+    "Clock",
+    "MarketData",
+    "Notifier",
+    "OmsStore",
+    "QuoteSource",
+    "ReportHandler",
+    "SimulatedVenue",
+]
+
+ReportHandler = Callable[[BrokerReport], None]
+
+
+class BrokerGateway(Protocol):
+    """A broker account (vn.py's BaseGateway contract, STYLE.md §4).
+
+    - `submit` and `cancel` never block on the broker: outcomes arrive as reports.
+    - Reports are pushed from the gateway's own thread to the handler, which only enqueues.
+    - The query methods are synchronous and are called from the engine thread only,
+      never from inside a report callback (that deadlocks xtquant, RULES.md A1).
+    - Pushed objects are immutable.
+    """
+
+    def set_report_handler(self, handler: ReportHandler) -> None: ...
+
+    def connect(self) -> None:
+        """Connect and subscribe the account; raises GatewayError with a message for the user."""
+        ...
+
+    def close(self) -> None: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    def submit(self, orders: Sequence[SubmitOrder]) -> None:
+        """Send orders (a batch for speed); each gets a SubmitResponse."""
+        ...
+
+    def cancel(self, request: CancelOrder) -> None: ...
+
+    def query_orders(self) -> list[OrderReport]:
+        """Today's orders at the broker, Tiller's and others'."""
+        ...
+
+    def query_trades(self) -> list[TradeReport]: ...
+
+    def query_positions(self) -> list[BrokerPosition]: ...
+
+    def query_asset(self) -> BrokerAsset: ...
+
+
+class QuoteSource(Protocol):
+    """A day of market data without a broker: replayed or synthetic."""
+
+    def instruments(self, day: date) -> list[InstrumentInfo]: ...
+
+    def batches(self, day: date) -> Iterator[tuple[datetime, list[Quote]]]:
+        """Quote snapshots in time order; each batch holds the snapshots stamped at one moment."""
+        ...
+
+
+class MarketData(Protocol):
+    """Live quotes pushed from the outside (xtdata subscriptions)."""
+
+    def set_quote_handler(self, handler: Callable[[Sequence[Quote]], None]) -> None: ...
+
+    def subscribe(self, codes: Sequence[str]) -> None: ...
+
+    def instrument(self, code: str, day: date) -> InstrumentInfo | None: ...
+
+
+class Notifier(Protocol):
+    def alert(self, level: str, category: str, message: str) -> None: ...
+
+
+class SimulatedVenue(Protocol):
+    """The simulated broker seen as an exchange: the day driver feeds it the market."""
+
+    def set_instruments(self, infos: Sequence[InstrumentInfo]) -> None: ...
+
+    def on_quotes(self, quotes: Sequence[Quote]) -> None: ...
+
+    def begin_day(self, day: date) -> None: ...
+
+    def end_day(self) -> None: ...
+
+    def wait_idle(self, timeout: float = 5.0) -> None: ...
+
+
+class OmsStore(Protocol):
+    """The OMS's persistence, owned by the engine thread (one SQLite connection).
+
+    `stage_*` collects writes; `commit` writes everything staged in ONE transaction
+    (group commit). Nothing staged is visible to a restart until `commit` returns.
+    """
+
+    def install_tag(self) -> str:
+        """Two base-36 characters fixed when the database was created (keeps remarks unique
+        even if a user starts over with a new database on the same day)."""
+        ...
+
+    def next_order_seq(self, day: date) -> int: ...
+
+    def stage_order_seq(self, day: date, next_seq: int) -> None: ...
+
+    def load_cash(self) -> Decimal | None: ...
+
+    def load_positions(self) -> list[Position]: ...
+
+    def load_orders(self, day: date) -> list[Order]:
+        """Today's orders and any older one still working, with the trade ids applied to each."""
+        ...
+
+    def load_trade_ids(self, day: date) -> set[TradeId]: ...
+
+    def load_meta(self, key: str) -> str | None: ...
+
+    def stage_meta(self, key: str, value: str) -> None: ...
+
+    def stage_order(self, order: Order) -> None: ...
+
+    def stage_event(self, event: OrderEvent) -> None: ...
+
+    def stage_trade(
+        self, report: TradeReport, client_order_id: ClientOrderId, strategy_id: str, day: date
+    ) -> None: ...
+
+    def stage_position(self, position: Position) -> None: ...
+
+    def stage_cash(self, cash: Decimal) -> None: ...
+
+    def stage_alert(self, ts: datetime, level: str, category: str, message: str) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def discard(self) -> None:
+        """Drop everything staged (after a failed commit)."""
+        ...
+
+    def close(self) -> None: ...

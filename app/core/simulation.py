@@ -1,0 +1,132 @@
+"""Run a whole trading day on the simulated clock: quotes into the simulated exchange and the engine.
+
+The driver steps through the day's quote batches in time order. At each step it moves the
+clock, lets the simulated broker match on the new snapshot, hands the snapshot to the engine,
+and runs whatever scheduled actions fall due, waiting for both to be idle in between, so a
+day is deterministic for a seed whatever the machine's speed. `speed` paces the day against
+the wall clock (simulated seconds per real second); None runs it as fast as it goes.
+"""
+
+from __future__ import annotations
+
+import time as wall
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from app.core.clock import SimClock
+from app.core.engine import Engine
+from app.core.messages import QuotesArrived, StartDay
+from app.core.ports import QuoteSource, SimulatedVenue
+from app.domain.clock import CN_TZ
+from app.domain.market import InstrumentInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledAction:
+    at: time
+    name: str
+    run: Callable[[Engine, Sequence[InstrumentInfo]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    now: datetime
+    fraction: float  # of the trading day, 0..1
+    quotes: int
+
+
+OPEN_OF_DAY = time(9, 15)
+END_OF_DAY = time(15, 0)
+
+
+class DayRunner:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        venue: SimulatedVenue,
+        source: QuoteSource,
+        clock: SimClock,
+        day: date,
+        actions: Sequence[ScheduledAction] = (),
+        speed: float | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        progress_every: float = 0.02,
+    ) -> None:
+        self.engine = engine
+        self.venue = venue
+        self.source = source
+        self.clock = clock
+        self.day = day
+        self.actions = sorted(actions, key=lambda a: a.at)
+        self.speed = speed
+        self.on_progress = on_progress
+        self.progress_every = progress_every
+        self.quotes = 0
+        self.instruments: list[InstrumentInfo] = []
+
+    def _at(self, t: time) -> datetime:
+        return datetime.combine(self.day, t, CN_TZ)
+
+    def _settle(self) -> None:
+        """Wait until the broker and the engine have both handled everything, twice round."""
+        for _ in range(2):
+            self.venue.wait_idle(30.0)
+            self.engine.wait_idle(30.0)
+
+    def start(self) -> list[InstrumentInfo]:
+        self.instruments = self.source.instruments(self.day)
+        self.venue.set_instruments(self.instruments)
+        self.venue.begin_day(self.day)
+        self.engine.post(StartDay(self.day, self.instruments))
+        self._settle()
+        return self.instruments
+
+    def run(self) -> None:
+        if not self.instruments:
+            self.start()
+        pending = list(self.actions)
+        day_start, day_end = self._at(OPEN_OF_DAY), self._at(END_OF_DAY)
+        span = (day_end - day_start).total_seconds()
+        wall_start, sim_start = wall.perf_counter(), self.clock.now()
+        next_report = 0.0
+        for ts, quotes in self.source.batches(self.day):
+            pending = self._run_due(pending, ts)
+            if ts > self.clock.now():
+                self.clock.advance_to(ts)
+            self.venue.on_quotes(quotes)
+            self.venue.wait_idle(30.0)
+            self.engine.post(QuotesArrived(quotes))
+            self.quotes += len(quotes)
+            if self.speed:
+                self._pace(wall_start, sim_start, ts)
+            fraction = min(1.0, max(0.0, (ts - day_start).total_seconds() / span))
+            if self.on_progress is not None and fraction >= next_report:
+                self.engine.wait_idle(30.0)
+                self.on_progress(Progress(ts, fraction, self.quotes))
+                next_report = fraction + self.progress_every
+        self._run_due(pending, self._at(time(23, 59)))
+        self._settle()
+        self.venue.end_day()
+        self._settle()
+        if self.on_progress is not None:
+            self.on_progress(Progress(self.clock.now(), 1.0, self.quotes))
+
+    def _run_due(self, pending: list[ScheduledAction], until: datetime) -> list[ScheduledAction]:
+        while pending and self._at(pending[0].at) <= until:
+            action = pending.pop(0)
+            when = self._at(action.at)
+            if when > self.clock.now():
+                self.clock.advance_to(when)
+            self._settle()
+            action.run(self.engine, self.instruments)
+            self._settle()
+        return pending
+
+    def _pace(self, wall_start: float, sim_start: datetime, ts: datetime) -> None:
+        assert self.speed
+        due = (ts - sim_start).total_seconds() / self.speed
+        ahead = due - (wall.perf_counter() - wall_start)
+        if ahead > 0:
+            wall.sleep(min(ahead, 1.0))

@@ -1,0 +1,274 @@
+"""`python -m app demo`: one whole A-share trading day, headless, on the simulated broker.
+
+The day's planned orders come from the bundled demo batch (BigQuant's planned-order format);
+quotes are synthetic; the simulated clock runs the day at `--speed`. At the end it prints what
+happened: orders sent, filled, partly filled, rejected with reasons, fees, cash, positions, P&L.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time as wall
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+from app.bootstrap import build_sim_setup, seed_account
+from app.clients.planned_orders import load_planned_orders_file
+from app.config import Settings
+from app.core.auction_plan import PlannedLine, plan_auction_orders
+from app.core.engine import Engine
+from app.core.messages import CancelOrder
+from app.core.oms import NewOrder
+from app.core.simulation import DayRunner, Progress, ScheduledAction
+from app.core.summary import DaySummary, equity, summarize
+from app.domain.instruments import classify
+from app.domain.market import InstrumentInfo
+from app.domain.orders import OrderStatus
+from app.domain.prices import round_to_tick
+from app.domain.side import Side
+from app.domain.signals import SignalBatch
+from app.feeds.universe import InstrumentSpec
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources" / "demo"
+DEMO_BATCH = RESOURCES / "planned_orders.json"
+DEMO_POSITIONS = RESOURCES / "positions.json"
+# Instruments a user trades by hand during the demo day, beside the strategy's.
+MANUAL_CODES = {"600036.SH": Decimal("41.20"), "600000.SH": Decimal("10.05")}
+LIMIT_UP = ("688981.SH",)
+FALLBACK_AT = time(9, 31)  # an auction order that did not fill continues in continuous trading
+MANUAL_AT = time(10, 30)
+CLOSE_AUCTION_AT = time(14, 57, 30)
+
+
+@dataclass
+class DemoResult:
+    summary: DaySummary
+    planned: list[PlannedLine]
+    batch: SignalBatch
+    seconds: float
+    quotes: int
+    data_dir: Path
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    seed: int | None = None,
+    speed: float | None = None,
+    data_dir: Path | None = None,
+    batch_file: Path = DEMO_BATCH,
+    out: TextIO = sys.stdout,
+    progress: bool = True,
+) -> DemoResult:
+    started = wall.perf_counter()
+    batches = load_planned_orders_file(batch_file)
+    if not batches:
+        raise ValueError(f"{batch_file} 没有计划订单")
+    batch = batches[0]
+    positions = _demo_positions()
+    specs = _instrument_specs(batch, positions)
+    keep = data_dir is not None
+    folder = data_dir or Path(tempfile.mkdtemp(prefix="tiller-demo-"))
+    setup = build_sim_setup(settings, day=batch.trading_day, instruments=specs, data_dir=folder, seed=seed,
+                            limit_up=LIMIT_UP)  # fmt: skip
+    try:
+        seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in positions])
+        setup.broker.connect()
+        setup.engine.start()
+        start_cash = setup.engine.call(lambda e: e.oms.cash.cash)
+        planned: list[PlannedLine] = []
+        runner = DayRunner(
+            engine=setup.engine,
+            venue=setup.broker,
+            source=setup.feed,
+            clock=setup.clock,
+            day=batch.trading_day,
+            actions=_actions(batch, planned),
+            speed=speed if speed is not None else settings.sim.speed,
+            on_progress=_progress_printer(out) if progress else None,
+        )
+        runner.start()
+        start_equity = setup.engine.call(equity)
+        runner.run()
+        summary = setup.engine.call(lambda e: summarize(e, start_cash=start_cash, start_equity=start_equity))
+        return DemoResult(summary, planned, batch, wall.perf_counter() - started, runner.quotes, folder)
+    finally:
+        setup.close()
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _demo_positions() -> list[tuple[str, int, Decimal, Decimal]]:
+    """(code, qty, cost, last price) of the demo account's opening positions."""
+    items = json.loads(DEMO_POSITIONS.read_text(encoding="utf-8"))["data"]["items"]
+    return [
+        (i["instrument"], int(i["current_qty"]), Decimal(str(i["cost_price"])), Decimal(str(i["last_price"])))
+        for i in items
+    ]
+
+
+def _instrument_specs(
+    batch: SignalBatch, positions: Sequence[tuple[str, int, Decimal, Decimal]]
+) -> list[InstrumentSpec]:
+    prev: dict[str, tuple[str, Decimal]] = {}
+    for line in batch.lines:
+        if line.ref_price is not None:
+            tick = classify(line.code).tick
+            prev[line.code] = (line.name, round_to_tick(line.ref_price, tick))
+    for code, _, _, last in positions:
+        prev.setdefault(code, ("", last))
+    for code, price in MANUAL_CODES.items():
+        prev.setdefault(code, ("", price))
+    return [InstrumentSpec(code, name=name, prev_close=price) for code, (name, price) in prev.items()]
+
+
+def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAction]:
+    at_open = [line for line in batch.lines if not line.at_close]
+    at_close = [line for line in batch.lines if line.at_close]
+
+    def send(lines: Sequence) -> Callable[[Engine, Sequence[InstrumentInfo]], None]:
+        def run(engine: Engine, infos: Sequence[InstrumentInfo]) -> None:
+            def plan(e: Engine) -> list[PlannedLine]:
+                sellable = {code: p.sellable for code, p in e.oms.positions.items()}
+                return plan_auction_orders(lines, e.oms.instruments, sellable, dict(e.oms.last_prices))
+
+            lines_planned = engine.call(plan)
+            planned.extend(lines_planned)
+            engine.submit([p.order for p in lines_planned if p.order is not None])
+
+        return run
+
+    return [
+        ScheduledAction(time(9, 16), "opening auction", send(at_open)),
+        ScheduledAction(FALLBACK_AT, "auction fallback", _fallback_to_continuous),
+        ScheduledAction(MANUAL_AT, "manual orders", _manual_orders),
+        ScheduledAction(CLOSE_AUCTION_AT, "closing auction", send(at_close)),
+    ]
+
+
+def _fallback_to_continuous(engine: Engine, _: Sequence[InstrumentInfo]) -> None:
+    """Auction orders not filled: cancel, then re-send at a marketable price inside the limits."""
+
+    def unfilled(e: Engine) -> list[tuple[str, NewOrder]]:
+        out = []
+        for order in e.oms.working_orders():
+            if order.external or order.leaves_qty == 0 or order.price is None:
+                continue
+            info = e.oms.instruments.get(order.code)
+            last = e.oms.last_prices.get(order.code, order.price)
+            tick = classify(order.code).tick
+            price = round_to_tick(
+                last * (Decimal("1.005") if order.side is Side.BUY else Decimal("0.995")), tick
+            )
+            if info is not None and info.up_limit is not None:
+                price = min(max(price, info.down_limit or price), info.up_limit)
+            out.append((order.client_order_id, NewOrder(order.code, order.side, order.leaves_qty, price,
+                                                        strategy_id=order.strategy_id, signal_id=order.signal_id)))  # fmt: skip
+        return out
+
+    pending = engine.call(unfilled)
+    for client_order_id, _ in pending:
+        engine.post(CancelOrder(client_order_id))
+    engine.wait_idle()
+
+    def cancelled(e: Engine) -> list[NewOrder]:
+        return [new for cid, new in pending if e.oms.orders[cid].status is OrderStatus.CANCELLED]
+
+    # the broker confirms cancels asynchronously; the runner settles broker and engine before the next step
+    wall.sleep(0)
+    engine.submit(engine.call(cancelled))
+
+
+def _manual_orders(engine: Engine, _: Sequence[InstrumentInfo]) -> None:
+    """What an investor might type by hand mid-morning: each shows a rule at work."""
+
+    def orders(e: Engine) -> list[NewOrder]:
+        last = e.oms.last_prices
+        cmb = last.get("600036.SH", MANUAL_CODES["600036.SH"])
+        return [
+            NewOrder("600000.SH", Side.BUY, 150, last.get("600000.SH", Decimal("10.05"))),  # not a board lot
+            NewOrder(
+                "600036.SH", Side.BUY, 1000, round_to_tick(cmb * Decimal("1.08"), Decimal("0.01"))
+            ),  # cage
+            NewOrder("000001.SZ", Side.SELL, 1000, last.get("000001.SZ", Decimal("11.37"))),  # T+1
+            NewOrder("600036.SH", Side.BUY, 2000, round_to_tick(cmb * Decimal("1.005"), Decimal("0.01"))),
+        ]
+
+    engine.submit(engine.call(orders))
+
+
+def _progress_printer(out: TextIO) -> Callable[[Progress], None]:
+    tty = out.isatty()
+
+    def show(p: Progress) -> None:
+        bar = "#" * int(p.fraction * 30)
+        line = f"模拟交易日 {p.now:%H:%M:%S} [{bar:<30}] {p.fraction:4.0%}  行情 {p.quotes:,}"
+        print(
+            ("\r" + line) if tty else line, end="" if tty and p.fraction < 1 else "\n", file=out, flush=True
+        )
+
+    return show
+
+
+# ------------------------------------------------------------------------------------ report
+def format_summary(result: DemoResult) -> str:
+    s = result.summary
+    lines = [
+        "",
+        f"== Tiller 模拟交易日 {s.trading_day} (simulated trading day) ==",
+        f"策略 {result.batch.strategy_id}: {len(result.batch.lines)} 条计划订单 (planned orders)",
+    ]
+    for p in result.planned:
+        status = "已下单" if p.order is not None else "跳过"
+        detail = f"{p.order.qty} @ {p.order.price}" if p.order is not None else ""
+        note = f"  — {p.note}" if p.note else ""
+        lines.append(
+            f"  {p.line.code} {p.line.name} {p.line.side.value} {p.line.qty}: {status} {detail}{note}"
+        )
+    counts = s.counts
+    lines.append("")
+    lines.append(
+        "委托 (orders): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        + f"; 总计 {len(s.orders)}，成交笔数 (trades) {s.trades}"
+    )
+    lines.append(
+        f"{'代码':<10} {'方向':<4} {'数量':>8} {'价格':>9} {'成交':>8} {'均价':>9} {'费用':>7}  状态 / 原因"
+    )
+    for o in s.orders:
+        price = "市价" if o.price is None else f"{o.price}"
+        avg = "" if o.avg_price is None else f"{o.avg_price:.3f}"
+        reason = f" {o.status_msg}" if o.status_msg else ""
+        lines.append(
+            f"{o.code:<10} {o.side.value:<4} {o.qty:>8} {price:>9} {o.filled_qty:>8} {avg:>9} {o.fees:>7.2f}  "
+            f"{o.status.value}{reason}"
+        )
+    lines.append("")
+    lines.append(
+        f"{'持仓':<10} {'数量':>8} {'可卖':>8} {'成本':>9} {'现价':>9} {'市值':>12} {'浮动盈亏':>11}"
+    )
+    for p in s.positions:
+        if p.total == 0:
+            continue
+        last = "" if p.last_price is None else f"{p.last_price}"
+        lines.append(
+            f"{p.code:<10} {p.total:>8} {p.sellable:>8} {p.avg_cost:>9.3f} {last:>9} {p.market_value:>12.2f} "
+            f"{p.unrealized_pnl:>11.2f}"
+        )
+    a = s.account
+    lines += [
+        "",
+        f"资金 (cash): 期初 {s.start_cash:,.2f} → 期末 {a.cash:,.2f}; 可用 {a.available:,.2f}; 冻结 {a.frozen:,.2f}",
+        f"费用合计 (fees): {s.fees:,.2f}; 已实现盈亏 (realized): {s.realized_pnl:,.2f}; "
+        f"浮动盈亏 (unrealized): {s.unrealized_pnl:,.2f}",
+        f"总资产 (equity): {s.start_equity:,.2f} → {s.equity:,.2f}; 当日盈亏 (day P&L): {s.day_pnl:,.2f}",
+        f"用时 {result.seconds:.1f} 秒，处理行情 {result.quotes:,} 笔",
+    ]
+    return "\n".join(lines)

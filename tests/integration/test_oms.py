@@ -1,0 +1,368 @@
+"""The OMS on a real SQLite file, driven report by report (no threads): every path of a fill."""
+
+from datetime import date, datetime
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from app.core.oms import NewOrder, OrderManager
+from app.domain.clock import CN_TZ
+from app.domain.fees import FeeSchedule
+from app.domain.identifiers import BrokerOrderId, TradeId
+from app.domain.orders import OrderStatus, PriceType
+from app.domain.positions import Position
+from app.domain.reports import (
+    BrokerAsset,
+    BrokerPosition,
+    CancelErrorReport,
+    OrderReport,
+    SubmitResponse,
+    TradeReport,
+)
+from app.domain.side import Side
+from app.storage import open_database
+from app.storage.oms_store import SqliteOmsStore
+
+DAY = date(2026, 11, 23)
+TS = datetime(2026, 11, 23, 9, 31, tzinfo=CN_TZ)
+FEES = FeeSchedule()
+
+
+class Alerts(list):
+    def __call__(self, level: str, category: str, message: str) -> None:
+        self.append((level, category, message))
+
+
+def make_oms(path: Path, alerts: Alerts | None = None) -> OrderManager:
+    store = SqliteOmsStore(open_database(path))
+    oms = OrderManager(
+        store=store, fees=FEES, trading_day=DAY, alert=alerts if alerts is not None else Alerts()
+    )
+    oms.load()
+    return oms
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "tiller-sim.db"
+
+
+@pytest.fixture
+def oms(db: Path) -> OrderManager:
+    oms = make_oms(db)
+    oms.set_cash(D("100000"))
+    oms.set_position(Position("600000.SH", total=1000, settled=1000, avg_cost=D("9.50")))
+    oms.store.commit()
+    return oms
+
+
+def send(oms: OrderManager, request: NewOrder):
+    order = oms.create(request, TS)
+    if order.status is OrderStatus.INITIALIZED:
+        oms.mark_submitted(order, TS)
+    oms.store.commit()
+    return order
+
+
+def accept(oms: OrderManager, order, broker_id: str = "B1") -> None:
+    oms.on_submit_response(SubmitResponse(order.client_order_id, BrokerOrderId(broker_id), TS))
+
+
+def trade(order, trade_id: str, qty: int, price: str, fees: str, broker_id: str = "B1") -> TradeReport:
+    p = D(price)
+    return TradeReport(
+        TradeId(trade_id),
+        BrokerOrderId(broker_id),
+        order.client_order_id,
+        order.code,
+        order.side,
+        qty,
+        p,
+        p * qty,
+        D(fees),
+        TS,
+    )
+
+
+def test_buy_reserves_cost_with_fees_then_fills_and_pays_exactly(oms: OrderManager) -> None:
+    order = send(oms, NewOrder("600036.SH", Side.BUY, 1000, D("40.00")))
+
+    assert order.status is OrderStatus.SUBMITTED
+    assert oms.cash.frozen == D("40000") + FEES.cost("600036.SH", Side.BUY, D("40.00"), 1000)
+
+    accept(oms, order)
+    oms.on_trade_report(trade(order, "T1", 400, "39.90", "5.00"))
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+    oms.on_trade_report(trade(order, "T2", 600, "39.95", "1.03"))
+
+    assert order.status is OrderStatus.FILLED
+    assert oms.cash.cash == D("100000") - D("15960") - D("23970") - D("6.03")
+    assert oms.cash.frozen == 0
+    position = oms.positions["600036.SH"]
+    assert (position.total, position.sellable, position.today_qty) == (1000, 0, 1000)
+
+
+def test_same_trade_pushed_twice_is_booked_once(oms: OrderManager) -> None:
+    order = send(oms, NewOrder("600036.SH", Side.BUY, 100, D("40.00")))
+    accept(oms, order)
+    report = trade(order, "T1", 100, "40.00", "5.00")
+
+    oms.on_trade_report(report)
+    cash_after_first = oms.cash.cash
+    oms.on_trade_report(report)
+
+    assert oms.cash.cash == cash_after_first
+    assert oms.positions["600036.SH"].total == 100
+    oms.store.commit()
+    rows = oms.store.conn.execute("SELECT count(*) FROM trades WHERE traded_id = 'T1'").fetchone()
+    assert rows == (1,)
+
+
+def test_fill_that_overtakes_the_acceptance_is_applied(oms: OrderManager) -> None:
+    order = send(oms, NewOrder("600036.SH", Side.BUY, 100, D("40.00")))
+    oms.on_trade_report(trade(order, "T1", 100, "40.00", "5.00"))
+    accept(oms, order)
+    assert order.status is OrderStatus.FILLED
+    assert order.broker_order_id == "B1"
+
+
+@pytest.mark.parametrize(
+    ("request_", "reason"),
+    [
+        (NewOrder("600036.SH", Side.BUY, 150, D("40.00")), "100"),  # not a board lot
+        (NewOrder("600036.SH", Side.BUY, 100, D("40.005")), "tick"),
+        (NewOrder("600036.SH", Side.BUY, 5000, D("40.00")), "available"),  # 200,000 > cash
+        (NewOrder("600000.SH", Side.SELL, 2000, D("10.00")), "2000"),  # more than held
+        (NewOrder("999999.SH", Side.BUY, 100, D("1.00")), "999999"),
+    ],
+)
+def test_orders_breaking_a_rule_are_denied_and_never_sent(oms: OrderManager, request_, reason) -> None:
+    cash_before = oms.cash.available
+
+    order = oms.create(request_, TS)
+
+    assert order.status is OrderStatus.DENIED
+    assert reason in order.status_msg
+    assert oms.cash.available == cash_before
+    assert oms.positions["600000.SH"].frozen == 0
+
+
+def test_shares_bought_today_cannot_be_sold(oms: OrderManager) -> None:
+    buy = send(oms, NewOrder("600036.SH", Side.BUY, 100, D("40.00")))
+    accept(oms, buy)
+    oms.on_trade_report(trade(buy, "T1", 100, "40.00", "5.00"))
+
+    sell = oms.create(NewOrder("600036.SH", Side.SELL, 100, D("40.00")), TS)
+
+    assert sell.status is OrderStatus.DENIED
+    assert "bought today 100" in sell.status_msg
+
+
+def test_sell_freezes_shares_and_a_cancel_releases_the_rest(oms: OrderManager) -> None:
+    order = send(oms, NewOrder("600000.SH", Side.SELL, 600, D("10.00")))
+    assert oms.positions["600000.SH"].sellable == 400
+    accept(oms, order)
+    oms.on_trade_report(trade(order, "T1", 200, "10.00", "5.00"))
+    report = OrderReport(
+        BrokerOrderId("B1"),
+        order.client_order_id,
+        order.code,
+        Side.SELL,
+        600,
+        D("10.00"),
+        PriceType.LIMIT,
+        OrderStatus.CANCELLED,
+        200,
+        D("10.00"),
+        TS,
+    )
+
+    oms.on_order_report(report)
+
+    position = oms.positions["600000.SH"]
+    assert order.status is OrderStatus.CANCELLED
+    assert (position.total, position.sellable, position.frozen) == (800, 800, 0)
+    assert oms.cash.cash == D("100000") + D("2000") - D("5.00")
+
+
+def test_pending_cancel_from_the_broker_is_not_cancelled(oms: OrderManager) -> None:
+    order = send(oms, NewOrder("600000.SH", Side.SELL, 600, D("10.00")))
+    accept(oms, order)
+    report = OrderReport(
+        BrokerOrderId("B1"),
+        order.client_order_id,
+        order.code,
+        Side.SELL,
+        600,
+        D("10.00"),
+        PriceType.LIMIT,
+        OrderStatus.PENDING_CANCEL,
+        0,
+        None,
+        TS,
+    )
+    oms.on_order_report(report)
+    assert order.status is OrderStatus.PENDING_CANCEL
+    assert oms.positions["600000.SH"].frozen == 600
+
+    oms.on_cancel_error(
+        CancelErrorReport(order.client_order_id, BrokerOrderId("B1"), "当前时段不允许撤单", TS)
+    )
+    assert order.status is OrderStatus.ACCEPTED
+
+
+def test_broker_rejection_releases_cash_and_keeps_the_reason(oms: OrderManager) -> None:
+    order = send(oms, NewOrder("600036.SH", Side.BUY, 100, D("40.00")))
+    accept(oms, order)
+    oms.on_order_report(
+        OrderReport(
+            BrokerOrderId("B1"),
+            order.client_order_id,
+            order.code,
+            Side.BUY,
+            100,
+            D("40.00"),
+            PriceType.LIMIT,
+            OrderStatus.REJECTED,
+            0,
+            None,
+            TS,
+            status_msg="价格超出有效申报范围",
+        )
+    )
+    assert order.status is OrderStatus.REJECTED
+    assert order.status_msg == "价格超出有效申报范围"
+    assert oms.cash.frozen == 0
+
+
+def test_an_order_found_at_the_broker_but_not_sent_by_tiller_is_external_and_counted(
+    oms: OrderManager,
+) -> None:
+    alerts = oms._alert
+    report = OrderReport(
+        BrokerOrderId("H9"),
+        None,
+        "600036.SH",
+        Side.BUY,
+        100,
+        D("40.00"),
+        PriceType.LIMIT,
+        OrderStatus.ACCEPTED,
+        0,
+        None,
+        TS,
+    )
+    oms.on_order_report(report)
+    oms.on_trade_report(
+        TradeReport(
+            TradeId("HT1"),
+            BrokerOrderId("H9"),
+            None,
+            "600036.SH",
+            Side.BUY,
+            100,
+            D("40.00"),
+            D("4000.00"),
+            D("5.00"),
+            TS,
+        )
+    )
+
+    external = [o for o in oms.orders.values() if o.external]
+    assert len(external) == 1 and external[0].status is OrderStatus.FILLED
+    assert oms.positions["600036.SH"].total == 100
+    assert oms.cash.cash == D("100000") - D("4005.00")
+    assert any(category == "external" for _, category, _ in alerts)
+
+
+def test_state_survives_a_restart_and_reservations_are_rebuilt(db: Path, oms: OrderManager) -> None:
+    buy = send(oms, NewOrder("600036.SH", Side.BUY, 1000, D("40.00")))
+    accept(oms, buy)
+    oms.on_trade_report(trade(buy, "T1", 400, "40.00", "5.00"))
+    sell = send(oms, NewOrder("600000.SH", Side.SELL, 300, D("10.00")))
+    oms.store.commit()
+    before = (oms.cash.cash, oms.cash.frozen, oms.positions["600000.SH"].sellable)
+
+    again = make_oms(db)
+
+    assert (again.cash.cash, again.cash.frozen, again.positions["600000.SH"].sellable) == before
+    assert again.orders[buy.client_order_id].filled_qty == 400
+    assert TradeId("T1") in again.orders[buy.client_order_id].trade_ids
+    assert again.orders[sell.client_order_id].status is OrderStatus.SUBMITTED
+
+
+def test_client_order_ids_are_short_and_never_reused_across_restarts(db: Path, oms: OrderManager) -> None:
+    first = [send(oms, NewOrder("600036.SH", Side.BUY, 100, D("1.00"))).client_order_id for _ in range(3)]
+    again = make_oms(db)
+    second = again.create(NewOrder("600036.SH", Side.BUY, 100, D("1.00")), TS).client_order_id
+
+    assert second not in first
+    assert len(set(first)) == 3
+    assert all(len(c) <= 20 and c.isascii() for c in [*first, second])
+
+
+def test_recovery_resolves_unacknowledged_intents_against_the_broker(db: Path, oms: OrderManager) -> None:
+    reached = send(oms, NewOrder("600036.SH", Side.BUY, 100, D("40.00")))
+    lost = send(oms, NewOrder("600036.SH", Side.BUY, 200, D("40.00")))
+    oms.store.commit()
+    again = make_oms(db)  # the process died before any acknowledgement was booked
+    broker_order = OrderReport(
+        BrokerOrderId("B7"),
+        reached.client_order_id,
+        "600036.SH",
+        Side.BUY,
+        100,
+        D("40.00"),
+        PriceType.LIMIT,
+        OrderStatus.FILLED,
+        100,
+        D("40.00"),
+        TS,
+    )
+    broker_trade = TradeReport(
+        TradeId("T7"),
+        BrokerOrderId("B7"),
+        reached.client_order_id,
+        "600036.SH",
+        Side.BUY,
+        100,
+        D("40.00"),
+        D("4000.00"),
+        D("5.00"),
+        TS,
+    )
+
+    notes = again.recover([broker_order], [broker_trade], TS)
+    again.recover([broker_order], [broker_trade], TS)  # a second pass changes nothing
+
+    assert again.orders[reached.client_order_id].status is OrderStatus.FILLED
+    assert again.orders[lost.client_order_id].status is OrderStatus.EXPIRED
+    assert again.positions["600036.SH"].total == 100
+    assert again.cash.cash == D("100000") - D("4005.00")
+    assert again.cash.frozen == 0
+    assert any("T7" in n for n in notes)
+
+
+def test_first_start_adopts_the_brokers_books_without_counting_todays_trades_twice(db: Path) -> None:
+    oms = make_oms(db)
+    asset = BrokerAsset(D("50000"), D("0"), D("50000"), D("2000"), D("52000"))
+    positions = [BrokerPosition("600000.SH", 200, 200, 0, D("10.00"))]
+    old = TradeReport(
+        TradeId("OLD1"),
+        BrokerOrderId("B1"),
+        None,
+        "600000.SH",
+        Side.BUY,
+        100,
+        D("10.00"),
+        D("1000.00"),
+        D("5.00"),
+        TS,
+    )
+
+    oms.adopt_opening_books(asset, positions, [old])
+    oms.recover([], [old], TS)
+
+    assert oms.cash.cash == D("50000")
+    assert oms.positions["600000.SH"].total == 200
