@@ -24,13 +24,13 @@ from app.clients.planned_orders import load_planned_orders_file
 from app.config import Settings
 from app.core.auction_plan import PlannedLine, plan_auction_orders
 from app.core.engine import Engine
-from app.core.messages import CancelOrder
+from app.core.messages import CancelAllOrders, CancelOrder
 from app.core.oms import NewOrder
 from app.core.simulation import DayRunner, Progress, ScheduledAction
 from app.core.summary import DaySummary, equity, summarize
 from app.domain.instruments import classify
 from app.domain.market import InstrumentInfo
-from app.domain.orders import OrderStatus
+from app.domain.orders import OrderStatus, PriceType
 from app.domain.prices import round_to_tick
 from app.domain.side import Side
 from app.domain.signals import SignalBatch
@@ -44,6 +44,7 @@ MANUAL_CODES = {"600036.SH": Decimal("41.20"), "600000.SH": Decimal("10.05")}
 LIMIT_UP = ("688981.SH",)
 FALLBACK_AT = time(9, 31)  # an auction order that did not fill continues in continuous trading
 MANUAL_AT = time(10, 30)
+CANCEL_AT = time(14, 50)  # what is still working is cancelled before the closing auction
 CLOSE_AUCTION_AT = time(14, 57, 30)
 
 
@@ -93,6 +94,7 @@ def run_demo(
             actions=_actions(batch, planned),
             speed=speed if speed is not None else settings.sim.speed,
             on_progress=_progress_printer(out) if progress else None,
+            progress_every=0.02 if out.isatty() else 0.1,  # a log gets ten lines, a terminal one live line
         )
         runner.start()
         start_equity = setup.engine.call(equity)
@@ -149,6 +151,7 @@ def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAc
         ScheduledAction(time(9, 16), "opening auction", send(at_open)),
         ScheduledAction(FALLBACK_AT, "auction fallback", _fallback_to_continuous),
         ScheduledAction(MANUAL_AT, "manual orders", _manual_orders),
+        ScheduledAction(CANCEL_AT, "cancel before the close", _cancel_working),
         ScheduledAction(CLOSE_AUCTION_AT, "closing auction", send(at_close)),
     ]
 
@@ -192,16 +195,26 @@ def _manual_orders(engine: Engine, _: Sequence[InstrumentInfo]) -> None:
     def orders(e: Engine) -> list[NewOrder]:
         last = e.oms.last_prices
         cmb = last.get("600036.SH", MANUAL_CODES["600036.SH"])
+        spdb = last.get("600000.SH", MANUAL_CODES["600000.SH"])
         return [
-            NewOrder("600000.SH", Side.BUY, 150, last.get("600000.SH", Decimal("10.05"))),  # not a board lot
+            NewOrder("600000.SH", Side.BUY, 150, spdb),  # not a board lot: denied before it leaves
             NewOrder(
-                "600036.SH", Side.BUY, 1000, round_to_tick(cmb * Decimal("1.08"), Decimal("0.01"))
+                "000001.SZ", Side.SELL, 1000, last.get("000001.SZ", Decimal("11.37"))
+            ),  # bought today: T+1
+            NewOrder(
+                "600036.SH", Side.BUY, 1000, round_to_tick(cmb * Decimal("1.04"), Decimal("0.01"))
             ),  # cage
-            NewOrder("000001.SZ", Side.SELL, 1000, last.get("000001.SZ", Decimal("11.37"))),  # T+1
-            NewOrder("600036.SH", Side.BUY, 2000, round_to_tick(cmb * Decimal("1.005"), Decimal("0.01"))),
+            NewOrder("600036.SH", Side.BUY, 2000, None, PriceType.BEST5_IOC),  # best five, rest cancelled
+            NewOrder(
+                "600000.SH", Side.BUY, 60000, spdb - Decimal("0.10")
+            ),  # large and passive: fills in parts
         ]
 
     engine.submit(engine.call(orders))
+
+
+def _cancel_working(engine: Engine, _: Sequence[InstrumentInfo]) -> None:
+    engine.post(CancelAllOrders())
 
 
 def _progress_printer(out: TextIO) -> Callable[[Progress], None]:

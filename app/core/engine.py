@@ -311,6 +311,12 @@ class Engine:
             self.store.discard()
             refused = self._outgoing
             self._outgoing, self._cancels = [], []
+            now = self.clock.now()
+            for request in refused:  # never sent: say so in the books (the next commit records it)
+                order = self.oms.orders[request.client_order_id]
+                self.oms._apply(
+                    order, OrderRejected(order.client_order_id, f"数据库写入失败，未发送: {exc}", now)
+                )
             for reply, _ in replies:
                 reply.set_exception(exc)
             self._alert("critical", "storage", f"写入数据库失败，{len(refused)} 笔委托未发送: {exc}")

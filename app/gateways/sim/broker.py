@@ -314,7 +314,10 @@ class SimulatedBroker:
                 raise RuntimeError("the simulated broker is closed; connect() opens it again")
             return  # quotes for a closed counter go nowhere
         # No thread (before connect, after close): answered here and now; the link is down, so
-        # submits and cancels are refused "未连接" and nothing is booked.
+        # submits and cancels are refused "未连接" and nothing is booked. Counted like a queued item
+        # so that wait_idle's "completed >= enqueued" stays exact.
+        with self._cond:
+            self._enqueued += 1
         self._run_batch([item])
 
     def _call(self, command: str, *args: Any) -> Any:

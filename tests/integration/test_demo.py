@@ -1,0 +1,100 @@
+"""`python -m app demo`: a whole simulated day, checked against the simulated broker's own books."""
+
+import io
+import os
+import subprocess
+import sys
+from decimal import Decimal as D
+from pathlib import Path
+
+from app.config import load_settings
+from app.core.clock import SimClock
+from app.demo import format_summary, run_demo
+from app.domain.orders import OrderStatus
+from app.gateways.sim.broker import SimulatedBroker
+from app.storage import database_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_day_runs_every_kind_of_outcome_and_matches_the_brokers_books(tmp_path: Path) -> None:
+    settings = load_settings(env={}, path=tmp_path / "none.toml")
+    out = io.StringIO()
+
+    result = run_demo(settings, seed=7, speed=0, data_dir=tmp_path, out=out, progress=True)
+
+    summary = result.summary
+    statuses = [o.status for o in summary.orders]
+    assert statuses.count(OrderStatus.FILLED) >= 5
+    denied = [o.status_msg for o in summary.orders if o.status is OrderStatus.DENIED]
+    assert any("100 股的整数倍" in m for m in denied)
+    assert any("可卖数量不足" in m for m in denied)
+    rejected = [o.status_msg for o in summary.orders if o.status is OrderStatus.REJECTED]
+    assert any("价格笼子" in m for m in rejected)
+    assert len(result.planned) == len(result.batch.lines) == 6
+    assert "100%" in out.getvalue()
+
+    broker_file = database_path(tmp_path, settings.account.account_id, "sim")
+    broker = SimulatedBroker(
+        broker_file.with_name(broker_file.stem + "-broker.db"), SimClock(summary.account.ts)
+    )
+    broker.connect()
+    try:
+        assert broker.query_asset().cash == summary.account.cash
+        broker_positions = {p.code: p.total for p in broker.query_positions() if p.total}
+        assert broker_positions == {p.code: p.total for p in summary.positions if p.total}
+        assert len(broker.query_trades()) == summary.trades
+    finally:
+        broker.close()
+    assert summary.fees == sum((o.fees for o in summary.orders), D(0)) > 0
+
+    text = format_summary(result)
+    assert "当日盈亏" in text and "price cage" in text
+
+
+def test_demo_is_repeatable_for_a_seed(tmp_path: Path) -> None:
+    settings = load_settings(env={}, path=tmp_path / "none.toml")
+    first = run_demo(settings, seed=11, speed=0, data_dir=tmp_path / "a", out=io.StringIO(), progress=False)
+    second = run_demo(settings, seed=11, speed=0, data_dir=tmp_path / "b", out=io.StringIO(), progress=False)
+
+    def outcome(result):
+        return [(o.code, o.status, o.filled_qty, o.avg_price, o.fees) for o in result.summary.orders]
+
+    assert outcome(first) == outcome(second)
+    assert first.summary.account.cash == second.summary.account.cash
+
+
+def test_demo_command_prints_a_summary(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TILLER_CONFIG": str(tmp_path / "config.toml"),
+        "TILLER_DATA_DIR": str(tmp_path / "data"),
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "app", "demo", "--speed", "0", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "模拟交易日" in run.stdout and "当日盈亏" in run.stdout
+
+
+def test_demo_command_refuses_a_bad_setting_plainly(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TILLER_CONFIG": str(tmp_path / "config.toml"),
+        "TILLER__SIM__PARTICIPATION": "2",
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "app", "demo", "--speed", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1
+    assert "sim.participation" in run.stderr
