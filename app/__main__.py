@@ -157,7 +157,8 @@ def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from app.demo import format_summary, run_demo  # the trading stack loads only for this command
+    from app.bootstrap import configure_logging  # the trading stack loads only for this command
+    from app.demo import format_summary, run_demo
 
     out = _safe_output(sys.stdout)
     try:
@@ -170,6 +171,11 @@ def _run_demo(args: argparse.Namespace) -> int:
         return 2
     speed = None if args.speed is None else (args.speed or 0.0)
     try:
+        log_file = configure_logging(settings)
+    except OSError as exc:
+        print(f"无法写日志 / cannot write the log in {settings.general.data_dir}: {exc}", file=sys.stderr)
+        return 1
+    try:
         result = run_demo(
             settings, seed=args.seed, speed=speed, data_dir=args.data_dir, out=out, progress=not args.quiet
         )
@@ -177,6 +183,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         print(f"模拟交易日未能运行 / the demo day could not run: {exc}", file=sys.stderr)
         return 1
     print(format_summary(result), file=out)
+    print(f"日志 (log): {log_file}", file=out)
     return 0
 
 

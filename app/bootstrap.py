@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -20,6 +22,32 @@ from app.storage import database_path, open_database
 from app.storage.oms_store import SqliteOmsStore
 
 PRE_OPEN = time(9, 0)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+
+
+def configure_logging(settings: Settings, *, console_level: int = logging.ERROR) -> Path:
+    """Log to <data_dir>/logs/tiller.log (rotated, kept after a crash); only errors to the console.
+
+    Secrets never reach a log: none are in Settings, and nothing logs the keyring's values."""
+    folder = settings.general.data_dir / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "tiller.log"
+    root = logging.getLogger()
+    root.setLevel(settings.general.log_level.upper())
+    for handler in list(root.handlers):
+        if getattr(handler, "_tiller", False):
+            root.removeHandler(handler)
+            handler.close()
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+    )
+    console = logging.StreamHandler()
+    console.setLevel(console_level)
+    for handler in (file_handler, console):
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler._tiller = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    return path
 
 
 def fee_schedule(settings: Settings) -> FeeSchedule:

@@ -25,6 +25,16 @@ class PlannedOrdersError(ValueError):
     """A response or file that is not a planned-order list at all."""
 
 
+class FileSignalSource:
+    """Planned orders from a JSON file in BigQuant's format (the demo's batch, a file drop)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fetch(self, day: date) -> list[SignalBatch]:
+        return [batch for batch in load_planned_orders_file(self.path) if batch.trading_day == day]
+
+
 def load_planned_orders_file(path: Path) -> list[SignalBatch]:
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))

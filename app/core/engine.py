@@ -279,10 +279,12 @@ class Engine:
             self._alert("error", "connection", f"券商连接断开: {message.reason}")
 
     def _start_day(self, message: StartDay) -> None:
-        if message.day != self.oms.trading_day or self.store.load_meta("book_day") != message.day.isoformat():
-            if self.store.load_meta("book_day") not in (None, message.day.isoformat()):
-                self.oms.roll_day(message.day)
-            self.oms.trading_day = message.day
+        book_day = self.store.load_meta("book_day")
+        if book_day != message.day.isoformat():
+            if book_day is not None and book_day < message.day.isoformat():
+                self.oms.roll_day(message.day)  # yesterday's buys settle (T+1)
+            elif message.day != self.oms.trading_day:
+                self.oms._use_day(message.day)
             self.store.stage_meta("book_day", message.day.isoformat())
         for info in message.instruments:
             self.oms.instruments[info.code] = info

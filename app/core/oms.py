@@ -95,9 +95,17 @@ class OrderManager:
         self.trade_ids: set[TradeId] = set()
         self.instruments: dict[str, InstrumentInfo] = {}
         self.last_prices: dict[str, Decimal] = {}
-        self._id_prefix = id_prefix + trading_day.strftime("%y%m%d") + store.install_tag()
-        self._next_seq = store.next_order_seq(trading_day)
+        self._id_base = id_prefix
+        self._tag = store.install_tag()
         self._changed: set[ClientOrderId] = set()
+        self._use_day(trading_day)
+
+    def _use_day(self, day: date) -> None:
+        # A client order id is prefix + yymmdd + install tag + base-36 sequence of the day:
+        # "T2611235K0001", 13 characters, unique forever for this database (RULES.md A2 remark).
+        self.trading_day = day
+        self._id_prefix = self._id_base + day.strftime("%y%m%d") + self._tag
+        self._next_seq = self.store.next_order_seq(day)
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
@@ -148,7 +156,7 @@ class OrderManager:
         for position in self.positions.values():
             position.roll_day()
             self.store.stage_position(position)
-        self.trading_day = day
+        self._use_day(day)
 
     def _track(self, order: Order) -> None:
         self.orders[order.client_order_id] = order

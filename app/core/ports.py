@@ -24,6 +24,7 @@ from app.domain.reports import (
     SubmitOrder,
     TradeReport,
 )
+from app.domain.signals import SignalBatch
 
 __all__ = [
     "BrokerGateway",
@@ -33,6 +34,7 @@ __all__ = [
     "OmsStore",
     "QuoteSource",
     "ReportHandler",
+    "SignalSource",
     "SimulatedVenue",
 ]
 
@@ -95,6 +97,14 @@ class MarketData(Protocol):
     def subscribe(self, codes: Sequence[str]) -> None: ...
 
     def instrument(self, code: str, day: date) -> InstrumentInfo | None: ...
+
+
+class SignalSource(Protocol):
+    """Where a day's planned orders come from: BigQuant's API, a file drop folder, a plug-in."""
+
+    def fetch(self, day: date) -> list[SignalBatch]:
+        """The batches for `day`; a bad line is kept in `SignalBatch.rejected`, never raised."""
+        ...
 
 
 class Notifier(Protocol):

@@ -242,3 +242,43 @@ def test_a_cancel_reaches_the_broker_and_releases_the_cash(setup: SimSetup) -> N
 
     assert setup.engine.call(lambda e: e.oms.orders[cid].status) is OrderStatus.CANCELLED
     assert setup.engine.call(lambda e: e.oms.cash.available) == available
+
+
+def test_the_terminal_facade_gives_snapshots_and_takes_commands(setup: SimSetup) -> None:
+    from app.core.terminal import Terminal
+
+    terminal = Terminal(setup.engine)
+    at(setup, 10, 0)
+    [resting, denied] = terminal.submit(
+        [NewOrder("600000.SH", Side.BUY, 1000, D("9.60")), NewOrder("600000.SH", Side.BUY, 150, D("9.60"))]
+    )
+    settle(setup)
+
+    assert terminal.order(denied).status is OrderStatus.DENIED
+    assert terminal.account().frozen > 0
+    terminal.cancel_all(Side.BUY)
+    settle(setup)
+    snapshot = terminal.order(resting)
+    assert snapshot.status is OrderStatus.CANCELLED
+    with pytest.raises(AttributeError):
+        snapshot.status = OrderStatus.FILLED  # type: ignore[misc]  # snapshots are frozen
+    assert terminal.account().frozen == 0
+    assert [p.code for p in terminal.positions()] == ["000001.SZ"]
+    assert terminal.order("NOPE") is None  # type: ignore[arg-type]
+
+
+def test_a_new_trading_day_settles_yesterdays_buys(setup: SimSetup) -> None:
+    at(setup, 10, 0)
+    last = setup.engine.call(lambda e: e.oms.last_prices["600000.SH"])
+    setup.engine.submit([NewOrder("600000.SH", Side.BUY, 500, last + D("0.05"))])
+    settle(setup)
+    sellable = setup.engine.call(lambda e: e.oms.positions["600000.SH"].sellable)
+    assert sellable == 0
+
+    next_day = date(2026, 11, 24)
+    setup.engine.post(StartDay(next_day, ()))
+    settle(setup)
+
+    assert setup.engine.call(lambda e: e.oms.positions["600000.SH"].sellable) == 500
+    [cid] = setup.engine.submit([NewOrder("600000.SH", Side.SELL, 100, last)])
+    assert cid.startswith("T261124")

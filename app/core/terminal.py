@@ -1,0 +1,85 @@
+"""The Terminal: the one face the window, the scheduler and the command line talk to.
+
+Commands go in (each becomes a message on the engine's queue, so it is handled on the engine
+thread in order with everything else); immutable events come out to subscribers. Queries
+return snapshots, never the engine's own objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from app.core.engine import Engine, Listener
+from app.core.messages import (
+    AccountSnapshot,
+    CancelAllOrders,
+    CancelOrder,
+    OrderSnapshot,
+    PositionSnapshot,
+    Resync,
+    StartDay,
+)
+from app.core.oms import NewOrder
+from app.domain.identifiers import ClientOrderId
+from app.domain.market import InstrumentInfo
+from app.domain.side import Side
+
+
+class Terminal:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # ------------------------------------------------------------------ commands
+    def start(self) -> None:
+        """Open the books, connect, and resolve every unacknowledged order against the broker."""
+        self._engine.start()
+
+    def stop(self) -> None:
+        self._engine.stop()
+
+    def start_day(self, day: date, instruments: Sequence[InstrumentInfo] = ()) -> None:
+        self._engine.post(StartDay(day, tuple(instruments)))
+
+    def submit(self, orders: Sequence[NewOrder], timeout: float = 10.0) -> list[ClientOrderId]:
+        """Place orders; returns their client order ids once their intents are on disk (a denied
+        order gets an id too, and its reason is on its snapshot)."""
+        return self._engine.submit(orders, timeout)
+
+    def cancel(self, client_order_id: ClientOrderId) -> None:
+        self._engine.post(CancelOrder(client_order_id))
+
+    def cancel_all(self, side: Side | None = None) -> None:
+        self._engine.post(CancelAllOrders(side))
+
+    def resync(self, reason: str = "on request") -> None:
+        """Query the broker and catch up (what a reconnect does by itself)."""
+        self._engine.post(Resync(reason))
+
+    def subscribe(self, listener: Listener) -> None:
+        """`listener(event)` runs on the engine thread after each commit: it must only hand on."""
+        self._engine.subscribe(listener)
+
+    # ------------------------------------------------------------------ queries
+    def orders(self, timeout: float = 10.0) -> list[OrderSnapshot]:
+        return self._engine.call(
+            lambda e: [
+                OrderSnapshot.of(o) for o in sorted(e.oms.orders.values(), key=lambda o: o.created_at)
+            ],
+            timeout,
+        )
+
+    def order(self, client_order_id: ClientOrderId, timeout: float = 10.0) -> OrderSnapshot | None:
+        return self._engine.call(
+            lambda e: None if (o := e.oms.orders.get(client_order_id)) is None else OrderSnapshot.of(o),
+            timeout,
+        )
+
+    def positions(self, timeout: float = 10.0) -> tuple[PositionSnapshot, ...]:
+        return self._engine.call(lambda e: e.position_snapshots(), timeout)
+
+    def account(self, timeout: float = 10.0) -> AccountSnapshot:
+        return self._engine.call(lambda e: e.account_snapshot(), timeout)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        self._engine.wait_idle(timeout)
