@@ -1,0 +1,182 @@
+"""The OMS's books kept in memory only: an `OmsStore` (app.core.ports) without any I/O.
+
+For benchmarks and tests of the path without durability. Same contract as `SqliteOmsStore`:
+`stage_*` collects writes and `commit` makes them visible to `load_*` in one step, so an
+OrderManager built on the same store later (a "restart" inside one process) finds exactly
+what was committed. Nothing survives the process: never use it for real trading.
+
+Committed orders and positions are snapshots taken at commit time (their field values as a tuple,
+cheap to take), because the OMS keeps changing its own objects after staging them: a staged but
+uncommitted change must stay invisible. `load_*` rebuilds fresh objects from the snapshots.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import fields
+from datetime import date, datetime
+from decimal import Decimal
+from operator import attrgetter
+from typing import Any
+
+from app.domain.identifiers import ClientOrderId, TradeId
+from app.domain.orders import Order, OrderEvent, OrderStatus
+from app.domain.positions import Position
+from app.domain.reports import TradeReport
+
+_BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LOADED_STATUSES = frozenset(s for s in OrderStatus if s.is_working or s is OrderStatus.INITIALIZED)
+
+
+# Every init field, in declaration order, so that Order(*values) / Position(*values) rebuild them.
+_ORDER_FIELDS = tuple(f.name for f in fields(Order) if f.init)
+_POSITION_FIELDS = tuple(f.name for f in fields(Position) if f.init)
+_order_values = attrgetter(*_ORDER_FIELDS)
+_position_values = attrgetter(*_POSITION_FIELDS)
+_TRADE_IDS = _ORDER_FIELDS.index("trade_ids")
+_TRADING_DAY = _ORDER_FIELDS.index("trading_day")
+_STATUS = _ORDER_FIELDS.index("status")
+
+
+def _order_snapshot(order: Order) -> tuple[Any, ...]:
+    values = _order_values(order)
+    # trade_ids is the only mutable value inside an Order: freeze a copy of it
+    return (*values[:_TRADE_IDS], frozenset(values[_TRADE_IDS]), *values[_TRADE_IDS + 1 :])
+
+
+def _order_from(values: tuple[Any, ...]) -> Order:
+    order = Order(*values)
+    order.trade_ids = set(values[_TRADE_IDS])
+    return order
+
+
+class MemoryOmsStore:
+    def __init__(self, install_tag: str | None = None) -> None:
+        if install_tag is None:
+            install_tag = "".join(secrets.choice(_BASE36) for _ in range(2))
+        if (
+            not isinstance(install_tag, str)
+            or len(install_tag) != 2
+            or any(c not in _BASE36 for c in install_tag)
+        ):
+            raise ValueError(f"install_tag must be two base-36 characters (0-9, A-Z), was {install_tag!r}")
+        # committed
+        self._meta: dict[str, str] = {"install_tag": install_tag}
+        self._orders: dict[ClientOrderId, tuple[Any, ...]] = {}
+        self._events: list[OrderEvent] = []
+        self._trades: dict[TradeId, tuple[TradeReport, ClientOrderId, str, date]] = {}
+        self._positions: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self._cash: Decimal | None = None
+        self._alerts: list[tuple[datetime, str, str, str]] = []
+        # staged
+        self._s_meta: dict[str, str] = {}
+        self._s_orders: dict[ClientOrderId, Order] = {}
+        self._s_events: list[OrderEvent] = []
+        self._s_trades: list[tuple[TradeReport, ClientOrderId, str, date]] = []
+        self._s_positions: dict[tuple[str, str], Position] = {}
+        self._s_cash: Decimal | None = None
+        self._s_alerts: list[tuple[datetime, str, str, str]] = []
+        self._closed = False
+
+    # ------------------------------------------------------------------ metadata
+    def install_tag(self) -> str:
+        return self._meta["install_tag"]
+
+    def load_meta(self, key: str) -> str | None:
+        # like SqliteOmsStore: the engine thread sees its own staged metadata
+        if key in self._s_meta:
+            return self._s_meta[key]
+        return self._meta.get(key)
+
+    def stage_meta(self, key: str, value: str) -> None:
+        self._s_meta[key] = value
+
+    def next_order_seq(self, day: date) -> int:
+        value = self.load_meta(f"order_seq:{day.isoformat()}")
+        return 1 if value is None else int(value)
+
+    def stage_order_seq(self, day: date, next_seq: int) -> None:
+        self._s_meta[f"order_seq:{day.isoformat()}"] = str(next_seq)
+
+    # ------------------------------------------------------------------ loading (committed state)
+    def load_cash(self) -> Decimal | None:
+        return self._cash
+
+    def load_positions(self) -> list[Position]:
+        return [Position(*values) for values in self._positions.values()]
+
+    def load_orders(self, day: date) -> list[Order]:
+        return [
+            _order_from(values)
+            for values in self._orders.values()
+            if values[_TRADING_DAY] == day or values[_STATUS] in _LOADED_STATUSES
+        ]
+
+    def load_trade_ids(self, day: date) -> set[TradeId]:
+        return {trade_id for trade_id, (_, _, _, d) in self._trades.items() if d == day}
+
+    def events(self) -> list[OrderEvent]:
+        """The committed order-event journal, oldest first."""
+        return list(self._events)
+
+    def alerts(self) -> list[tuple[datetime, str, str, str]]:
+        """Committed alerts as (ts, level, category, message), oldest first."""
+        return list(self._alerts)
+
+    # ------------------------------------------------------------------ staging
+    def stage_order(self, order: Order) -> None:
+        self._s_orders[order.client_order_id] = order
+
+    def stage_event(self, event: OrderEvent) -> None:
+        self._s_events.append(event)
+
+    def stage_trade(
+        self, report: TradeReport, client_order_id: ClientOrderId, strategy_id: str, day: date
+    ) -> None:
+        self._s_trades.append((report, client_order_id, strategy_id, day))
+
+    def stage_position(self, position: Position) -> None:
+        self._s_positions[(position.code, position.strategy_id)] = position
+
+    def stage_cash(self, cash: Decimal) -> None:
+        self._s_cash = cash
+
+    def stage_alert(self, ts: datetime, level: str, category: str, message: str) -> None:
+        self._s_alerts.append((ts, level, category, message))
+
+    def discard(self) -> None:
+        self._s_meta.clear()
+        self._s_orders.clear()
+        self._s_events.clear()
+        self._s_trades.clear()
+        self._s_positions.clear()
+        self._s_cash = None
+        self._s_alerts.clear()
+
+    def commit(self) -> None:
+        if self._closed:
+            raise ValueError("the in-memory OMS store is closed, was asked to commit")
+        if self._s_orders:
+            orders = self._orders
+            for cid, order in self._s_orders.items():
+                orders[cid] = _order_snapshot(order)
+        if self._s_events:
+            self._events.extend(self._s_events)
+        if self._s_trades:
+            trades = self._trades
+            for entry in self._s_trades:
+                trades.setdefault(entry[0].trade_id, entry)  # INSERT OR IGNORE, as in SQLite
+        if self._s_positions:
+            positions = self._positions
+            for key, position in self._s_positions.items():
+                positions[key] = _position_values(position)
+        if self._s_cash is not None:
+            self._cash = self._s_cash
+        if self._s_meta:
+            self._meta.update(self._s_meta)
+        if self._s_alerts:
+            self._alerts.extend(self._s_alerts)
+        self.discard()
+
+    def close(self) -> None:
+        self._closed = True
