@@ -83,7 +83,7 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
-        self._idle = threading.Condition()
+        self._idle = threading.Condition(threading.Lock())  # a plain lock: post() is on the hot path
         self._posted = 0
         self._handled = 0
         self.oms: OrderManager  # set on the engine thread

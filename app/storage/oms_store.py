@@ -7,11 +7,11 @@ one commit, and a crash leaves either all of a batch on disk or none of it.
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring as _json_string  # C-accelerated
 from typing import Any
 
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
@@ -30,7 +30,22 @@ _ORDER_COLUMNS = (
     "filled_amount, fees, status, status_msg, strategy_id, signal_id, external, trading_day, created_at, "
     "updated_at"
 )
-_UPSERT_ORDER = f"INSERT OR REPLACE INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 19)})"
+_UPDATED_COLUMNS = (
+    "broker_order_id",
+    "order_sysid",
+    "filled_qty",
+    "filled_amount",
+    "fees",
+    "status",
+    "status_msg",
+    "updated_at",
+)
+# An upsert, not INSERT OR REPLACE: REPLACE deletes and re-inserts the row, index entries and all.
+_UPSERT_ORDER = (
+    f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 19)}) "
+    "ON CONFLICT (client_order_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _UPDATED_COLUMNS)
+)
 _INSERT_EVENT = "INSERT INTO order_events (client_order_id, kind, ts, payload) VALUES (?, ?, ?, ?)"
 _INSERT_TRADE = (
     "INSERT OR IGNORE INTO trades (traded_id, client_order_id, broker_order_id, code, side, price, qty, "
@@ -45,18 +60,21 @@ _payload_fields: dict[type, tuple[str, ...]] = {}
 
 
 def _payload(event: OrderEvent) -> str:
+    """The event's fields (less id and time) as a JSON object: built by hand, because json.dumps of a
+    dict is most of the cost of journaling an event on the hot path. Strings go through the C
+    string encoder, so any text (a broker's reason, say) is escaped exactly as json.dumps does."""
     names = _payload_fields.get(type(event))
     if names is None:
         names = tuple(f.name for f in fields(event) if f.name not in _OMITTED_FROM_PAYLOAD)
         _payload_fields[type(event)] = names
-    return json.dumps(
-        {
-            n: (v if v is None or isinstance(v, int) else str(v))
-            for n in names
-            if (v := getattr(event, n)) != ""
-        },
-        ensure_ascii=False,
-    )
+    parts = []
+    for name in names:
+        value = getattr(event, name)
+        if value is None or value == "":
+            continue
+        text = str(value) if type(value) is not int else None
+        parts.append(f'"{name}":{value}' if text is None else f'"{name}":{_json_string(text)}')
+    return "{" + ",".join(parts) + "}"
 
 
 class SqliteOmsStore:

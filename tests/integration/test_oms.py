@@ -366,3 +366,24 @@ def test_first_start_adopts_the_brokers_books_without_counting_todays_trades_twi
 
     assert oms.cash.cash == D("50000")
     assert oms.positions["600000.SH"].total == 200
+
+
+def test_every_event_is_journaled_as_json_with_any_text_escaped(oms: OrderManager) -> None:
+    import json
+
+    order = send(oms, NewOrder("600036.SH", Side.BUY, 100, D("40.00")))
+    accept(oms, order)
+    reason = '废单 "price" \\ 超出\n范围'
+    oms.on_order_report(OrderReport(BrokerOrderId("B1"), order.client_order_id, order.code, Side.BUY, 100,
+                                    D("40.00"), PriceType.LIMIT, OrderStatus.REJECTED, 0, None, TS,
+                                    status_msg=reason))  # fmt: skip
+    oms.store.commit()
+
+    rows = oms.store.conn.execute(
+        "SELECT kind, payload FROM order_events WHERE client_order_id = ? ORDER BY seq",
+        (order.client_order_id,),
+    ).fetchall()
+    assert [kind for kind, _ in rows] == ["OrderSubmitted", "OrderAccepted", "OrderRejected"]
+    payloads = [json.loads(p) for _, p in rows]
+    assert payloads[1] == {"broker_order_id": "B1"}
+    assert payloads[2]["reason"] == reason and payloads[2]["broker_order_id"] == "B1"
