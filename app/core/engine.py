@@ -16,6 +16,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -60,6 +61,13 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[EngineEvent], None]
 _STOP = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _IdleMarker:
+    done: threading.Event
+
+
 BATCH_MAX = 4096
 
 
@@ -83,9 +91,6 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
-        self._idle = threading.Condition(threading.Lock())  # a plain lock: post() is on the hot path
-        self._posted = 0
-        self._handled = 0
         self.oms: OrderManager  # set on the engine thread
         self.store: OmsStore
         self.recovery_notes: list[str] = []
@@ -121,8 +126,6 @@ class Engine:
 
     def post(self, message: Any) -> None:
         """Thread-safe: put a message on the engine's queue."""
-        with self._idle:
-            self._posted += 1
         self._queue.put(message)
 
     def call(self, fn: Callable[[Engine], Any], timeout: float = 10.0) -> Any:
@@ -137,11 +140,14 @@ class Engine:
         return reply.result(timeout)
 
     def wait_idle(self, timeout: float = 10.0) -> None:
-        """Block until every message posted so far has been handled and committed."""
-        with self._idle:
-            target = self._posted
-            if not self._idle.wait_for(lambda: self._handled >= target, timeout):
-                raise TimeoutError(f"engine busy: {target - self._handled} messages still queued")
+        """Block until every message posted so far has been handled and committed.
+
+        A marker goes through the queue behind them (FIFO) and is answered after its batch's
+        commit, so post() itself counts nothing."""
+        marker = _IdleMarker(threading.Event())
+        self._queue.put(marker)
+        if not marker.done.wait(timeout):
+            raise TimeoutError(f"engine busy: messages still queued after {timeout}s")
 
     # ------------------------------------------------------------------ the loop
     def _run(self) -> None:
@@ -151,6 +157,7 @@ class Engine:
                 store=self.store, fees=self.fees, trading_day=self.trading_day, alert=self._alert
             )
             self.oms.load()
+            self._handlers = self._handler_table()
             if not self.gateway.connected:
                 self.gateway.connect()
             if self.store.load_cash() is None:  # first start on this database
@@ -173,62 +180,71 @@ class Engine:
             except queue.Empty:
                 pass
             stop = False
+            markers: list[_IdleMarker] = []
+            handlers = self._handlers
             for message in batch:
-                if message is _STOP:
-                    stop = True
-                    continue
+                handler = handlers.get(type(message))
                 try:
-                    self._dispatch(message)
+                    if handler is not None:
+                        handler(message)
+                    elif message is _STOP:
+                        stop = True
+                    elif type(message) is _IdleMarker:
+                        markers.append(message)
+                    else:
+                        raise TypeError(f"unknown message {message!r}")
                 except Exception as exc:  # a handler never takes the loop down
                     log.exception("engine: %s failed", type(message).__name__)
                     self._alert("error", "engine", f"处理 {type(message).__name__} 出错: {exc}")
             self._commit_and_flush()
-            with self._idle:
-                self._handled += len(batch) - (1 if stop else 0)
-                self._idle.notify_all()
+            for marker in markers:
+                marker.done.set()
             if stop:
                 self.store.close()
                 return
 
-    def _dispatch(self, message: Any) -> None:
+    def _handler_table(self) -> dict[type, Callable[[Any], None]]:
+        """Message type -> handler: one dict lookup per message instead of an isinstance chain."""
         oms = self.oms
-        if isinstance(message, TradeReport):
-            oms.on_trade_report(message)
-            self._trades.append(message)
-            self._account_dirty = True
-        elif isinstance(message, OrderReport):
-            oms.on_order_report(message)
-            self._account_dirty = True
-        elif isinstance(message, SubmitResponse):
-            oms.on_submit_response(message)
-        elif isinstance(message, QuotesArrived):
-            self._on_quotes(message)
-        elif isinstance(message, SubmitOrders):
-            self._on_submit(message)
-        elif isinstance(message, Call):
-            try:
-                message.reply.set_result(message.fn(self))
-            except Exception as exc:
-                message.reply.set_exception(exc)
-        elif isinstance(message, OrderErrorReport):
-            oms.on_order_error(message)
-            self._alert("warning", "order", f"委托被拒: {message.message}")
-        elif isinstance(message, CancelErrorReport):
-            oms.on_cancel_error(message)
-        elif isinstance(message, CancelOrder):
-            self._cancel(message.client_order_id)
-        elif isinstance(message, CancelAllOrders):
-            for order in oms.working_orders():
-                if message.side is None or order.side is message.side:
-                    self._cancel(order.client_order_id)
-        elif isinstance(message, ConnectionChanged):
-            self._on_connection(message)
-        elif isinstance(message, Resync):
-            self._resync(expire_unknown=True)
-        elif isinstance(message, StartDay):
-            self._start_day(message)
-        else:
-            raise TypeError(f"unknown message {message!r}")
+        return {
+            TradeReport: self._on_trade,
+            OrderReport: self._on_order_report,
+            SubmitResponse: oms.on_submit_response,
+            QuotesArrived: self._on_quotes,
+            SubmitOrders: self._on_submit,
+            Call: self._on_call,
+            OrderErrorReport: self._on_order_error,
+            CancelErrorReport: oms.on_cancel_error,
+            CancelOrder: lambda m: self._cancel(m.client_order_id),
+            CancelAllOrders: self._on_cancel_all,
+            ConnectionChanged: self._on_connection,
+            Resync: lambda m: self._resync(expire_unknown=True),
+            StartDay: self._start_day,
+        }
+
+    def _on_trade(self, message: TradeReport) -> None:
+        self.oms.on_trade_report(message)
+        self._trades.append(message)
+        self._account_dirty = True
+
+    def _on_order_report(self, message: OrderReport) -> None:
+        self.oms.on_order_report(message)
+        self._account_dirty = True
+
+    def _on_call(self, message: Call) -> None:
+        try:
+            message.reply.set_result(message.fn(self))
+        except Exception as exc:
+            message.reply.set_exception(exc)
+
+    def _on_order_error(self, message: OrderErrorReport) -> None:
+        self.oms.on_order_error(message)
+        self._alert("warning", "order", f"委托被拒: {message.message}")
+
+    def _on_cancel_all(self, message: CancelAllOrders) -> None:
+        for order in self.oms.working_orders():
+            if message.side is None or order.side is message.side:
+                self._cancel(order.client_order_id)
 
     # ------------------------------------------------------------------ handlers
     def _on_submit(self, command: SubmitOrders) -> None:

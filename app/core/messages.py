@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.domain.identifiers import BrokerOrderId, ClientOrderId
 from app.domain.market import InstrumentInfo, Quote
@@ -65,8 +65,10 @@ class Call:
 
 
 # ---------------------------------------------------------------------------- events
-@dataclass(frozen=True, slots=True)
-class OrderSnapshot:
+class OrderSnapshot(NamedTuple):
+    """An order as it stood after a commit. A NamedTuple: immutable like the other events, and
+    cheap to build, since one is made for every order that changed in every engine batch."""
+
     client_order_id: ClientOrderId
     broker_order_id: BrokerOrderId | None
     code: str
@@ -87,25 +89,32 @@ class OrderSnapshot:
 
     @classmethod
     def of(cls, order: Order) -> OrderSnapshot:
-        return cls(
-            order.client_order_id,
-            order.broker_order_id,
-            order.code,
-            order.side,
-            order.qty,
-            order.price,
-            order.price_type,
-            order.status,
-            order.filled_qty,
-            order.avg_price,
-            order.fees,
-            order.status_msg,
-            order.strategy_id,
-            order.signal_id,
-            order.external,
-            order.created_at,
-            order.updated_at,
+        filled = order.filled_qty
+        return _new_snapshot(
+            cls,
+            (
+                order.client_order_id,
+                order.broker_order_id,
+                order.code,
+                order.side,
+                order.qty,
+                order.price,
+                order.price_type,
+                order.status,
+                filled,
+                order.filled_amount / filled if filled else None,
+                order.fees,
+                order.status_msg,
+                order.strategy_id,
+                order.signal_id,
+                order.external,
+                order.created_at,
+                order.updated_at,
+            ),
         )
+
+
+_new_snapshot = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)

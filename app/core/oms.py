@@ -98,6 +98,7 @@ class OrderManager:
         self._id_base = id_prefix
         self._tag = store.install_tag()
         self._changed: set[ClientOrderId] = set()
+        self._fee_estimates: dict[ClientOrderId, Decimal] = {}
         self._use_day(trading_day)
 
     def _use_day(self, day: date) -> None:
@@ -237,7 +238,11 @@ class OrderManager:
     def _buy_reservation(self, order: Order) -> Decimal:
         price = self._reserve_price(order)
         assert price is not None
-        estimated = self.fees.cost_for_amount(order.code, Side.BUY, price * order.qty)
+        estimated = self._fee_estimates.get(order.client_order_id)
+        if estimated is None:  # the whole order's fees, once: the fee schedule is not cheap
+            estimated = self._fee_estimates[order.client_order_id] = self.fees.cost_for_amount(
+                order.code, Side.BUY, price * order.qty
+            )
         leaves = order.qty - order.filled_qty
         return leaves * price + max(ZERO, estimated - order.fees)
 
@@ -256,6 +261,7 @@ class OrderManager:
             return
         if order.side is Side.BUY:
             self.cash.release(order.client_order_id)
+            self._fee_estimates.pop(order.client_order_id, None)
         elif order.code in self.positions:
             self.positions[order.code].unfreeze(order.qty - order.filled_qty)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
 from app.domain.instruments import classify
-from app.domain.orders import Order, OrderEvent, OrderStatus, PriceType
+from app.domain.orders import Order, OrderEvent, OrderFilled, OrderStatus, PriceType
 from app.domain.positions import Position
 from app.domain.reports import TradeReport
 from app.domain.side import Side
@@ -56,6 +56,25 @@ _UPSERT_POSITION = (
     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _OMITTED_FROM_PAYLOAD = {"client_order_id", "ts"}
+_iso_cache: dict[tuple[object, object], str] = {}
+
+
+def _iso(value: datetime | date) -> str:
+    """isoformat(), remembered: the events of one engine batch mostly share a few timestamps."""
+    key = (value, getattr(value, "tzinfo", None))  # equal instants in two zones print differently
+    text = _iso_cache.get(key)
+    if text is None:
+        if len(_iso_cache) > 4096:
+            _iso_cache.clear()
+        text = _iso_cache[key] = value.isoformat()
+    return text
+
+
+def _fill_payload(e: OrderFilled) -> str:
+    broker = "" if e.broker_order_id is None else f',"broker_order_id":{_json_string(e.broker_order_id)}'
+    return f'{{"trade_id":{_json_string(e.trade_id)},"qty":{e.qty},"price":"{e.price}","fees":"{e.fees}"{broker}}}'
+
+
 _payload_fields: dict[type, tuple[str, ...]] = {}
 
 
@@ -63,6 +82,8 @@ def _payload(event: OrderEvent) -> str:
     """The event's fields (less id and time) as a JSON object: built by hand, because json.dumps of a
     dict is most of the cost of journaling an event on the hot path. Strings go through the C
     string encoder, so any text (a broker's reason, say) is escaped exactly as json.dumps does."""
+    if type(event) is OrderFilled:  # the commonest event, formatted directly
+        return _fill_payload(event)
     names = _payload_fields.get(type(event))
     if names is None:
         names = tuple(f.name for f in fields(event) if f.name not in _OMITTED_FROM_PAYLOAD)
@@ -170,9 +191,7 @@ class SqliteOmsStore:
         self._orders[order.client_order_id] = order
 
     def stage_event(self, event: OrderEvent) -> None:
-        self._events.append(
-            (event.client_order_id, type(event).__name__, event.ts.isoformat(), _payload(event))
-        )
+        self._events.append((event.client_order_id, type(event).__name__, _iso(event.ts), _payload(event)))
 
     def stage_trade(
         self, report: TradeReport, client_order_id: ClientOrderId, strategy_id: str, day: date
@@ -188,8 +207,8 @@ class SqliteOmsStore:
                 report.qty,
                 to_db(report.amount),
                 to_db(report.fees),
-                report.ts.isoformat(),
-                day.isoformat(),
+                _iso(report.ts),
+                _iso(day),
                 strategy_id,
             )
         )
@@ -263,9 +282,9 @@ def _order_row(o: Order) -> tuple[Any, ...]:
         o.strategy_id,
         o.signal_id,
         int(o.external),
-        o.trading_day.isoformat(),
-        o.created_at.isoformat(),
-        None if o.updated_at is None else o.updated_at.isoformat(),
+        _iso(o.trading_day),
+        _iso(o.created_at),
+        None if o.updated_at is None else _iso(o.updated_at),
     )
 
 

@@ -387,3 +387,29 @@ def test_every_event_is_journaled_as_json_with_any_text_escaped(oms: OrderManage
     payloads = [json.loads(p) for _, p in rows]
     assert payloads[1] == {"broker_order_id": "B1"}
     assert payloads[2]["reason"] == reason and payloads[2]["broker_order_id"] == "B1"
+
+
+def test_a_fill_is_journaled_with_its_trade_and_timestamps_keep_their_zone(oms: OrderManager) -> None:
+    import json
+    from datetime import UTC
+
+    from app.storage.oms_store import _iso
+
+    order = send(oms, NewOrder("600036.SH", Side.BUY, 100, D("40.00")))
+    accept(oms, order)
+    oms.on_trade_report(trade(order, 'T"1', 100, "40.00", "5.00"))
+    oms.store.commit()
+
+    payload = oms.store.conn.execute(
+        "SELECT payload FROM order_events WHERE kind = 'OrderFilled' AND client_order_id = ?",
+        (order.client_order_id,),
+    ).fetchone()[0]
+    assert json.loads(payload) == {
+        "trade_id": 'T"1',
+        "qty": 100,
+        "price": "40.00",
+        "fees": "5.00",
+        "broker_order_id": "B1",
+    }
+    assert _iso(TS) == TS.isoformat()
+    assert _iso(TS.astimezone(UTC)) == TS.astimezone(UTC).isoformat() != TS.isoformat()
