@@ -44,7 +44,9 @@ def ensure_env(env_dir: Path, extra: str) -> Path:
 
 def main(argv: list[str]) -> int:
     if sys.version_info < MIN_PYTHON:
-        print(f"Tiller needs Python {'.'.join(map(str, MIN_PYTHON))} or newer, this is {sys.version.split()[0]}")
+        print(
+            f"Tiller needs Python {'.'.join(map(str, MIN_PYTHON))} or newer, this is {sys.version.split()[0]}"
+        )
         return 2
     if not argv or argv[0] not in {"run", "test"}:
         print(__doc__)
