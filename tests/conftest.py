@@ -38,8 +38,13 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     return {"config_file": config_file, "data_dir": data_dir}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # qutebrowser's tests/conftest.py: a test that needs Qt is a `gui` test (pytest -m "not gui").
+    # `slow` tests (the long crash loop) run only when asked for: pytest -m slow.
+    run_slow = "slow" in (config.option.markexpr or "")
+    skip_slow = pytest.mark.skip(reason="slow: run with -m slow")
     for item in items:
         if {"qtbot", "qapp"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.gui)
+        if not run_slow and item.get_closest_marker("slow") is not None:
+            item.add_marker(skip_slow)
