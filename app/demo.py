@@ -29,7 +29,6 @@ from app.core.oms import NewOrder
 from app.core.simulation import DayRunner, Progress, ScheduledAction
 from app.core.summary import DaySummary, equity, summarize
 from app.domain.instruments import classify
-from app.domain.market import InstrumentInfo
 from app.domain.orders import OrderStatus, PriceType
 from app.domain.prices import round_to_tick
 from app.domain.side import Side
@@ -135,8 +134,10 @@ def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAc
     at_open = [line for line in batch.lines if not line.at_close]
     at_close = [line for line in batch.lines if line.at_close]
 
-    def send(lines: Sequence) -> Callable[[Engine, Sequence[InstrumentInfo]], None]:
-        def run(engine: Engine, infos: Sequence[InstrumentInfo]) -> None:
+    def send(lines: Sequence) -> Callable[[DayRunner], None]:
+        def run(runner: DayRunner) -> None:
+            engine = runner.engine
+
             def plan(e: Engine) -> list[PlannedLine]:
                 sellable = {code: p.sellable for code, p in e.oms.positions.items()}
                 return plan_auction_orders(lines, e.oms.instruments, sellable, dict(e.oms.last_prices))
@@ -156,8 +157,9 @@ def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAc
     ]
 
 
-def _fallback_to_continuous(engine: Engine, _: Sequence[InstrumentInfo]) -> None:
+def _fallback_to_continuous(runner: DayRunner) -> None:
     """Auction orders not filled: cancel, then re-send at a marketable price inside the limits."""
+    engine = runner.engine
 
     def unfilled(e: Engine) -> list[tuple[str, NewOrder]]:
         out = []
@@ -179,17 +181,15 @@ def _fallback_to_continuous(engine: Engine, _: Sequence[InstrumentInfo]) -> None
     pending = engine.call(unfilled)
     for client_order_id, _ in pending:
         engine.post(CancelOrder(client_order_id))
-    engine.wait_idle()
+    runner.settle()  # the broker confirms each cancel before anything is re-sent
 
     def cancelled(e: Engine) -> list[NewOrder]:
         return [new for cid, new in pending if e.oms.orders[cid].status is OrderStatus.CANCELLED]
 
-    # the broker confirms cancels asynchronously; the runner settles broker and engine before the next step
-    wall.sleep(0)
     engine.submit(engine.call(cancelled))
 
 
-def _manual_orders(engine: Engine, _: Sequence[InstrumentInfo]) -> None:
+def _manual_orders(runner: DayRunner) -> None:
     """What an investor might type by hand mid-morning: each shows a rule at work."""
 
     def orders(e: Engine) -> list[NewOrder]:
@@ -210,11 +210,11 @@ def _manual_orders(engine: Engine, _: Sequence[InstrumentInfo]) -> None:
             ),  # large and passive: fills in parts
         ]
 
-    engine.submit(engine.call(orders))
+    runner.engine.submit(runner.engine.call(orders))
 
 
-def _cancel_working(engine: Engine, _: Sequence[InstrumentInfo]) -> None:
-    engine.post(CancelAllOrders())
+def _cancel_working(runner: DayRunner) -> None:
+    runner.engine.post(CancelAllOrders())
 
 
 def _progress_printer(out: TextIO) -> Callable[[Progress], None]:

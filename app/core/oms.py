@@ -190,6 +190,8 @@ class OrderManager:
         reason = self._pre_trade_check(order)
         if reason is None:
             try:
+                if order.side is Side.BUY and order.price is None:
+                    order.reserve_price = self._reserve_price(order)
                 self._hold(order)
             except (InsufficientCashError, InsufficientSharesError) as exc:
                 reason = str(exc)
@@ -230,6 +232,8 @@ class OrderManager:
     def _reserve_price(self, order: Order) -> Decimal | None:
         if order.price is not None:
             return order.price
+        if order.reserve_price is not None:  # fixed when the order was made: the hold never drifts
+            return order.reserve_price
         info = self.instruments.get(order.code)
         if info is not None and info.up_limit is not None:
             return info.up_limit
@@ -237,7 +241,13 @@ class OrderManager:
 
     def _buy_reservation(self, order: Order) -> Decimal:
         price = self._reserve_price(order)
-        assert price is not None
+        if price is None:  # a market buy from before reserve prices were kept, with no quote yet
+            self._alert(
+                "warning",
+                "reserve",
+                f"{order.client_order_id} {order.code}: 无价格可冻结资金 (no price to hold cash at)",
+            )
+            return ZERO
         estimated = self._fee_estimates.get(order.client_order_id)
         if estimated is None:  # the whole order's fees, once: the fee schedule is not cheap
             estimated = self._fee_estimates[order.client_order_id] = self.fees.cost_for_amount(

@@ -26,7 +26,7 @@ from app.domain.market import InstrumentInfo
 class ScheduledAction:
     at: time
     name: str
-    run: Callable[[Engine, Sequence[InstrumentInfo]], None]
+    run: Callable[[DayRunner], None]  # uses runner.engine, runner.instruments, runner.settle()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class DayRunner:
     def _at(self, t: time) -> datetime:
         return datetime.combine(self.day, t, CN_TZ)
 
-    def _settle(self) -> None:
+    def settle(self) -> None:
         """Wait until the broker and the engine have both handled everything, twice round."""
         for _ in range(2):
             self.venue.wait_idle(30.0)
@@ -80,7 +80,7 @@ class DayRunner:
         self.venue.set_instruments(self.instruments)
         self.venue.begin_day(self.day)
         self.engine.post(StartDay(self.day, self.instruments))
-        self._settle()
+        self.settle()
         return self.instruments
 
     def run(self) -> None:
@@ -107,9 +107,9 @@ class DayRunner:
                 self.on_progress(Progress(ts, fraction, self.quotes))
                 next_report = fraction + self.progress_every
         self._run_due(pending, self._at(time(23, 59)))
-        self._settle()
+        self.settle()
         self.venue.end_day()
-        self._settle()
+        self.settle()
         if self.on_progress is not None:
             self.on_progress(Progress(self.clock.now(), 1.0, self.quotes))
 
@@ -119,9 +119,9 @@ class DayRunner:
             when = self._at(action.at)
             if when > self.clock.now():
                 self.clock.advance_to(when)
-            self._settle()
-            action.run(self.engine, self.instruments)
-            self._settle()
+            self.settle()
+            action.run(self)
+            self.settle()
         return pending
 
     def _pace(self, wall_start: float, sim_start: datetime, ts: datetime) -> None:

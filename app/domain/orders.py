@@ -256,6 +256,7 @@ class Order:
     fees: Decimal = ZERO
     status_msg: str = ""
     updated_at: datetime | None = None
+    reserve_price: Decimal | None = None  # the price a buy's cash is frozen at (market buys: the up limit)
     trade_ids: set[TradeId] = field(default_factory=set)
 
     def __post_init__(self) -> None:

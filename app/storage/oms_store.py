@@ -28,7 +28,7 @@ _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ORDER_COLUMNS = (
     "client_order_id, broker_order_id, order_sysid, code, side, price_type, price, qty, filled_qty, "
     "filled_amount, fees, status, status_msg, strategy_id, signal_id, external, trading_day, created_at, "
-    "updated_at"
+    "updated_at, reserve_price"
 )
 _UPDATED_COLUMNS = (
     "broker_order_id",
@@ -42,7 +42,7 @@ _UPDATED_COLUMNS = (
 )
 # An upsert, not INSERT OR REPLACE: REPLACE deletes and re-inserts the row, index entries and all.
 _UPSERT_ORDER = (
-    f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 19)}) "
+    f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 20)}) "
     "ON CONFLICT (client_order_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _UPDATED_COLUMNS)
 )
@@ -285,6 +285,7 @@ def _order_row(o: Order) -> tuple[Any, ...]:
         _iso(o.trading_day),
         _iso(o.created_at),
         None if o.updated_at is None else _iso(o.updated_at),
+        None if o.reserve_price is None else format(o.reserve_price, "f"),
     )
 
 
@@ -309,6 +310,7 @@ def _order_from_row(row: tuple[Any, ...]) -> Order:
         day,
         created,
         updated,
+        reserve,
     ) = row
     return Order(
         client_order_id=ClientOrderId(cid),
@@ -330,6 +332,7 @@ def _order_from_row(row: tuple[Any, ...]) -> Order:
         fees=from_db(fees) or Decimal(0),
         status_msg=msg or "",
         updated_at=datetime.fromisoformat(updated) if updated else None,
+        reserve_price=from_db(reserve),
     )
 
 

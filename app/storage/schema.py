@@ -242,8 +242,15 @@ def _v1_initial_schema(db: sqlite_utils.Database) -> None:
         db.conn.execute(statement)
 
 
+def _v2_order_reserve_price(db: sqlite_utils.Database) -> None:
+    # The price a buy's cash is frozen at (a market buy's up limit): needed to rebuild the hold at
+    # a restart, before the day's instruments are known again.
+    db.conn.execute(f"ALTER TABLE orders ADD COLUMN {_decimal('reserve_price')}")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
+    Migration(2, "orders.reserve_price", _v2_order_reserve_price),
 ]
 
 

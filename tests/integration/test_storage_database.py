@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.storage import (
+    MIGRATIONS,
     DatabaseAccessError,
     DatabaseMissingError,
     DatabaseReadOnlyError,
@@ -59,7 +60,7 @@ def test_open_missing_file_with_create_makes_folders_and_a_migrated_wal_database
     with open_database(path, now=NOW) as database:
         assert path.is_file()
         assert database.path == path
-        assert database.schema_version == 1
+        assert database.schema_version == len(MIGRATIONS)
         assert database.journal_mode == "wal"
         assert database.conn.execute("PRAGMA application_id").fetchone()[0] == TILLER_APPLICATION_ID
 
@@ -100,7 +101,7 @@ def test_reopen_keeps_data_and_schema_version(tmp_path):
 
     with open_database(path, now=NOW + timedelta(days=1)) as database:
         assert order_ids(database) == ["c1"]
-        assert database.schema_version == 1
+        assert database.schema_version == len(MIGRATIONS)
 
 
 def test_open_missing_file_without_create_raises_missing_and_creates_nothing(tmp_path):
@@ -120,7 +121,7 @@ def test_open_zero_length_file_with_create_initialises_it(tmp_path):
     path.touch()
 
     with open_database(path, now=NOW) as database:
-        assert database.schema_version == 1
+        assert database.schema_version == len(MIGRATIONS)
         assert "orders" in database.db.table_names()
 
 
@@ -320,7 +321,7 @@ def test_first_open_records_first_start_and_app_version(tmp_path):
         meta = Meta(database)
         assert meta.first_start == NOW
         assert meta.get("app_version") == "0.1.0"
-        assert meta.schema_version == 1
+        assert meta.schema_version == len(MIGRATIONS)
 
 
 def test_reopen_keeps_first_start_and_updates_app_version(tmp_path):

@@ -40,7 +40,7 @@ EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
         "client_order_id": TXT, "broker_order_id": TXT, "order_sysid": TXT, "code": TXT, "side": TXT,
         "price_type": TXT, "price": TXT, "qty": INT, "filled_qty": INT, "filled_amount": TXT, "fees": TXT,
         "status": TXT, "status_msg": TXT, "strategy_id": TXT, "signal_id": TXT, "external": INT,
-        "trading_day": TXT, "created_at": TXT, "updated_at": TXT,
+        "trading_day": TXT, "created_at": TXT, "updated_at": TXT, "reserve_price": TXT,
     },
     "order_events": {"seq": INT, "client_order_id": TXT, "kind": TXT, "ts": TXT, "payload": TXT},
     "trades": {
@@ -267,7 +267,8 @@ def add_column_then_raise_python_error(db) -> None:
     raise ValueError("a data migration met a row it cannot convert, was 'x'")
 
 
-V2 = Migration(2, "orders.note", add_order_note)
+LATEST = len(MIGRATIONS)  # the version a new file has today
+NEXT = Migration(LATEST + 1, "orders.note", add_order_note)  # a test-only step after it
 
 
 def make_v1_file_with_an_order(path: Path) -> None:
@@ -276,15 +277,15 @@ def make_v1_file_with_an_order(path: Path) -> None:
 
 
 def test_fresh_database_is_at_the_latest_version(database):
-    assert database.schema_version == len(MIGRATIONS) == 1
+    assert database.schema_version == len(MIGRATIONS) == 2
 
 
-def test_v1_file_upgrades_to_v2_and_keeps_its_data(tmp_path):
+def test_current_file_upgrades_to_the_next_version_and_keeps_its_data(tmp_path):
     path = tmp_path / "tiller.db"
     make_v1_file_with_an_order(path)
 
-    with open_database(path, now=NOW, migrations=[*MIGRATIONS, V2]) as database:
-        assert database.schema_version == 2
+    with open_database(path, now=NOW, migrations=[*MIGRATIONS, NEXT]) as database:
+        assert database.schema_version == LATEST + 1
         assert "note" in columns(database, "orders")
         assert [
             (row["client_order_id"], row["note"]) for row in database.db.query("SELECT * FROM orders")
@@ -294,34 +295,34 @@ def test_v1_file_upgrades_to_v2_and_keeps_its_data(tmp_path):
 def test_module_level_migrations_list_drives_open_database(tmp_path, monkeypatch):
     path = tmp_path / "tiller.db"
     make_v1_file_with_an_order(path)
-    monkeypatch.setattr(schema_module, "MIGRATIONS", [*MIGRATIONS, V2])
+    monkeypatch.setattr(schema_module, "MIGRATIONS", [*MIGRATIONS, NEXT])
 
     with open_database(path, now=NOW) as database:
-        assert database.schema_version == 2
+        assert database.schema_version == LATEST + 1
 
 
 def test_fresh_file_runs_every_migration_in_order(tmp_path):
-    with open_database(tmp_path / "tiller.db", now=NOW, migrations=[*MIGRATIONS, V2]) as database:
-        assert database.schema_version == 2
+    with open_database(tmp_path / "tiller.db", now=NOW, migrations=[*MIGRATIONS, NEXT]) as database:
+        assert database.schema_version == LATEST + 1
         assert "note" in columns(database, "orders")
 
 
 @pytest.mark.parametrize(
     ("failing", "error", "message"),
     [
-        (add_column_then_fail, StorageBugError, "rolled back; the database stays at version 1"),
+        (add_column_then_fail, StorageBugError, f"rolled back; the database stays at version {LATEST}"),
         (add_column_then_raise_python_error, ValueError, "cannot convert"),
     ],
 )
-def test_failing_migration_rolls_back_and_leaves_the_file_at_v1(tmp_path, failing, error, message):
+def test_failing_migration_rolls_back_and_leaves_the_file_where_it_was(tmp_path, failing, error, message):
     path = tmp_path / "tiller.db"
     make_v1_file_with_an_order(path)
 
     with pytest.raises(error, match=message):
-        open_database(path, now=NOW, migrations=[*MIGRATIONS, Migration(2, "broken", failing)])
+        open_database(path, now=NOW, migrations=[*MIGRATIONS, Migration(LATEST + 1, "broken", failing)])
 
     with open_database(path, now=NOW) as database:
-        assert database.schema_version == 1
+        assert database.schema_version == LATEST
         assert "note" not in columns(database, "orders")
         assert database.db["orders"].count == 1
 
@@ -329,7 +330,7 @@ def test_failing_migration_rolls_back_and_leaves_the_file_at_v1(tmp_path, failin
 def test_database_from_a_newer_tiller_is_refused_and_untouched(tmp_path):
     path = tmp_path / "tiller.db"
     make_v1_file_with_an_order(path)
-    with open_database(path, now=NOW, migrations=[*MIGRATIONS, V2]):
+    with open_database(path, now=NOW, migrations=[*MIGRATIONS, NEXT]):
         pass
     before = sha256(path)
     folder_before = sorted(entry.name for entry in tmp_path.iterdir())
@@ -337,8 +338,8 @@ def test_database_from_a_newer_tiller_is_refused_and_untouched(tmp_path):
     with pytest.raises(SchemaTooNewError) as caught:
         open_database(path, now=NOW)
 
-    assert caught.value.found_version == 2
-    assert caught.value.known_version == 1
+    assert caught.value.found_version == LATEST + 1
+    assert caught.value.known_version == LATEST
     assert "newer Tiller version" in str(caught.value) and "更新版本" in str(caught.value)
     assert str(path) in str(caught.value)
     assert sha256(path) == before
@@ -350,7 +351,23 @@ def test_misnumbered_migrations_are_a_bug_and_change_nothing(tmp_path):
     make_v1_file_with_an_order(path)
     before = sha256(path)
 
-    with pytest.raises(StorageBugError, match=r"MIGRATIONS\[1\] must upgrade to version 2, was 3"):
-        open_database(path, now=NOW, migrations=[*MIGRATIONS, Migration(3, "skips 2", add_order_note)])
+    expected = rf"MIGRATIONS\[{LATEST}\] must upgrade to version {LATEST + 1}, was {LATEST + 2}"
+    with pytest.raises(StorageBugError, match=expected):
+        open_database(
+            path, now=NOW, migrations=[*MIGRATIONS, Migration(LATEST + 2, "skips one", add_order_note)]
+        )
 
     assert sha256(path) == before
+
+
+def test_a_version_1_file_gains_the_order_reserve_price_and_keeps_its_orders(tmp_path):
+    path = tmp_path / "tiller.db"
+    with open_database(path, now=NOW, migrations=MIGRATIONS[:1]) as database:
+        insert_order(database)
+        assert "reserve_price" not in columns(database, "orders")
+
+    with open_database(path, now=NOW) as database:
+        assert database.schema_version == 2
+        assert columns(database, "orders")["reserve_price"] == "TEXT"
+        rows = database.db.query("SELECT client_order_id, reserve_price FROM orders")
+        assert [(r["client_order_id"], r["reserve_price"]) for r in rows] == [("c1", None)]
