@@ -42,25 +42,10 @@ DEFAULT_PEER_SCRIPT = ROOT.parent / "shared" / "bench" / "vnpy_peer.py"
 DEFAULT_VNPY_PYTHON = ROOT.parent / ".venv-vnpy" / "bin" / "python"
 RESULTS = ROOT / "bench" / "results"
 
-SCENARIOS = (
-    "burst:durable",
-    "burst:memory",
-    "burst_batch:durable",
-    "burst_batch:memory",
-    "pingpong:durable",
-    "pingpong:memory",
-    "burst:instant",
-    "pingpong:instant",
-    "paced:durable",
-    "paced:memory",
-    "ticks:xt:batched",
-    "ticks:xt:single",
-    "ticks:fields:batched",
-    "ticks:fields:single",
-    "ticks:prebuilt:batched",
-    "ticks:prebuilt:single",
-    "snapshot",
-)
+sys.path.insert(0, str(ROOT))
+from bench.child import SCENARIOS as CHILD_SCENARIOS  # noqa: E402  (stdlib-only module)
+
+SCENARIOS = CHILD_SCENARIOS  # one list: what the child can run
 FULL = {
     "orders": 10_000,
     "pingpong": 2_000,
