@@ -164,7 +164,7 @@ class Engine:
                 self.recovery_notes = self.oms.adopt_opening_books(
                     self.gateway.query_asset(), self.gateway.query_positions(), self.gateway.query_trades()
                 )
-            self.recovery_notes += self._resync(expire_unknown=True)
+            self.recovery_notes += self._resync(at_start=True)
             self._commit_and_flush()
         except BaseException as exc:  # reported to start()'s caller
             self._start_error = exc
@@ -218,7 +218,7 @@ class Engine:
             CancelOrder: lambda m: self._cancel(m.client_order_id),
             CancelAllOrders: self._on_cancel_all,
             ConnectionChanged: self._on_connection,
-            Resync: lambda m: self._resync(expire_unknown=True),
+            Resync: lambda m: self._resync(at_start=False),
             StartDay: self._start_day,
         }
 
@@ -290,7 +290,7 @@ class Engine:
         self._events.append(ConnectionStateChanged(message.connected, message.reason, message.ts))
         if message.connected:
             self._alert("info", "connection", f"券商已连接 {message.reason}")
-            self._resync(expire_unknown=True)
+            self._resync(at_start=False)
         else:
             self._alert("error", "connection", f"券商连接断开: {message.reason}")
 
@@ -306,13 +306,16 @@ class Engine:
             self.oms.instruments[info.code] = info
             self.oms.last_prices.setdefault(info.code, info.prev_close)
 
-    def _resync(self, *, expire_unknown: bool) -> list[str]:
-        """Catch up with the broker's books (at start and after a reconnect); nothing is resent."""
+    def _resync(self, *, at_start: bool) -> list[str]:
+        """Catch up with the broker's books (at start and after a reconnect); nothing is resent.
+
+        Only at start, when nothing can still be on its way, are unacknowledged intents that the
+        broker does not have expired as never sent."""
         if not self.gateway.connected:
             return []
         orders = self.gateway.query_orders()
         trades = self.gateway.query_trades()
-        notes = self.oms.recover(orders, trades, self.clock.now())
+        notes = self.oms.recover(orders, trades, self.clock.now(), at_start=at_start)
         for note in notes:
             self._alert("warning", "recovery", note)
         self._account_dirty = True

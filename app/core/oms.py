@@ -399,7 +399,12 @@ class OrderManager:
 
     # ------------------------------------------------------------------ recovery
     def recover(
-        self, broker_orders: Iterable[OrderReport], broker_trades: Iterable[TradeReport], now: datetime
+        self,
+        broker_orders: Iterable[OrderReport],
+        broker_trades: Iterable[TradeReport],
+        now: datetime,
+        *,
+        at_start: bool = True,
     ) -> list[str]:
         """Resolve every unacknowledged intent against the broker's own books, before anything is sent.
 
@@ -422,6 +427,14 @@ class OrderManager:
                     notes.append(f"外部委托 {report.broker_order_id} {report.code} (not sent by Tiller)")
         for order in list(self.orders.values()):
             if order.external or order.client_order_id in seen or order.status.is_final:
+                continue
+            if not at_start:
+                # Mid-session (a reconnect): a just-sent order may still be on its way to the broker,
+                # so nothing is expired; an acknowledged one the broker no longer lists is only reported.
+                if order.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
+                    notes.append(
+                        f"{order.client_order_id} {order.code}: 券商列表中没有此委托 (not listed by the broker)"
+                    )
                 continue
             if order.status in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
                 reason = "重启后核对：券商无此委托，未送达 (not at the broker after restart: never sent)"

@@ -413,3 +413,16 @@ def test_a_fill_is_journaled_with_its_trade_and_timestamps_keep_their_zone(oms: 
     }
     assert _iso(TS) == TS.isoformat()
     assert _iso(TS.astimezone(UTC)) == TS.astimezone(UTC).isoformat() != TS.isoformat()
+
+
+def test_a_resync_after_a_reconnect_expires_nothing_that_may_still_be_on_its_way(oms: OrderManager) -> None:
+    in_flight = send(oms, NewOrder("600036.SH", Side.BUY, 100, D("40.00")))
+    acknowledged = send(oms, NewOrder("600036.SH", Side.BUY, 100, D("40.00")))
+    accept(oms, acknowledged, "B2")
+
+    notes = oms.recover([], [], TS, at_start=False)
+
+    assert in_flight.status is OrderStatus.SUBMITTED
+    assert acknowledged.status is OrderStatus.ACCEPTED
+    assert any("not listed by the broker" in n and acknowledged.client_order_id in n for n in notes)
+    assert oms.cash.frozen > 0  # their cash stays held
