@@ -124,8 +124,8 @@ def build_sim_setup(
 
 
 def seed_account(setup: SimSetup, positions: Sequence[tuple[str, int, Decimal]]) -> None:
-    """Give a new simulated account its starting positions, at the broker and in the local books
-    (as if bought on an earlier day), unless either already has any."""
+    """Give a new simulated account its starting positions at the broker (as if bought on an earlier
+    day), unless it already has any; the engine adopts them as its opening books at first start."""
     if setup.broker.query_positions():
         return
     for code, qty, cost in positions:

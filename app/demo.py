@@ -22,7 +22,7 @@ from typing import TextIO
 from app.bootstrap import build_sim_setup, seed_account
 from app.clients.planned_orders import load_planned_orders_file
 from app.config import Settings
-from app.core.auction_plan import PlannedLine, plan_auction_orders
+from app.core.auction_plan import PlannedLine, clamp_to_limits, plan_auction_orders
 from app.core.engine import Engine
 from app.core.messages import CancelAllOrders, CancelOrder
 from app.core.oms import NewOrder
@@ -169,11 +169,8 @@ def _fallback_to_continuous(runner: DayRunner) -> None:
             info = e.oms.instruments.get(order.code)
             last = e.oms.last_prices.get(order.code, order.price)
             tick = classify(order.code).tick
-            price = round_to_tick(
-                last * (Decimal("1.005") if order.side is Side.BUY else Decimal("0.995")), tick
-            )
-            if info is not None and info.up_limit is not None:
-                price = min(max(price, info.down_limit or price), info.up_limit)
+            factor = Decimal("1.005") if order.side is Side.BUY else Decimal("0.995")
+            price = clamp_to_limits(round_to_tick(last * factor, tick), info)
             out.append((order.client_order_id, NewOrder(order.code, order.side, order.leaves_qty, price,
                                                         strategy_id=order.strategy_id, signal_id=order.signal_id)))  # fmt: skip
         return out

@@ -45,6 +45,15 @@ def plan_auction_orders(
     return sorted(planned, key=lambda p: p.line.side is Side.BUY)  # sells first: they free cash
 
 
+def clamp_to_limits(price: Decimal, info: InstrumentInfo | None) -> Decimal:
+    """The price, moved inside the day's limits when it lies outside them (no limits: unchanged)."""
+    if info is not None and info.up_limit is not None and price > info.up_limit:
+        return info.up_limit
+    if info is not None and info.down_limit is not None and price < info.down_limit:
+        return info.down_limit
+    return price
+
+
 def _plan_line(
     line: SignalLine,
     instruments: Mapping[str, InstrumentInfo],
@@ -77,10 +86,6 @@ def _plan_line(
         return PlannedLine(line, None, "；".join([*notes, "跳过：数量为零 (nothing left to trade)"]))
     base = last_prices.get(line.code, info.prev_close) if line.at_close else info.prev_close
     factor = 1 + offset if line.side is Side.BUY else 1 - offset
-    price = round_to_tick(base * factor, instrument.tick)
-    if info.up_limit is not None and price > info.up_limit:
-        price = info.up_limit
-    if info.down_limit is not None and price < info.down_limit:
-        price = info.down_limit
+    price = clamp_to_limits(round_to_tick(base * factor, instrument.tick), info)
     order = NewOrder(line.code, line.side, qty, price, strategy_id=line.strategy_id, signal_id=line.signal_id)
     return PlannedLine(line, order, "；".join(notes))

@@ -45,7 +45,7 @@ from app.core.ports import BrokerGateway, OmsStore
 from app.domain.clock import Clock
 from app.domain.fees import FeeSchedule
 from app.domain.identifiers import ClientOrderId
-from app.domain.orders import Order, OrderRejected, OrderStatus
+from app.domain.orders import OrderStatus
 from app.domain.reports import (
     CancelErrorReport,
     ConnectionChanged,
@@ -257,10 +257,7 @@ class Engine:
             if order.status is not OrderStatus.INITIALIZED:
                 continue  # denied: recorded, never sent
             if not connected:
-                self.oms._apply(
-                    order,
-                    OrderRejected(order.client_order_id, "券商未连接，未发送 (broker not connected)", now),
-                )
+                self.oms.reject_unsent(order, "券商未连接，未发送 (broker not connected)", now)
                 continue
             self._outgoing.append(self.oms.mark_submitted(order, now))
         self._account_dirty = True
@@ -334,9 +331,8 @@ class Engine:
             self._outgoing, self._cancels = [], []
             now = self.clock.now()
             for request in refused:  # never sent: say so in the books (the next commit records it)
-                order = self.oms.orders[request.client_order_id]
-                self.oms._apply(
-                    order, OrderRejected(order.client_order_id, f"数据库写入失败，未发送: {exc}", now)
+                self.oms.reject_unsent(
+                    self.oms.orders[request.client_order_id], f"数据库写入失败，未发送: {exc}", now
                 )
             for reply, _ in replies:
                 reply.set_exception(exc)
@@ -347,11 +343,8 @@ class Engine:
             self.gateway.submit(outgoing)
         if self._cancels:
             cancels, self._cancels = self._cancels, []
-            now = self.clock.now()
             for cancel in cancels:
-                order = self.oms.orders[cancel.client_order_id]  # type: ignore[index]
                 self.gateway.cancel(cancel)
-                log.debug("cancel sent for %s at %s", order.client_order_id, now)
         for reply, value in replies:
             reply.set_result(value)
         self._publish()
@@ -378,11 +371,14 @@ class Engine:
                     log.exception("engine listener failed on %s", type(event).__name__)
 
     def _account_event(self) -> AccountUpdated:
-        return AccountUpdated(self.account_snapshot(), self.position_snapshots())
+        positions = self.position_snapshots()
+        return AccountUpdated(self.account_snapshot(positions), positions)
 
-    def account_snapshot(self) -> AccountSnapshot:
+    def account_snapshot(self, positions: tuple[PositionSnapshot, ...] | None = None) -> AccountSnapshot:
         cash = self.oms.cash
-        market_value = sum((p.market_value for p in self.position_snapshots()), Decimal(0))
+        if positions is None:
+            positions = self.position_snapshots()
+        market_value = sum((p.market_value for p in positions), Decimal(0))
         return AccountSnapshot(cash.cash, cash.frozen, cash.available, market_value, self.clock.now())
 
     def position_snapshots(self) -> tuple[PositionSnapshot, ...]:
@@ -399,7 +395,3 @@ class Engine:
         self.alerts.append(event)
         self._events.append(event)
         self.store.stage_alert(event.ts, level, category, message)
-
-    # ------------------------------------------------------------------ views (engine thread)
-    def orders(self) -> list[Order]:
-        return list(self.oms.orders.values())

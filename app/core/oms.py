@@ -275,6 +275,10 @@ class OrderManager:
         elif order.code in self.positions:
             self.positions[order.code].unfreeze(order.qty - order.filled_qty)
 
+    def reject_unsent(self, order: Order, reason: str, now: datetime) -> None:
+        """An intent that will not be sent after all (no connection, not saved): rejected, hold released."""
+        self._apply(order, OrderRejected(order.client_order_id, reason, now))
+
     def mark_submitted(self, order: Order, now: datetime) -> SubmitOrder:
         self._apply(order, OrderSubmitted(order.client_order_id, now))
         return SubmitOrder(
@@ -528,9 +532,6 @@ class OrderManager:
     # ------------------------------------------------------------------ views
     def working_orders(self) -> list[Order]:
         return [o for o in self.orders.values() if o.status.is_working]
-
-    def unsent_orders(self) -> list[Order]:
-        return [o for o in self.orders.values() if o.status is OrderStatus.INITIALIZED]
 
 
 def _not_sellable(code: str, qty: int, position: Position | None) -> str:
