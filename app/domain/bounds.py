@@ -28,22 +28,32 @@ class BoundsError(RuleViolation):
     """A value that cannot be a real quantity, price or amount."""
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A value for an error message, cut short: repr() of a 5,000-digit int raises, of a list is long."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    if isinstance(value, Decimal):
+        return f"{value:.6E}" if value.is_finite() and len(value.as_tuple().digits) > 30 else str(value)
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def check_qty(value: Any, *, name: str = "qty") -> int:
     """A positive whole number of shares, at most MAX_QTY. Refuses bool, float and text."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BoundsError(f"{name} 应为整数股数 (must be a whole number of shares), was {value!r}")
+        raise BoundsError(f"{name} 应为整数股数 (must be a whole number of shares), was {shown(value)}")
     if not 0 < value <= MAX_QTY:
-        raise BoundsError(f"{name} 应在 1 到 {MAX_QTY:,} 之间 (must be 1..{MAX_QTY:,}), was {value!r}")
+        raise BoundsError(f"{name} 应在 1 到 {MAX_QTY:,} 之间 (must be 1..{MAX_QTY:,}), was {shown(value)}")
     return value
 
 
 def check_price(value: Any, *, name: str = "price") -> Decimal:
     """A finite, positive Decimal of at most PRICE_DECIMALS places, at most MAX_PRICE."""
     if not isinstance(value, Decimal):
-        raise BoundsError(f"{name} 应为十进制数 (must be a Decimal), was {value!r}")
+        raise BoundsError(f"{name} 应为十进制数 (must be a Decimal), was {shown(value)}")
     if not value.is_finite() or value <= 0 or value > MAX_PRICE:
         raise BoundsError(
-            f"{name} 应为 0 到 {MAX_PRICE} 之间的正数 (must be in (0, {MAX_PRICE}]), was {value}"
+            f"{name} 应为 0 到 {MAX_PRICE} 之间的正数 (must be in (0, {MAX_PRICE}]), was {shown(value)}"
         )
     exponent = value.as_tuple().exponent
     if (
@@ -52,7 +62,7 @@ def check_price(value: Any, *, name: str = "price") -> Decimal:
         and value != value.quantize(Decimal(1).scaleb(-PRICE_DECIMALS))
     ):
         raise BoundsError(
-            f"{name} 最多 {PRICE_DECIMALS} 位小数 (at most {PRICE_DECIMALS} decimals), was {value}"
+            f"{name} 最多 {PRICE_DECIMALS} 位小数 (at most {PRICE_DECIMALS} decimals), was {shown(value)}"
         )
     return value
 
@@ -60,7 +70,7 @@ def check_price(value: Any, *, name: str = "price") -> Decimal:
 def check_money(value: Any, *, name: str = "amount", allow_negative: bool = False) -> Decimal:
     """A finite Decimal amount of money within ±MAX_MONEY (non-negative unless allowed)."""
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise BoundsError(f"{name} 应为有限的十进制金额 (must be a finite Decimal), was {value!r}")
+        raise BoundsError(f"{name} 应为有限的十进制金额 (must be a finite Decimal), was {shown(value)}")
     if abs(value) > MAX_MONEY or (value < 0 and not allow_negative):
-        raise BoundsError(f"{name} 超出范围 (out of range), was {value}")
+        raise BoundsError(f"{name} 超出范围 (out of range), was {shown(value)}")
     return value
