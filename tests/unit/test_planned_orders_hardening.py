@@ -290,7 +290,7 @@ payloads = st.one_of(
 )  # fmt: skip
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(payloads)
 def test_fuzz_parse_only_raises_planned_orders_error_and_accepts_only_bounded_lines(payload: Any) -> None:
     try:
