@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
+from app.calendar_file import load_calendar
 from app.config import Settings
 from app.core.clock import SimClock
 from app.core.engine import Engine
@@ -89,6 +90,8 @@ def build_sim_setup(
     suspended: Sequence[str] = (),
     start: time = PRE_OPEN,
 ) -> SimSetup:
+    # the user's calendar.toml lives in their data folder, even when the day's files go elsewhere
+    calendar = load_calendar(settings.general.data_dir)
     data_dir = data_dir or settings.general.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     account = settings.account.account_id
@@ -104,6 +107,7 @@ def build_sim_setup(
         initial_cash=settings.account.initial_cash,
         seed=settings.sim.seed if seed is None else seed,
         participation=settings.sim.participation,
+        calendar=calendar,
     )
     feed = SyntheticFeed(
         list(instruments),
@@ -112,6 +116,7 @@ def build_sim_setup(
         limit_up=limit_up,
         limit_down=limit_down,
         suspended=suspended,
+        calendar=calendar,
     )
     engine = Engine(
         clock=clock,
@@ -119,6 +124,7 @@ def build_sim_setup(
         store_factory=lambda: SqliteOmsStore(open_database(db_path, now=clock.now())),
         fees=fees,
         trading_day=day,
+        calendar=calendar,
     )
     return SimSetup(clock, broker, feed, engine, day, db_path, broker_path)
 

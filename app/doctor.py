@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum, unique
 from pathlib import Path
 
@@ -220,6 +221,35 @@ def check_database(settings: Settings, secrets: SecretStore | None = None) -> Ch
     return Check("database", Status.OK, f"{path} (schema version {version})")
 
 
+# --- trading calendar -------------------------------------------------------------------------
+
+
+def check_calendar(settings: Settings | None, today: date | None = None) -> Check:
+    """The SSE/SZSE closed days: the shipped ones plus <data folder>/calendar.toml. A warning when
+    today or the next trading days lie beyond them (holidays would be traded as normal days); a
+    failure when the user's file is broken (Tiller refuses to start with it)."""
+    from app.calendar_file import CalendarFileError, load_calendar, user_calendar_path
+    from app.domain.calendar import HORIZON_TRADING_DAYS, horizon_warning
+    from app.domain.clock import CN_TZ
+
+    today = datetime.now(CN_TZ).date() if today is None else today
+    data_dir = None if settings is None else settings.general.data_dir
+    try:
+        calendar = load_calendar(data_dir)
+    except CalendarFileError as exc:
+        return Check("trading calendar", Status.FAIL, str(exc))
+    where = "" if data_dir is None else f"; extend it in {user_calendar_path(data_dir)}"
+    warning = horizon_warning(calendar, today, HORIZON_TRADING_DAYS)
+    if warning is not None:
+        return Check("trading calendar", Status.WARN, f"{warning}{where}")
+    return Check(
+        "trading calendar",
+        Status.OK,
+        f"closed days known {calendar.known_from}..{calendar.known_until} "
+        f"(at least {HORIZON_TRADING_DAYS} trading days ahead){where}",
+    )
+
+
 # --- keyring ----------------------------------------------------------------------------------
 
 
@@ -386,6 +416,7 @@ def run_doctor(
         checks.append(Check("database", Status.WARN, "skipped: the settings did not load"))
     else:
         checks += [check_data_dir(settings), check_database(settings, secrets)]
+    checks.append(check_calendar(settings))
     checks.append(check_keyring(settings, secrets))
     checks += check_qmt(settings, probe)
     return DoctorReport(tuple(checks))

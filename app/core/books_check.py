@@ -5,16 +5,21 @@ quiet moment (after the close, or once both sides are idle), because a report st
 shows up as a difference. Each difference comes back as one sentence a user can read; an empty
 list means the books agree. Invariants checked: 1 (no order sent twice, every intent resolved),
 2 (every fill once, keyed by the broker's trade id) and 5 (exact money, compared as Decimal).
+
+Average costs follow the rounding policy of app.domain.money: both sides are brought to its
+quantum (a broker's float to its shortest form first) and must then be equal, digit for digit;
+no tolerance beyond the policy's own rounding.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
+from app.domain.money import avg_cost_of
 from app.domain.orders import Order, OrderStatus
 from app.domain.reports import BrokerAsset, BrokerPosition, OrderReport, TradeReport
 
@@ -31,6 +36,7 @@ class LocalBooks:
     positions: Mapping[str, int]
     trades: Sequence[TradeReport]  # one entry per booked fill, duplicates kept
     orders: Sequence[Order]
+    avg_costs: Mapping[str, Decimal] = field(default_factory=dict)  # per code held; compared if given
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,7 @@ def compare_books(local: LocalBooks, broker: BrokerBooks) -> list[str]:
     return [
         *_cash_differences(local.cash, broker.asset.cash),
         *_position_differences(local.positions, broker.positions),
+        *_avg_cost_differences(local.positions, local.avg_costs, broker.positions),
         *_trade_differences(local.trades, broker.trades),
         *_order_differences(local.orders, broker.orders),
     ]
@@ -68,6 +75,27 @@ def _position_differences(local: Mapping[str, int], broker: Iterable[BrokerPosit
         mine, theirs = local.get(code, 0), at_broker.get(code, 0)
         if mine != theirs:
             out.append(f"持仓不符 (position differs) {code}: 本地 {mine} 股，券商 {theirs} 股")
+    return out
+
+
+def _avg_cost_differences(
+    held: Mapping[str, int], local: Mapping[str, Decimal], broker: Iterable[BrokerPosition]
+) -> list[str]:
+    """Codes both sides hold in the same quantity whose average cost per share differs."""
+    theirs: dict[str, list[BrokerPosition]] = {}
+    for p in broker:
+        if p.total > 0:
+            theirs.setdefault(p.code, []).append(p)
+    out = []
+    for code in sorted(local):
+        positions = theirs.get(code, [])
+        if len(positions) != 1 or held.get(code, 0) != positions[0].total:
+            continue  # not held, held twice, or a quantity difference already reported
+        mine, at_broker = avg_cost_of(local[code]), avg_cost_of(positions[0].avg_price)
+        if mine != at_broker:
+            out.append(
+                f"持仓成本不符 (average cost differs) {code}: 本地 {mine}，券商 {at_broker}，差 {mine - at_broker}"
+            )
     return out
 
 

@@ -42,6 +42,7 @@ from app.core.messages import (
 )
 from app.core.oms import NewOrder, OrderManager
 from app.core.ports import BrokerGateway, OmsStore
+from app.domain.calendar import DEFAULT_CALENDAR, TradingCalendar, unknown_day_warning
 from app.domain.clock import Clock
 from app.domain.fees import FeeSchedule
 from app.domain.identifiers import ClientOrderId
@@ -80,8 +81,10 @@ class Engine:
         store_factory: Callable[[], OmsStore],
         fees: FeeSchedule,
         trading_day: date,
+        calendar: TradingCalendar = DEFAULT_CALENDAR,
     ) -> None:
         self.clock = clock
+        self.calendar = calendar
         self.gateway = gateway
         self.fees = fees
         self.trading_day = trading_day
@@ -292,6 +295,10 @@ class Engine:
             self._alert("error", "connection", f"券商连接断开: {message.reason}")
 
     def _start_day(self, message: StartDay) -> None:
+        # A day the calendar does not know (past its range: a holiday would trade) or says is closed.
+        warning = unknown_day_warning(self.calendar, message.day)
+        if warning is not None:
+            self._alert(warning[0], "calendar", warning[1])
         book_day = self.store.load_meta("book_day")
         if book_day != message.day.isoformat():
             if book_day is not None and book_day < message.day.isoformat():

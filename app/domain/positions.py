@@ -2,7 +2,9 @@
 
 `settled` is what may be sold (RULES.md B4: T+1 for stocks and equity ETFs; T+0 kinds
 settle at once); `frozen` is held by working sell orders; `sellable = settled - frozen`.
-Average cost includes buy fees, so realized P&L is net of every fee.
+Average cost includes buy fees, so realized P&L is net of every fee. Both are rounded by the
+policy of `app.domain.money` (average to 0.0001 after each buy, realized P&L to the fen per
+fill), the same functions the simulated broker's books use.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.domain.errors import DomainError
+from app.domain.money import avg_cost_after_buy, realized_pnl
 
 ZERO = Decimal(0)
 
@@ -59,11 +62,10 @@ class Position:
         self.frozen = max(0, self.frozen - qty)
 
     def apply_buy(self, qty: int, price: Decimal, fees: Decimal) -> None:
-        cost = self.avg_cost * self.total + price * qty + fees
+        self.avg_cost = avg_cost_after_buy(self.avg_cost, self.total, qty, price * qty, fees)
         self.total += qty
         if self.t_plus_zero:
             self.settled += qty
-        self.avg_cost = cost / self.total
 
     def apply_sell(self, qty: int, price: Decimal, fees: Decimal, *, frozen: bool = True) -> Decimal:
         """Apply a sell fill; `frozen` says the shares were held by the order. Returns realized P&L."""
@@ -71,7 +73,7 @@ class Position:
             raise InsufficientSharesError(
                 f"{self.code}: sell fill of {qty} exceeds settled shares {self.settled}"
             )
-        pnl = (price - self.avg_cost) * qty - fees
+        pnl = realized_pnl(self.avg_cost, qty, price * qty, fees)
         self.total -= qty
         self.settled -= qty
         if frozen:

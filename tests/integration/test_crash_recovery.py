@@ -281,7 +281,9 @@ def check_books(data_dir: Path) -> tuple[list[str], dict[str, int]]:
     try:
         store = SqliteOmsStore(database)
         cash = store.load_cash()
-        positions = {p.code: p.total for p in store.load_positions() if p.total}
+        held = [p for p in store.load_positions() if p.total]
+        positions = {p.code: p.total for p in held}
+        avg_costs = {p.code: p.avg_cost for p in held}  # one rounding policy: equal to the digit
         orders = store.load_orders(DAY)
         trade_rows = database.conn.execute(
             "SELECT traded_id, broker_order_id, client_order_id, code, side, qty, price, amount, fees, "
@@ -309,7 +311,7 @@ def check_books(data_dir: Path) -> tuple[list[str], dict[str, int]]:
     if broker_cash != expected_cash:
         differences.append(f"the broker's own cash identity fails: {broker_cash} != {expected_cash}")
 
-    differences += compare_books(LocalBooks(cash, positions, local_trades, orders), theirs)
+    differences += compare_books(LocalBooks(cash, positions, local_trades, orders, avg_costs), theirs)
 
     # Every order at the broker is one Tiller sent and knows as its own (nobody else trades here).
     mine = {o.client_order_id for o in orders if not o.external}
@@ -444,8 +446,8 @@ def test_restart_with_a_market_buy_in_flight_then_the_engine_starts_and_expires_
 
 @posix_only
 def test_check_books_after_tampering_then_each_difference_is_reported(tmp_path: Path) -> None:
-    # The check must not be vacuous: a clean session agrees; a lost fill, a changed balance and
-    # an order sent twice are each found.
+    # The check must not be vacuous: a clean session agrees; a lost fill, a changed balance, an
+    # average cost one quantum off and an order sent twice are each found.
     data_dir = tmp_path / "session"
     result = run_session(data_dir, seed=5, kills=0)
     assert result.differences == [], result.summary()
@@ -459,6 +461,8 @@ def test_check_books_after_tampering_then_each_difference_is_reported(tmp_path: 
         ).fetchone()
         db.execute("DELETE FROM trades WHERE traded_id = ?", (lost,))
         db.execute("UPDATE account SET cash = cash || '1' WHERE id = 1")
+        (held,) = db.execute("SELECT code FROM positions WHERE total > 0 ORDER BY code LIMIT 1").fetchone()
+        db.execute("UPDATE positions SET avg_cost = avg_cost + 0.0001 WHERE code = ?", (held,))
     db.close()
     with sqlite3.connect(broker_path) as db:
         columns = [row[1] for row in db.execute("PRAGMA table_info(orders)")]
@@ -474,3 +478,4 @@ def test_check_books_after_tampering_then_each_difference_is_reported(tmp_path: 
     assert f"漏记成交 (fill missing locally) {lost}" in text
     assert "资金不符 (cash differs)" in text
     assert "委托重复发送 (order sent 2 times)" in text
+    assert f"持仓成本不符 (average cost differs) {held}" in text

@@ -141,3 +141,20 @@ def test_broker_order_unknown_locally_then_reported() -> None:
     foreign = report(None, OrderStatus.ACCEPTED, bid="55", filled=0)
     (diff,) = compare_books(local, replace(broker, orders=[*broker.orders, foreign]))
     assert "unknown locally" in diff and "55" in diff
+
+
+def test_average_costs_agreeing_by_the_policy_are_no_difference() -> None:
+    local, broker = agreeing()
+    assert compare_books(replace(local, avg_costs={CODE: D("39.0000")}), broker) == []
+
+
+def test_an_average_cost_one_quantum_apart_is_a_difference() -> None:
+    local, broker = agreeing()
+    (diff,) = compare_books(replace(local, avg_costs={CODE: D("39.0001")}), broker)
+    assert diff == "持仓成本不符 (average cost differs) 600036.SH: 本地 39.0001，券商 39.0000，差 0.0001"
+
+
+def test_average_costs_are_not_compared_when_the_quantities_already_differ() -> None:
+    local, broker = agreeing()
+    (diff,) = compare_books(replace(local, positions={CODE: 1000}, avg_costs={CODE: D("41")}), broker)
+    assert diff.startswith("持仓不符")

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
+from app.domain.money import avg_cost_after_buy, realized_pnl
 from app.domain.orders import OrderStatus, PriceType
 from app.domain.reports import BrokerPosition, OrderReport, TradeReport
 from app.domain.side import Side
@@ -252,7 +253,8 @@ class SimOrder:
 
 class SimPosition:
     """Shares of one code. `settled` may be sold (T+1, RULES B4); `frozen` is held by working sells.
-    `avg_price` is the cost per share including buy fees (QMT's 成本价)."""
+    `avg_price` is the cost per share including buy fees (QMT's 成本价), by the rounding policy of
+    app.domain.money: the same function as Tiller's own Position, so the two books agree exactly."""
 
     __slots__ = ("avg_price", "code", "frozen", "settled", "total")
 
@@ -270,11 +272,16 @@ class SimPosition:
         return self.settled - self.frozen
 
     def add(self, qty: int, amount: Decimal, fees: Decimal, settles_now: bool) -> None:
-        before = self.total
+        self.avg_price = avg_cost_after_buy(self.avg_price, self.total, qty, amount, fees)
         self.total += qty
         if settles_now:
             self.settled += qty
-        self.avg_price = ((self.avg_price * before + amount + fees) / self.total).quantize(AVG_QUANTUM)
+
+    def sell_pnl(self, qty: int, amount: Decimal, fees: Decimal) -> Decimal:
+        """The realized P&L a sell fill of `qty` shares for `amount` less `fees` makes at this
+        position's cost (the counter reports none, as QMT's XtPosition has none; kept here so the
+        policy of app.domain.money is provably the same on both sides)."""
+        return realized_pnl(self.avg_price, qty, amount, fees)
 
     def remove(self, qty: int) -> None:
         """A sell fill of shares this position froze for it."""
