@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_demo_day_runs_every_kind_of_outcome_and_matches_the_brokers_books(tmp_path: Path) -> None:
-    settings = load_settings(env={}, path=tmp_path / "none.toml")
+    settings = load_settings(env={"TILLER_DATA_DIR": str(tmp_path)}, path=tmp_path / "none.toml")
     out = io.StringIO()
 
     result = run_demo(settings, seed=7, speed=0, data_dir=tmp_path, out=out, progress=True)
@@ -53,7 +53,7 @@ def test_demo_day_runs_every_kind_of_outcome_and_matches_the_brokers_books(tmp_p
 
 
 def test_demo_is_repeatable_for_a_seed(tmp_path: Path) -> None:
-    settings = load_settings(env={}, path=tmp_path / "none.toml")
+    settings = load_settings(env={"TILLER_DATA_DIR": str(tmp_path)}, path=tmp_path / "none.toml")
     first = run_demo(settings, seed=11, speed=0, data_dir=tmp_path / "a", out=io.StringIO(), progress=False)
     second = run_demo(settings, seed=11, speed=0, data_dir=tmp_path / "b", out=io.StringIO(), progress=False)
 

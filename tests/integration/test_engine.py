@@ -33,7 +33,7 @@ CODES = [
 
 
 def make_setup(folder: Path) -> SimSetup:
-    settings = load_settings(env={}, path=folder / "none.toml")
+    settings = load_settings(env={"TILLER_DATA_DIR": str(folder)}, path=folder / "none.toml")
     setup = build_sim_setup(settings, day=DAY, instruments=CODES, data_dir=folder, seed=3)
     seed_account(setup, [("000001.SZ", 5000, D("11.00"))])
     return setup
