@@ -6,7 +6,7 @@ import logging
 import logging.handlers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -104,6 +104,9 @@ def build_sim_setup(
         initial_cash=settings.account.initial_cash,
         seed=settings.sim.seed if seed is None else seed,
         participation=settings.sim.participation,
+        ack_latency=_seconds(settings.sim.ack_latency_s),
+        fill_latency=_seconds(settings.sim.fill_latency_s),
+        cancel_latency=_seconds(settings.sim.cancel_latency_s),
     )
     feed = SyntheticFeed(
         list(instruments),
@@ -119,8 +122,14 @@ def build_sim_setup(
         store_factory=lambda: SqliteOmsStore(open_database(db_path, now=clock.now())),
         fees=fees,
         trading_day=day,
+        answer_timeout=_seconds(settings.orders.answer_timeout_s),
+        settle_time=_seconds(settings.orders.settle_time_s),
     )
     return SimSetup(clock, broker, feed, engine, day, db_path, broker_path)
+
+
+def _seconds(value: Decimal) -> timedelta:
+    return timedelta(seconds=float(value))
 
 
 def seed_account(setup: SimSetup, positions: Sequence[tuple[str, int, Decimal]]) -> None:

@@ -420,12 +420,12 @@ class Engine:
             for order in self.oms.in_doubt_orders():
                 since = order.updated_at or now
                 if now - since >= self.settle_time:
-                    self.oms.expire_lost(
-                        order,
+                    reason = (
                         "复查后券商仍无此委托，视为未送达 (still not at the broker after the settle time: "
-                        "lost in transit)",
-                        now,
+                        "lost in transit)"
                     )
+                    self.oms.expire_lost(order, reason, now)
+                    self._alert("warning", "order", f"{order.client_order_id} {order.code}: {reason}")
         self._schedule_doubt_check()
 
     def _schedule_doubt_check(self, at: datetime | None = None) -> None:
