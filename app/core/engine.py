@@ -233,9 +233,13 @@ class Engine:
                 except Exception as exc:  # a handler never takes the loop down
                     log.exception("engine: %s failed", type(message).__name__)
                     self._alert("error", "engine", f"处理 {type(message).__name__} 出错: {exc}")
-            try:
-                if self._cancel_wanted:
+            if self._cancel_wanted:
+                try:
                     self._release_wanted_cancels()
+                except Exception as exc:
+                    log.exception("engine: releasing cancels failed")
+                    self._alert("error", "cancel", f"发送待撤单出错 (releasing waiting cancels): {exc}")
+            try:
                 self._commit_and_flush()
             except Exception as exc:  # nor does sending, answering or publishing
                 log.exception("engine: after the batch")
@@ -415,17 +419,19 @@ class Engine:
         self._doubt_timer = None
         if not self.oms.in_doubt_orders():
             return
-        if self._ask_broker():
-            now = self.clock.now()
-            for order in self.oms.in_doubt_orders():
-                since = order.updated_at or now
-                if now - since >= self.settle_time:
-                    reason = (
-                        "复查后券商仍无此委托，视为未送达 (still not at the broker after the settle time: "
-                        "lost in transit)"
-                    )
-                    self.oms.expire_lost(order, reason, now)
-                    self._alert("warning", "order", f"{order.client_order_id} {order.code}: {reason}")
+        if not self._ask_broker():  # not connected, or the query raised: ask again later
+            self._schedule_doubt_check(self.clock.now() + self.settle_time)
+            return
+        now = self.clock.now()
+        for order in self.oms.in_doubt_orders():
+            since = order.updated_at or now
+            if now - since >= self.settle_time:
+                reason = (
+                    "复查后券商仍无此委托，视为未送达 (still not at the broker after the settle time: "
+                    "lost in transit)"
+                )
+                self.oms.expire_lost(order, reason, now)
+                self._alert("warning", "order", f"{order.client_order_id} {order.code}: {reason}")
         self._schedule_doubt_check()
 
     def _schedule_doubt_check(self, at: datetime | None = None) -> None:

@@ -73,6 +73,9 @@ OPENING_POSITIONS = (
 # Market buys are in the mix (their cash is held at the reserve price kept on the order);
 # TILLER_CRASH_MARKET_BUYS=0 leaves them out.
 MARKET_BUYS = os.environ.get("TILLER_CRASH_MARKET_BUYS", "1") != "0"
+# TILLER_CRASH_LATENCY=S: the simulated counter takes S simulated seconds to receive each order and
+# each cancel, so kills also find orders on the wire and cancels asked before the acknowledgement.
+LATENCY = Decimal(os.environ.get("TILLER_CRASH_LATENCY", "0"))
 SETTLE_TIMEOUT = 120.0  # seconds; generous: the machine may be busy with other work
 FINAL_STEPS = 25
 
@@ -89,7 +92,10 @@ class View:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     rng = random.Random(args.seed * 1_000_003 + args.run)
-    settings = Settings(account=AccountSettings(initial_cash=INITIAL_CASH), sim=SimSettings(seed=args.seed))
+    settings = Settings(
+        account=AccountSettings(initial_cash=INITIAL_CASH),
+        sim=SimSettings(seed=args.seed, ack_latency_s=LATENCY, cancel_latency_s=LATENCY),
+    )
     since = time.fromisoformat(args.since)
     data_dir = Path(args.data_dir)
     broker_file_existed = any(data_dir.glob("*-broker.db"))

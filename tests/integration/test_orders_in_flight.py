@@ -377,3 +377,39 @@ def test_engine_timers_on_the_live_clock_are_delivered_on_the_engine_thread(tmp_
         engine.stop()
         broker.close()
         clock.close()
+
+
+def test_a_broker_that_cannot_be_queried_leaves_orders_in_doubt_without_spinning(setup: SimSetup) -> None:
+    real_submit, real_query = setup.broker.submit, setup.broker.query_orders
+    queries: list[int] = []
+
+    def refuse(orders):
+        raise ConnectionError("xtquant: not connected (test)")
+
+    def broken_query():
+        queries.append(1)
+        raise TimeoutError("xtquant: query_stock_orders timed out (test)")
+
+    setup.broker.submit = refuse  # type: ignore[method-assign]
+    setup.broker.query_orders = broken_query  # type: ignore[method-assign]
+    [cid] = setup.engine.submit([NewOrder(CODE, Side.BUY, 100, last_price(setup) - D("0.30"))])
+    settle(setup)
+    later(setup, 45)  # past the settle time: asked again, still unanswerable, still in doubt
+    assert order(setup, cid).status is OrderStatus.IN_DOUBT  # never assumed either way
+    assert 2 <= len(queries) <= 4  # once at once, again after each settle time: no busy loop
+    assert any("querying the broker failed" in a for a in alerts(setup))
+
+    setup.broker.submit, setup.broker.query_orders = real_submit, real_query  # type: ignore[method-assign]
+    later(setup, 31)
+    assert order(setup, cid).status is OrderStatus.EXPIRED  # the broker answers: it never got there
+    assert setup.engine.call(lambda e: e.oms.cash.frozen) == 0
+
+
+def test_the_simulated_broker_refuses_a_negative_latency(tmp_path: Path) -> None:
+    from app.core.clock import SimClock
+
+    clock = SimClock(datetime.combine(DAY, time(10, 0), CN_TZ))
+    with pytest.raises(ValueError, match="ack_latency"):
+        SimulatedBroker(tmp_path / "b.db", clock, ack_latency=timedelta(seconds=-1))
+    with pytest.raises(ValueError, match="fill_latency"):
+        SimulatedBroker(tmp_path / "c.db", clock, fill_latency=2)  # type: ignore[arg-type]
