@@ -123,6 +123,7 @@ class Engine:
         self._trades: list[TradeReport] = []
         self._replies: list[tuple[Future[Any], Any]] = []
         self._cancel_wanted: set[ClientOrderId] = set()  # cancels asked before the broker's acknowledgement
+        self._cancel_wanted_changed = False
         self._doubt_timer: TimerHandle | None = None
 
     # ------------------------------------------------------------------ life cycle
@@ -339,7 +340,7 @@ class Engine:
         if order.broker_order_id is None or order.status is OrderStatus.IN_DOUBT:
             # In flight: remembered (on disk) and sent once the broker acknowledges the order.
             self._cancel_wanted.add(order.client_order_id)
-            self.store.stage_meta(_CANCEL_WANTED, " ".join(sorted(self._cancel_wanted)))
+            self._cancel_wanted_changed = True  # staged once per batch, see _release_wanted_cancels
             self._alert(
                 "info",
                 "cancel",
@@ -359,7 +360,8 @@ class Engine:
                 self._cancel_wanted.discard(cid)
                 if order.status is not OrderStatus.PENDING_CANCEL:
                     self._cancels.append(BrokerCancel(cid, order.broker_order_id, order.code))
-        if len(self._cancel_wanted) != before:
+        if len(self._cancel_wanted) != before or self._cancel_wanted_changed:
+            self._cancel_wanted_changed = False
             self.store.stage_meta(_CANCEL_WANTED, " ".join(sorted(self._cancel_wanted)))
 
     # ------------------------------------------------------------------ orders in flight
@@ -375,7 +377,9 @@ class Engine:
         )
         for cid in message.client_order_ids:
             order = self.oms.orders.get(cid)
-            if order is not None and order.status.is_working and order.status is not OrderStatus.IN_DOUBT:
+            if order is None or order.status is OrderStatus.IN_DOUBT or not order.status.is_working:
+                continue
+            if message.what == "cancel" or order.status is OrderStatus.SUBMITTED:  # not answered since
                 self.oms.put_in_doubt(order, reason, now)
         self._alert(
             "error",
