@@ -42,6 +42,7 @@ DEMO_POSITIONS = RESOURCES / "positions.json"
 MANUAL_CODES = {"600036.SH": Decimal("41.20"), "600000.SH": Decimal("10.05")}
 LIMIT_UP = ("688981.SH",)
 FALLBACK_AT = time(9, 31)  # an auction order that did not fill continues in continuous trading
+FALLBACK_TRIES = 60  # seconds the fallback waits for the cancels' confirmations
 MANUAL_AT = time(10, 30)
 CANCEL_AT = time(14, 50)  # what is still working is cancelled before the closing auction
 CLOSE_AUCTION_AT = time(14, 57, 30)
@@ -174,10 +175,18 @@ def _fallback_to_continuous(e: Engine) -> None:
     for client_order_id, _ in pending:
         e.cancel(client_order_id)
 
-    def resend() -> None:
-        e.place([new for cid, new in pending if e.oms.orders[cid].status is OrderStatus.CANCELLED])
+    waiting = dict(pending)
 
-    e.schedule_after(timedelta(seconds=1), resend, "auction fallback: re-send")
+    def resend(tries: int) -> None:
+        # each cancelled order is re-sent once its cancel is confirmed (a slow counter takes longer)
+        ended = [cid for cid in waiting if e.oms.orders[cid].status.is_final]
+        e.place([waiting[cid] for cid in ended if e.oms.orders[cid].status is OrderStatus.CANCELLED])
+        for cid in ended:
+            del waiting[cid]
+        if waiting and tries > 1:
+            e.schedule_after(timedelta(seconds=1), lambda: resend(tries - 1), "auction fallback: re-send")
+
+    e.schedule_after(timedelta(seconds=1), lambda: resend(FALLBACK_TRIES), "auction fallback: re-send")
 
 
 def _manual_orders(e: Engine) -> None:

@@ -24,8 +24,8 @@ latency) comes through the inbox (the driver's next quotes, say): only then is i
 acknowledged (or cancelled and confirmed), with the arrival time as its time. A fill is booked when
 it happens, but its trade report is pushed only once the inbox reaches its time + `fill_latency` (the
 order's report goes out first, as xtquant's may). Parked items and held reports are lost with the
-process (never committed: lost in transit). Time moves only with the inbox, so a seeded day stays
-deterministic.
+process (never committed: lost in transit); `end_day` lets everything on the wire arrive first.
+Time moves only with the inbox, so a seeded day stays deterministic.
 
 Modules: counter.py (the books and what happens to each order, cancel and quote), acceptance.py
 (the checks on a new order), matching.py (the fill model), state.py and store.py (the file).
@@ -132,6 +132,7 @@ class SimulatedBroker:
         self._parked: list[tuple[datetime, int, int, Any]] = []
         self._held: list[tuple[datetime, int, TradeReport]] = []
         self._wire_seq = itertools.count()
+        self._flush_held = False
 
         # The inbox and the thread.
         self._cond = threading.Condition()
@@ -380,6 +381,7 @@ class SimulatedBroker:
                 reports = counter.out[:]
                 if self._fill_latency or self._held:
                     reports = self._hold_fills(reports, items[-1][1], counter.link_up)
+                self._flush_held = False
             except Exception as exc:
                 # Nothing of the batch reached the file: forget it, reload, and go down like a
                 # crashed counter; the client reconnects and queries (ARCHITECTURE.md invariant 1).
@@ -412,7 +414,10 @@ class SimulatedBroker:
         parked = self._parked
         ack, cancel = self._ack_latency, self._cancel_latency
         for kind, ts, payload in items:
-            while parked and parked[0][0] <= ts:  # arrived on the wire by now: in arrival order
+            closing = kind == _CALL and payload.command == "end_day"
+            if closing:
+                self._flush_held = True  # the close: whatever is on the wire arrives first
+            while parked and (closing or parked[0][0] <= ts):  # arrived by now: in arrival order
                 arrival, _, parked_kind, parked_payload = heapq.heappop(parked)
                 self._process_one(counter, parked_kind, arrival, parked_payload)
             if kind == _SUBMIT and ack and counter.link_up:
@@ -425,6 +430,9 @@ class SimulatedBroker:
     def _hold_fills(self, reports: list[Any], now: datetime, link_up: bool) -> list[Any]:
         """Trade reports wait `fill_latency`; those whose time has come go out first (older)."""
         held = self._held
+        if self._flush_held:
+            self._flush_held = False
+            now = datetime.max.replace(tzinfo=now.tzinfo)
         out = self._due_fills(now)  # older ones first
         fresh = []
         for report in reports:
