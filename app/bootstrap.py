@@ -6,7 +6,7 @@ import logging
 import logging.handlers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -108,6 +108,9 @@ def build_sim_setup(
         seed=settings.sim.seed if seed is None else seed,
         participation=settings.sim.participation,
         calendar=calendar,
+        ack_latency=_seconds(settings.sim.ack_latency_s),
+        fill_latency=_seconds(settings.sim.fill_latency_s),
+        cancel_latency=_seconds(settings.sim.cancel_latency_s),
     )
     feed = SyntheticFeed(
         list(instruments),
@@ -125,8 +128,14 @@ def build_sim_setup(
         fees=fees,
         trading_day=day,
         calendar=calendar,
+        answer_timeout=_seconds(settings.orders.answer_timeout_s),
+        settle_time=_seconds(settings.orders.settle_time_s),
     )
     return SimSetup(clock, broker, feed, engine, day, db_path, broker_path)
+
+
+def _seconds(value: Decimal) -> timedelta:
+    return timedelta(seconds=float(value))
 
 
 def seed_account(setup: SimSetup, positions: Sequence[tuple[str, int, Decimal]]) -> None:

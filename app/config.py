@@ -395,6 +395,53 @@ class SimSettings:
         default=5,
         metadata=_meta(parse=_integer(choices=(1, 5)), expected="1 or 5", help="depth of simulated quotes"),
     )
+    # Latencies of the simulated counter, in simulated seconds (0: at once). They let the races of
+    # orders in flight happen in a simulated day: a cancel before the acknowledgement, a late answer.
+    ack_latency_s: Decimal = field(
+        default=Decimal(0),
+        metadata=_meta(
+            parse=_decimal(Decimal(0), Decimal(3600), places=3),
+            expected="seconds from 0 to 3600, at most 3 decimals",
+            help="how long an order takes to reach the simulated counter (its acknowledgement)",
+        ),
+    )
+    fill_latency_s: Decimal = field(
+        default=Decimal(0),
+        metadata=_meta(
+            parse=_decimal(Decimal(0), Decimal(3600), places=3),
+            expected="seconds from 0 to 3600, at most 3 decimals",
+            help="how long the simulated counter takes to push a fill (trade report)",
+        ),
+    )
+    cancel_latency_s: Decimal = field(
+        default=Decimal(0),
+        metadata=_meta(
+            parse=_decimal(Decimal(0), Decimal(3600), places=3),
+            expected="seconds from 0 to 3600, at most 3 decimals",
+            help="how long a cancel takes to reach the simulated counter (its confirmation)",
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSettings:
+    answer_timeout_s: Decimal = field(
+        default=Decimal(10),
+        metadata=_meta(
+            parse=_decimal(Decimal(0), Decimal(600), low_open=True, places=3),
+            expected="seconds, above 0 and at most 600",
+            help="a sent order the broker has not answered by then is queried (never assumed sent or not)",
+        ),
+    )
+    settle_time_s: Decimal = field(
+        default=Decimal(30),
+        metadata=_meta(
+            parse=_decimal(Decimal(0), Decimal(3600), low_open=True, places=3),
+            expected="seconds, above 0 and at most 3600",
+            help="an order the broker does not list stays in doubt this long, then is queried again "
+            "(still unknown: expired as lost in transit; adopted should it appear later)",
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,6 +521,7 @@ SECTIONS: dict[str, type] = {
     "account": AccountSettings,
     "fees": FeeSettings,
     "sim": SimSettings,
+    "orders": OrderSettings,
     "bigquant": BigQuantSettings,
     "qmt": QmtSettings,
     "schedule": ScheduleSettings,
@@ -486,6 +534,7 @@ class Settings:
     account: AccountSettings = field(default_factory=AccountSettings)
     fees: FeeSettings = field(default_factory=FeeSettings)
     sim: SimSettings = field(default_factory=SimSettings)
+    orders: OrderSettings = field(default_factory=OrderSettings)
     bigquant: BigQuantSettings = field(default_factory=BigQuantSettings)
     qmt: QmtSettings = field(default_factory=QmtSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)

@@ -14,7 +14,7 @@ import tempfile
 import time as wall
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
@@ -24,7 +24,7 @@ from app.clients.planned_orders import load_planned_orders_file
 from app.config import Settings
 from app.core.auction_plan import PlannedLine, clamp_to_limits, plan_auction_orders
 from app.core.engine import Engine
-from app.core.messages import CancelAllOrders, CancelOrder
+from app.core.messages import CancelAllOrders
 from app.core.oms import NewOrder
 from app.core.simulation import DayRunner, Progress, ScheduledAction
 from app.core.summary import DaySummary, equity, summarize
@@ -42,6 +42,7 @@ DEMO_POSITIONS = RESOURCES / "positions.json"
 MANUAL_CODES = {"600036.SH": Decimal("41.20"), "600000.SH": Decimal("10.05")}
 LIMIT_UP = ("688981.SH",)
 FALLBACK_AT = time(9, 31)  # an auction order that did not fill continues in continuous trading
+FALLBACK_TRIES = 60  # seconds the fallback waits for the cancels' confirmations
 MANUAL_AT = time(10, 30)
 CANCEL_AT = time(14, 50)  # what is still working is cancelled before the closing auction
 CLOSE_AUCTION_AT = time(14, 57, 30)
@@ -134,17 +135,12 @@ def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAc
     at_open = [line for line in batch.lines if not line.at_close]
     at_close = [line for line in batch.lines if line.at_close]
 
-    def send(lines: Sequence) -> Callable[[DayRunner], None]:
-        def run(runner: DayRunner) -> None:
-            engine = runner.engine
-
-            def plan(e: Engine) -> list[PlannedLine]:
-                sellable = {code: p.sellable for code, p in e.oms.positions.items()}
-                return plan_auction_orders(lines, e.oms.instruments, sellable, dict(e.oms.last_prices))
-
-            lines_planned = engine.call(plan)
+    def send(lines: Sequence) -> Callable[[Engine], None]:
+        def run(e: Engine) -> None:  # a timer, on the engine thread
+            sellable = {code: p.sellable for code, p in e.oms.positions.items()}
+            lines_planned = plan_auction_orders(lines, e.oms.instruments, sellable, dict(e.oms.last_prices))
             planned.extend(lines_planned)
-            engine.submit([p.order for p in lines_planned if p.order is not None])
+            e.place([p.order for p in lines_planned if p.order is not None])
 
         return run
 
@@ -157,11 +153,11 @@ def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAc
     ]
 
 
-def _fallback_to_continuous(runner: DayRunner) -> None:
-    """Auction orders not filled: cancel, then re-send at a marketable price inside the limits."""
-    engine = runner.engine
+def _fallback_to_continuous(e: Engine) -> None:
+    """Auction orders not filled: cancel, then (a timer a second later, once the broker has confirmed
+    the cancels) re-send what was cancelled at a marketable price inside the limits."""
 
-    def unfilled(e: Engine) -> list[tuple[str, NewOrder]]:
+    def unfilled() -> list[tuple[str, NewOrder]]:
         out = []
         for order in e.oms.working_orders():
             if order.external or order.leaves_qty == 0 or order.price is None:
@@ -175,21 +171,28 @@ def _fallback_to_continuous(runner: DayRunner) -> None:
                                                         strategy_id=order.strategy_id, signal_id=order.signal_id)))  # fmt: skip
         return out
 
-    pending = engine.call(unfilled)
+    pending = unfilled()
     for client_order_id, _ in pending:
-        engine.post(CancelOrder(client_order_id))
-    runner.settle()  # the broker confirms each cancel before anything is re-sent
+        e.cancel(client_order_id)
 
-    def cancelled(e: Engine) -> list[NewOrder]:
-        return [new for cid, new in pending if e.oms.orders[cid].status is OrderStatus.CANCELLED]
+    waiting = dict(pending)
 
-    engine.submit(engine.call(cancelled))
+    def resend(tries: int) -> None:
+        # each cancelled order is re-sent once its cancel is confirmed (a slow counter takes longer)
+        ended = [cid for cid in waiting if e.oms.orders[cid].status.is_final]
+        e.place([waiting[cid] for cid in ended if e.oms.orders[cid].status is OrderStatus.CANCELLED])
+        for cid in ended:
+            del waiting[cid]
+        if waiting and tries > 1:
+            e.schedule_after(timedelta(seconds=1), lambda: resend(tries - 1), "auction fallback: re-send")
+
+    e.schedule_after(timedelta(seconds=1), lambda: resend(FALLBACK_TRIES), "auction fallback: re-send")
 
 
-def _manual_orders(runner: DayRunner) -> None:
+def _manual_orders(e: Engine) -> None:
     """What an investor might type by hand mid-morning: each shows a rule at work."""
 
-    def orders(e: Engine) -> list[NewOrder]:
+    def orders() -> list[NewOrder]:
         last = e.oms.last_prices
         cmb = last.get("600036.SH", MANUAL_CODES["600036.SH"])
         spdb = last.get("600000.SH", MANUAL_CODES["600000.SH"])
@@ -207,11 +210,11 @@ def _manual_orders(runner: DayRunner) -> None:
             ),  # large and passive: fills in parts
         ]
 
-    runner.engine.submit(runner.engine.call(orders))
+    e.place(orders())
 
 
-def _cancel_working(runner: DayRunner) -> None:
-    runner.engine.post(CancelAllOrders())
+def _cancel_working(e: Engine) -> None:
+    e.cancel_all(CancelAllOrders())
 
 
 def _progress_printer(out: TextIO) -> Callable[[Progress], None]:

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +43,7 @@ from app.core.messages import (
 from app.core.oms import NewOrder, OrderManager
 from app.core.ports import BrokerGateway, OmsStore
 from app.domain.calendar import DEFAULT_CALENDAR, TradingCalendar, unknown_day_warning
-from app.domain.clock import Clock
+from app.domain.clock import TimedClock, TimerHandle
 from app.domain.fees import FeeSchedule
 from app.domain.identifiers import ClientOrderId
 from app.domain.orders import OrderStatus
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[EngineEvent], None]
 _STOP = object()
+_CANCEL_WANTED = "cancel_wanted"  # meta key: cancels asked before the acknowledgement, space-separated
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,22 +70,42 @@ class _IdleMarker:
     done: threading.Event
 
 
+@dataclass(frozen=True, slots=True)
+class _SendFailed:
+    """The gateway raised while sending (after the commit): handled as a message of the next batch,
+    so the orders' doubt is committed before anyone hears of it."""
+
+    what: str  # "submit" | "cancel"
+    client_order_ids: tuple[ClientOrderId, ...]
+    error: str
+
+
 BATCH_MAX = 4096
+ANSWER_TIMEOUT = timedelta(seconds=10)  # a sent order the broker has not answered by then is queried
+SETTLE_TIME = timedelta(seconds=30)  # an order the broker does not list is asked about again after this
 
 
 class Engine:
     def __init__(
         self,
         *,
-        clock: Clock,
+        clock: TimedClock,
         gateway: BrokerGateway,
         store_factory: Callable[[], OmsStore],
         fees: FeeSchedule,
         trading_day: date,
         calendar: TradingCalendar = DEFAULT_CALENDAR,
+        answer_timeout: timedelta = ANSWER_TIMEOUT,
+        settle_time: timedelta = SETTLE_TIME,
     ) -> None:
+        if answer_timeout <= timedelta(0) or settle_time <= timedelta(0):
+            raise ValueError(
+                f"answer_timeout and settle_time must be positive, were {answer_timeout} and {settle_time}"
+            )
         self.clock = clock
         self.calendar = calendar
+        self.answer_timeout = answer_timeout
+        self.settle_time = settle_time
         self.gateway = gateway
         self.fees = fees
         self.trading_day = trading_day
@@ -104,6 +125,9 @@ class Engine:
         self._account_dirty = False
         self._trades: list[TradeReport] = []
         self._replies: list[tuple[Future[Any], Any]] = []
+        self._cancel_wanted: set[ClientOrderId] = set()  # cancels asked before the broker's acknowledgement
+        self._cancel_wanted_changed = False
+        self._doubt_timer: TimerHandle | None = None
 
     # ------------------------------------------------------------------ life cycle
     def subscribe(self, listener: Listener) -> None:
@@ -113,6 +137,7 @@ class Engine:
     def start(self, timeout: float = 30.0) -> None:
         """Open the store, connect, recover against the broker, then start serving the queue."""
         self.gateway.set_report_handler(self.post)
+        self.clock.bind(self.post)  # fired timers arrive on the queue as TimerHandle messages
         self._thread = threading.Thread(target=self._run, name="tiller-engine", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -142,6 +167,18 @@ class Engine:
         self.post(SubmitOrders(list(requests), reply))
         return reply.result(timeout)
 
+    # ------------------------------------------------------------------ timers (any thread)
+    def schedule_at(self, when: datetime, callback: Callable[[], None], name: str = "") -> TimerHandle:
+        """Run `callback()` on the engine thread at `when` (at once if that has passed)."""
+        return self.clock.schedule_at(when, callback, name)
+
+    def schedule_after(self, delay: timedelta, callback: Callable[[], None], name: str = "") -> TimerHandle:
+        return self.clock.schedule_at(self.clock.now() + delay, callback, name)
+
+    def cancel_timer(self, handle: TimerHandle) -> None:
+        """The callback will not run (if it was already delivered, the engine skips it)."""
+        self.clock.cancel(handle)
+
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Block until every message posted so far has been handled and committed.
 
@@ -160,6 +197,7 @@ class Engine:
                 store=self.store, fees=self.fees, trading_day=self.trading_day, alert=self._alert
             )
             self.oms.load()
+            self._cancel_wanted = set((self.store.load_meta(_CANCEL_WANTED) or "").split())
             self._handlers = self._handler_table()
             if not self.gateway.connected:
                 self.gateway.connect()
@@ -199,7 +237,17 @@ class Engine:
                 except Exception as exc:  # a handler never takes the loop down
                     log.exception("engine: %s failed", type(message).__name__)
                     self._alert("error", "engine", f"处理 {type(message).__name__} 出错: {exc}")
-            self._commit_and_flush()
+            if self._cancel_wanted:
+                try:
+                    self._release_wanted_cancels()
+                except Exception as exc:
+                    log.exception("engine: releasing cancels failed")
+                    self._alert("error", "cancel", f"发送待撤单出错 (releasing waiting cancels): {exc}")
+            try:
+                self._commit_and_flush()
+            except Exception as exc:  # nor does sending, answering or publishing
+                log.exception("engine: after the batch")
+                self._alert("error", "engine", f"批处理后出错 (after the batch): {exc}")
             for marker in markers:
                 marker.done.set()
             if stop:
@@ -223,6 +271,8 @@ class Engine:
             ConnectionChanged: self._on_connection,
             Resync: lambda m: self._resync(at_start=False),
             StartDay: self._start_day,
+            TimerHandle: self._on_timer,
+            _SendFailed: self._on_send_failed,
         }
 
     def _on_trade(self, message: TradeReport) -> None:
@@ -249,12 +299,31 @@ class Engine:
             if message.side is None or order.side is message.side:
                 self._cancel(order.client_order_id)
 
+    # ------------------------------------------------------------------ on the engine thread (timers)
+    def place(self, requests: Sequence[NewOrder]) -> list[ClientOrderId]:
+        """Place orders from the engine thread (a timer's callback): committed, then sent, at the end
+        of the batch like any SubmitOrders."""
+        return self._place(requests)
+
+    def cancel(self, client_order_id: ClientOrderId) -> None:
+        """Cancel from the engine thread (a timer's callback)."""
+        self._cancel(client_order_id)
+
+    def cancel_all(self, message: CancelAllOrders | None = None) -> None:
+        self._on_cancel_all(message or CancelAllOrders())
+
     # ------------------------------------------------------------------ handlers
     def _on_submit(self, command: SubmitOrders) -> None:
+        created = self._place(command.requests)
+        if command.reply is not None:
+            # answered after the commit, see _commit_and_flush
+            self._replies.append((command.reply, created))
+
+    def _place(self, requests: Sequence[NewOrder]) -> list[ClientOrderId]:
         now = self.clock.now()
         created: list[ClientOrderId] = []
         connected = self.gateway.connected
-        for request in command.requests:
+        for request in requests:
             order = self.oms.create(request, now)
             created.append(order.client_order_id)
             if order.status is not OrderStatus.INITIALIZED:
@@ -264,19 +333,139 @@ class Engine:
                 continue
             self._outgoing.append(self.oms.mark_submitted(order, now))
         self._account_dirty = True
-        if command.reply is not None:
-            # answered after the commit, see _commit_and_flush
-            self._replies.append((command.reply, created))
+        return created
 
     def _cancel(self, client_order_id: ClientOrderId) -> None:
         order = self.oms.orders.get(client_order_id)
         if order is None or not order.status.is_working or order.external:
             self._alert("warning", "cancel", f"无法撤单 {client_order_id}: 不是可撤的 Tiller 委托")
             return
-        if order.broker_order_id is None:
-            self._alert("info", "cancel", f"{client_order_id} 尚未被券商确认，确认后再撤")
+        if order.broker_order_id is None or order.status is OrderStatus.IN_DOUBT:
+            # In flight: remembered (on disk) and sent once the broker acknowledges the order.
+            self._cancel_wanted.add(order.client_order_id)
+            self._cancel_wanted_changed = True  # staged once per batch, see _release_wanted_cancels
+            self._alert(
+                "info",
+                "cancel",
+                f"{client_order_id} 尚未被券商确认，确认后即撤 (cancel sent once the broker acknowledges)",
+            )
             return
         self._cancels.append(BrokerCancel(order.client_order_id, order.broker_order_id, order.code))
+
+    def _release_wanted_cancels(self) -> None:
+        """Cancels asked before the acknowledgement: sent now that the broker has the order."""
+        before = len(self._cancel_wanted)
+        for cid in sorted(self._cancel_wanted):
+            order = self.oms.orders.get(cid)
+            if order is None or not order.status.is_working:
+                self._cancel_wanted.discard(cid)
+            elif order.broker_order_id is not None and order.status is not OrderStatus.IN_DOUBT:
+                self._cancel_wanted.discard(cid)
+                if order.status is not OrderStatus.PENDING_CANCEL:
+                    self._cancels.append(BrokerCancel(cid, order.broker_order_id, order.code))
+        if len(self._cancel_wanted) != before or self._cancel_wanted_changed:
+            self._cancel_wanted_changed = False
+            self.store.stage_meta(_CANCEL_WANTED, " ".join(sorted(self._cancel_wanted)))
+
+    # ------------------------------------------------------------------ orders in flight
+    def _on_timer(self, handle: TimerHandle) -> None:
+        if not handle.cancelled:
+            handle.callback()
+
+    def _on_send_failed(self, message: _SendFailed) -> None:
+        now = self.clock.now()
+        reason = (
+            f"发送{'委托' if message.what == 'submit' else '撤单'}时券商接口出错，状态未知，查询中 "
+            f"(the gateway raised on {message.what}: {message.error}; in doubt, asking the broker)"
+        )
+        for cid in message.client_order_ids:
+            order = self.oms.orders.get(cid)
+            if order is None or order.status is OrderStatus.IN_DOUBT or not order.status.is_working:
+                continue
+            if message.what == "cancel" or order.status is OrderStatus.SUBMITTED:  # not answered since
+                self.oms.put_in_doubt(order, reason, now)
+        self._alert(
+            "error",
+            "gateway",
+            f"券商接口出错，{len(message.client_order_ids)} 笔委托状态未知，正在查询 "
+            f"(gateway raised on {message.what}: {message.error})",
+        )
+        self._schedule_doubt_check(now)  # ask at once; what is not listed is asked again later
+
+    def _check_answers(self, client_order_ids: Sequence[ClientOrderId]) -> None:
+        """The answer timeout of one send: orders still unanswered are asked about, never assumed."""
+        orders = self.oms.orders
+        waiting = [
+            o
+            for c in client_order_ids
+            if (o := orders.get(c)) is not None and o.status is OrderStatus.SUBMITTED
+        ]
+        if not waiting:
+            return
+        seconds = int(self.answer_timeout.total_seconds())
+        self._alert(
+            "warning",
+            "order",
+            f"{len(waiting)} 笔委托 {seconds} 秒内券商未应答，查询中 (no answer within {seconds}s: asking the broker)",
+        )
+        self._ask_broker()
+        now = self.clock.now()
+        for order in waiting:
+            if order.status is OrderStatus.SUBMITTED:  # not listed (or the broker could not be asked)
+                self.oms.put_in_doubt(
+                    order,
+                    f"券商 {seconds} 秒内未应答且查无此委托，稍后复查 "
+                    f"(no answer within {seconds}s and not listed by the broker: asked again later)",
+                    now,
+                )
+        self._schedule_doubt_check()
+
+    def _check_in_doubt(self) -> None:
+        """The settle re-query: ask the broker again; an order it still does not list after the settle
+        time is lost in transit (expired; adopted should it ever turn up)."""
+        self._doubt_timer = None
+        if not self.oms.in_doubt_orders():
+            return
+        if not self._ask_broker():  # not connected, or the query raised: ask again later
+            self._schedule_doubt_check(self.clock.now() + self.settle_time)
+            return
+        now = self.clock.now()
+        for order in self.oms.in_doubt_orders():
+            since = order.updated_at or now
+            if now - since >= self.settle_time:
+                reason = (
+                    "复查后券商仍无此委托，视为未送达 (still not at the broker after the settle time: "
+                    "lost in transit)"
+                )
+                self.oms.expire_lost(order, reason, now)
+                self._alert("warning", "order", f"{order.client_order_id} {order.code}: {reason}")
+        self._schedule_doubt_check()
+
+    def _schedule_doubt_check(self, at: datetime | None = None) -> None:
+        """One timer for all orders in doubt: at `at`, else when the oldest doubt has settled."""
+        if at is None:
+            doubts = [o.updated_at or self.clock.now() for o in self.oms.in_doubt_orders()]
+            if not doubts:
+                return
+            at = max(min(doubts) + self.settle_time, self.clock.now())
+        timer = self._doubt_timer
+        if timer is not None and not timer.cancelled:
+            if timer.when <= at:
+                return
+            self.clock.cancel(timer)
+        self._doubt_timer = self.clock.schedule_at(at, self._check_in_doubt, "in-doubt re-query")
+
+    def _ask_broker(self) -> bool:
+        """Query the broker and catch up; False if it could not be asked (not connected, or it raised)."""
+        if not self.gateway.connected:
+            return False
+        try:
+            self._resync(at_start=False)
+        except Exception as exc:
+            log.exception("engine: querying the broker failed")
+            self._alert("error", "gateway", f"查询券商失败 (querying the broker failed): {exc}")
+            return False
+        return True
 
     def _on_quotes(self, message: QuotesArrived) -> None:
         last = self.oms.last_prices
@@ -323,6 +512,7 @@ class Engine:
         for note in notes:
             self._alert("warning", "recovery", note)
         self._account_dirty = True
+        self._schedule_doubt_check()
         return notes
 
     # ------------------------------------------------------------------ commit, send, publish
@@ -347,13 +537,31 @@ class Engine:
             return
         if self._outgoing:
             outgoing, self._outgoing = self._outgoing, []
-            self.gateway.submit(outgoing)
+            sent = tuple(r.client_order_id for r in outgoing)
+            try:
+                self.gateway.submit(outgoing)
+            except Exception as exc:  # an adapter never takes the engine down (ARCHITECTURE.md inv. 8)
+                log.exception("engine: gateway.submit raised")
+                self.post(_SendFailed("submit", sent, f"{type(exc).__name__}: {exc}"))
+            else:
+                self.clock.schedule_at(
+                    self.clock.now() + self.answer_timeout,
+                    lambda: self._check_answers(sent),
+                    "answer timeout",
+                )
         if self._cancels:
             cancels, self._cancels = self._cancels, []
             for cancel in cancels:
-                self.gateway.cancel(cancel)
+                try:
+                    self.gateway.cancel(cancel)
+                except Exception as exc:
+                    log.exception("engine: gateway.cancel raised")
+                    cid = cancel.client_order_id or self.oms.by_broker_id.get(cancel.broker_order_id)
+                    if cid is not None:
+                        self.post(_SendFailed("cancel", (cid,), f"{type(exc).__name__}: {exc}"))
         for reply, value in replies:
-            reply.set_result(value)
+            if not reply.done():  # a caller may have given up (cancelled) meanwhile
+                reply.set_result(value)
         self._publish()
 
     def _publish(self) -> None:

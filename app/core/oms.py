@@ -33,6 +33,7 @@ from app.domain.orders import (
     OrderEvent,
     OrderExpired,
     OrderFilled,
+    OrderInDoubt,
     OrderPendingCancel,
     OrderRejected,
     OrderStatus,
@@ -56,6 +57,8 @@ from app.domain.side import Side
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
+# Statuses Tiller only assumed; a broker report of the order overrides them (adoption).
+_ADOPTABLE = frozenset({OrderStatus.IN_DOUBT, OrderStatus.EXPIRED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +269,17 @@ class OrderManager:
                 raise InsufficientSharesError(f"{order.code}: no position to sell")
             position.freeze(order.qty - order.filled_qty)
 
+    def _rehold(self, order: Order) -> None:
+        """An ended order adopted again: hold its rest once more (the broker holds it too)."""
+        try:
+            self._hold(order)
+        except (InsufficientCashError, InsufficientSharesError) as exc:
+            self._alert(
+                "error",
+                "reconcile",
+                f"{order.client_order_id} {order.code}: 接管的委托无法冻结 (cannot hold the adopted order): {exc}",
+            )
+
     def _unhold(self, order: Order) -> None:
         if order.external:
             return
@@ -291,20 +305,48 @@ class OrderManager:
             order.strategy_id,
         )
 
+    def put_in_doubt(self, order: Order, reason: str, now: datetime) -> None:
+        """The order's fate is unknown: it stays held and working until the broker says otherwise."""
+        self._apply(order, OrderInDoubt(order.client_order_id, reason, now))
+
+    def expire_lost(self, order: Order, reason: str, now: datetime) -> None:
+        """In doubt, and still not at the broker after the settle time: lost in transit. Should the
+        broker report it after all, it is adopted (EXPIRED -> ACCEPTED)."""
+        self._apply(order, OrderExpired(order.client_order_id, reason, now))
+
+    def in_doubt_orders(self) -> list[Order]:
+        return [o for o in self.orders.values() if o.status is OrderStatus.IN_DOUBT]
+
     # ------------------------------------------------------------------ broker reports
+    def _adopt(self, order: Order, broker_order_id: BrokerOrderId, ts: datetime, sysid: str = "") -> None:
+        """An order put in doubt or expired as lost turns out to be at the broker: booked again as
+        working (held again), whatever the broker reports next."""
+        was = order.status
+        self._apply(order, OrderAccepted(order.client_order_id, broker_order_id, ts, sysid))
+        if order.status is not was:
+            self._alert(
+                "warning",
+                "recovery",
+                f"{order.client_order_id} {order.code}: 券商处有此委托，已接管 "
+                f"(found at the broker after all, was {was.value}: adopted)",
+            )
+
     def on_submit_response(self, report: SubmitResponse) -> None:
         order = self.orders.get(report.client_order_id)
         if order is None:
             log.warning("submit response for unknown order %s", report.client_order_id)
             return
         if report.broker_order_id is None:
-            self._apply(
-                order, OrderRejected(order.client_order_id, report.error or "券商未接受委托", report.ts)
-            )
+            if order.status is not OrderStatus.EXPIRED:  # an expired one stays so: it never got there
+                self._apply(
+                    order, OrderRejected(order.client_order_id, report.error or "券商未接受委托", report.ts)
+                )
             return
         self.by_broker_id[report.broker_order_id] = order.client_order_id
         if order.status is OrderStatus.SUBMITTED:
             self._apply(order, OrderAccepted(order.client_order_id, report.broker_order_id, report.ts))
+        elif order.status in _ADOPTABLE and not order.external:
+            self._adopt(order, report.broker_order_id, report.ts)
         elif order.broker_order_id is None:
             order.broker_order_id = report.broker_order_id
             self._stage(order, None)
@@ -313,6 +355,12 @@ class OrderManager:
         order = self._order_for(report.client_order_id, report.broker_order_id)
         if order is None:
             order = self._external_order(report)
+        elif (
+            order.status in _ADOPTABLE
+            and not order.external
+            and (order.status is OrderStatus.IN_DOUBT or report.status is not OrderStatus.EXPIRED)
+        ):
+            self._adopt(order, report.broker_order_id, report.ts, report.order_sysid)
         if order.broker_order_id is None:
             self.by_broker_id[report.broker_order_id] = order.client_order_id
             if order.status is OrderStatus.SUBMITTED:
@@ -432,19 +480,29 @@ class OrderManager:
         for order in list(self.orders.values()):
             if order.external or order.client_order_id in seen or order.status.is_final:
                 continue
-            if not at_start:
-                # Mid-session (a reconnect): a just-sent order may still be on its way to the broker,
-                # so nothing is expired; an acknowledged one the broker no longer lists is only reported.
-                if order.status not in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
-                    notes.append(
-                        f"{order.client_order_id} {order.code}: 券商列表中没有此委托 (not listed by the broker)"
-                    )
+            status = order.status
+            if status is OrderStatus.INITIALIZED:
+                # never handed to the gateway (the engine marks an order submitted before it sends it)
+                if at_start:
+                    reason = "重启后核对：券商无此委托，未送达 (not at the broker after restart: never sent)"
+                    self._apply(order, OrderExpired(order.client_order_id, reason, now))
+                    notes.append(f"{order.client_order_id} {order.code}: {reason}")
                 continue
-            if order.status in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
-                reason = "重启后核对：券商无此委托，未送达 (not at the broker after restart: never sent)"
+            if status is OrderStatus.IN_DOUBT:
+                continue  # already in doubt: the settle re-query decides
+            if status is OrderStatus.SUBMITTED:
+                if not at_start:
+                    continue  # may still be on its way: the answer timeout asks about it
+                reason = (
+                    "重启后核对：券商无此委托，状态未知，稍后复查 "
+                    "(not at the broker after restart: in doubt, asked again after the settle time)"
+                )
             else:
-                reason = "重启后核对：券商已无此委托 (no longer at the broker)"
-            self._apply(order, OrderExpired(order.client_order_id, reason, now))
+                reason = (
+                    "券商列表中没有此委托，状态未知，稍后复查 "
+                    "(not listed by the broker: in doubt, asked again after the settle time)"
+                )
+            self.put_in_doubt(order, reason, now)
             notes.append(f"{order.client_order_id} {order.code}: {reason}")
         return notes
 
@@ -515,6 +573,8 @@ class OrderManager:
             self.by_broker_id[order.broker_order_id] = order.client_order_id
         if order.status.is_final and not was_final and not isinstance(event, OrderDenied):
             self._unhold(order)
+        elif was_final and not order.status.is_final and not order.external:
+            self._rehold(order)
         self._stage(order, event)
 
     def _stage(self, order: Order, event: OrderEvent | None) -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from app.domain.clock import Clock
+from app.domain.clock import Clock, TimedClock, TimerHandle, TimerService
 from app.domain.identifiers import ClientOrderId, TradeId
 from app.domain.market import InstrumentInfo, Quote
 from app.domain.orders import Order, OrderEvent
@@ -36,6 +36,9 @@ __all__ = [
     "ReportHandler",
     "SignalSource",
     "SimulatedVenue",
+    "TimedClock",
+    "TimerHandle",
+    "TimerService",
 ]
 
 ReportHandler = Callable[[BrokerReport], None]

@@ -1,9 +1,10 @@
 """Run a whole trading day on the simulated clock: quotes into the simulated exchange and the engine.
 
-The driver steps through the day's quote batches in time order. At each step it moves the
-clock, lets the simulated broker match on the new snapshot, hands the snapshot to the engine,
-and runs whatever scheduled actions fall due, waiting for both to be idle in between, so a
-day is deterministic for a seed whatever the machine's speed. `speed` paces the day against
+The driver steps through the day's quote batches in time order. At each step it first fires,
+one moment at a time, every timer due by then (the scheduled actions are timers, and so are the
+engine's own: answer timeouts, re-queries), waiting for the broker and the engine to be idle after
+each; then it moves the clock, lets the simulated broker match on the new snapshot and hands the
+snapshot to the engine. So a day is deterministic for a seed whatever the machine's speed. `speed` paces the day against
 the wall clock (simulated seconds per real second); None runs it as fast as it goes.
 """
 
@@ -13,6 +14,7 @@ import time as wall
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import partial
 
 from app.core.clock import SimClock
 from app.core.engine import Engine
@@ -26,7 +28,7 @@ from app.domain.market import InstrumentInfo
 class ScheduledAction:
     at: time
     name: str
-    run: Callable[[DayRunner], None]  # uses runner.engine, runner.instruments, runner.settle()
+    run: Callable[[Engine], None]  # a timer: runs on the engine thread at `at`
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +83,19 @@ class DayRunner:
         self.venue.begin_day(self.day)
         self.engine.post(StartDay(self.day, self.instruments))
         self.settle()
+        for action in self.actions:
+            self.engine.schedule_at(self._at(action.at), partial(action.run, self.engine), action.name)
         return self.instruments
 
     def run(self) -> None:
         if not self.instruments:
             self.start()
-        pending = list(self.actions)
         day_start, day_end = self._at(OPEN_OF_DAY), self._at(END_OF_DAY)
         span = (day_end - day_start).total_seconds()
         wall_start, sim_start = wall.perf_counter(), self.clock.now()
         next_report = 0.0
         for ts, quotes in self.source.batches(self.day):
-            pending = self._run_due(pending, ts)
+            self._run_timers(ts)
             if ts > self.clock.now():
                 self.clock.advance_to(ts)
             self.venue.on_quotes(quotes)
@@ -106,23 +109,19 @@ class DayRunner:
                 self.engine.wait_idle(30.0)
                 self.on_progress(Progress(ts, fraction, self.quotes))
                 next_report = fraction + self.progress_every
-        self._run_due(pending, self._at(time(23, 59)))
+        self._run_timers(self._at(time(23, 59)))
         self.settle()
         self.venue.end_day()
         self.settle()
         if self.on_progress is not None:
             self.on_progress(Progress(self.clock.now(), 1.0, self.quotes))
 
-    def _run_due(self, pending: list[ScheduledAction], until: datetime) -> list[ScheduledAction]:
-        while pending and self._at(pending[0].at) <= until:
-            action = pending.pop(0)
-            when = self._at(action.at)
-            if when > self.clock.now():
-                self.clock.advance_to(when)
+    def _run_timers(self, until: datetime) -> None:
+        """Fire the timers due by `until`, one moment at a time, settling before and after each."""
+        while (due := self.clock.next_timer_at()) is not None and due <= until:
             self.settle()
-            action.run(self)
+            self.clock.advance_to(max(due, self.clock.now()))
             self.settle()
-        return pending
 
     def _pace(self, wall_start: float, sim_start: datetime, ts: datetime) -> None:
         assert self.speed

@@ -43,6 +43,9 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"  # xt 54, or 53 with some quantity filled
     REJECTED = "rejected"  # xt 57, or refused by the gateway
     EXPIRED = "expired"  # never reached the broker (found absent at recovery) or ended by the day
+    # Fate unknown: sent (or cancelled) without an answer, or not listed by the broker. Still held and
+    # shown with its reason; asked about again after a settle time. Any broker report settles it.
+    IN_DOUBT = "in_doubt"
 
     @property
     def is_final(self) -> bool:
@@ -63,6 +66,7 @@ _WORKING = frozenset(
         OrderStatus.ACCEPTED,
         OrderStatus.PARTIALLY_FILLED,
         OrderStatus.PENDING_CANCEL,
+        OrderStatus.IN_DOUBT,
     }
 )
 
@@ -96,6 +100,7 @@ class Trigger(StrEnum):
     EXPIRE = "expire"
     FILL_PARTIAL = "fill_partial"
     FILL_FULL = "fill_full"
+    DOUBT = "doubt"
 
 
 S = OrderStatus
@@ -138,6 +143,24 @@ TRANSITIONS: dict[tuple[OrderStatus, Trigger], OrderStatus] = {
     (S.CANCELLED, T.FILL_FULL): S.FILLED,
     (S.EXPIRED, T.FILL_PARTIAL): S.EXPIRED,
     (S.EXPIRED, T.FILL_FULL): S.FILLED,
+    # In doubt: sent with no answer, a send that raised, or not listed by the broker.
+    (S.SUBMITTED, T.DOUBT): S.IN_DOUBT,
+    (S.ACCEPTED, T.DOUBT): S.IN_DOUBT,
+    (S.PARTIALLY_FILLED, T.DOUBT): S.IN_DOUBT,
+    (S.PENDING_CANCEL, T.DOUBT): S.IN_DOUBT,
+    # Whatever the broker reports settles it (ACCEPT lands on PARTIALLY_FILLED if fills came first).
+    (S.IN_DOUBT, T.ACCEPT): S.ACCEPTED,
+    (S.IN_DOUBT, T.REJECT): S.REJECTED,
+    (S.IN_DOUBT, T.CANCEL_REQUEST): S.PENDING_CANCEL,
+    (S.IN_DOUBT, T.CANCEL): S.CANCELLED,
+    (S.IN_DOUBT, T.EXPIRE): S.EXPIRED,
+    (S.IN_DOUBT, T.FILL_PARTIAL): S.PARTIALLY_FILLED,
+    (S.IN_DOUBT, T.FILL_FULL): S.FILLED,
+    # An order expired because the broker did not know it, found there after all: adopted.
+    (S.EXPIRED, T.ACCEPT): S.ACCEPTED,
+    (S.EXPIRED, T.CANCEL_REQUEST): S.PENDING_CANCEL,
+    (S.EXPIRED, T.CANCEL): S.CANCELLED,
+    (S.EXPIRED, T.REJECT): S.REJECTED,
 }
 del S, T
 
@@ -211,6 +234,14 @@ class OrderExpired:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderInDoubt:
+    client_order_id: ClientOrderId
+    reason: str
+    ts: datetime
+    trigger = Trigger.DOUBT
+
+
+@dataclass(frozen=True, slots=True)
 class OrderFilled:
     client_order_id: ClientOrderId
     trade_id: TradeId
@@ -230,6 +261,7 @@ OrderEvent = (
     | OrderCancelRejected
     | OrderCancelled
     | OrderExpired
+    | OrderInDoubt
     | OrderFilled
 )
 
@@ -305,6 +337,10 @@ class Order:
             if event.broker_order_id is not None and self.broker_order_id is None:
                 self.broker_order_id = event.broker_order_id
         elif isinstance(event, OrderAccepted):
+            if self.status is OrderStatus.IN_DOUBT or self.status is OrderStatus.EXPIRED:
+                self.status_msg = ""  # adopted: the doubt is over
+                if self.filled_qty:
+                    target = OrderStatus.PARTIALLY_FILLED
             self.broker_order_id = event.broker_order_id
             if event.order_sysid:
                 self.order_sysid = event.order_sysid
@@ -315,7 +351,7 @@ class Order:
             self.status_msg = event.reason
             if event.broker_order_id is not None:
                 self.broker_order_id = event.broker_order_id
-        elif isinstance(event, OrderDenied | OrderExpired) or (
+        elif isinstance(event, OrderDenied | OrderExpired | OrderInDoubt) or (
             isinstance(event, OrderCancelled) and event.reason
         ):
             self.status_msg = event.reason

@@ -73,6 +73,9 @@ OPENING_POSITIONS = (
 # Market buys are in the mix (their cash is held at the reserve price kept on the order);
 # TILLER_CRASH_MARKET_BUYS=0 leaves them out.
 MARKET_BUYS = os.environ.get("TILLER_CRASH_MARKET_BUYS", "1") != "0"
+# TILLER_CRASH_LATENCY=S: the simulated counter takes S simulated seconds to receive each order and
+# each cancel, so kills also find orders on the wire and cancels asked before the acknowledgement.
+LATENCY = Decimal(os.environ.get("TILLER_CRASH_LATENCY", "0"))
 SETTLE_TIMEOUT = 120.0  # seconds; generous: the machine may be busy with other work
 FINAL_STEPS = 25
 
@@ -89,7 +92,10 @@ class View:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     rng = random.Random(args.seed * 1_000_003 + args.run)
-    settings = Settings(account=AccountSettings(initial_cash=INITIAL_CASH), sim=SimSettings(seed=args.seed))
+    settings = Settings(
+        account=AccountSettings(initial_cash=INITIAL_CASH),
+        sim=SimSettings(seed=args.seed, ack_latency_s=LATENCY, cancel_latency_s=LATENCY),
+    )
     since = time.fromisoformat(args.since)
     data_dir = Path(args.data_dir)
     broker_file_existed = any(data_dir.glob("*-broker.db"))
@@ -251,14 +257,17 @@ def _local_statuses(db_path: Path) -> dict[str, str]:
 
 def _recovery_stats(engine: Engine, before: dict[str, str]) -> dict[str, int]:
     """unacked: intents committed as sent with no broker answer; expired: of those, not at the broker
-    (never sent); matched: of those, found at the broker by remark; caught_up: other orders whose
+    (expired as never sent, or in doubt until the settle re-query); in_doubt: orders in doubt; matched: of those, found at the broker by remark; caught_up: other orders whose
     status recovery changed; trades: fills booked by recovery; working: orders still working after."""
     after = engine.call(
         lambda e: {o.client_order_id: o.status for o in e.oms.orders.values() if not o.external},
         timeout=SETTLE_TIMEOUT,
     )
     unacked = [cid for cid, s in before.items() if s in ("initialized", "submitted")]
-    expired = sum(1 for cid in unacked if after.get(cid) is OrderStatus.EXPIRED)
+    # not at the broker: expired (never sent) or in doubt until the settle re-query
+    not_there = (OrderStatus.EXPIRED, OrderStatus.IN_DOUBT)
+    expired = sum(1 for cid in unacked if after.get(cid) in not_there)
+    in_doubt = sum(1 for s in after.values() if s is OrderStatus.IN_DOUBT)
     caught_up = sum(
         1 for cid, s in before.items() if cid not in unacked and cid in after and after[cid].value != s
     )
@@ -269,6 +278,7 @@ def _recovery_stats(engine: Engine, before: dict[str, str]) -> dict[str, int]:
         "caught_up": caught_up,
         "trades": sum(1 for n in engine.recovery_notes if n.startswith("补记成交")),
         "working": sum(1 for s in after.values() if s.is_working),
+        "in_doubt": in_doubt,
         "notes": len(engine.recovery_notes),
     }
 

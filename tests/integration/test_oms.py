@@ -337,11 +337,18 @@ def test_recovery_resolves_unacknowledged_intents_against_the_broker(db: Path, o
     again.recover([broker_order], [broker_trade], TS)  # a second pass changes nothing
 
     assert again.orders[reached.client_order_id].status is OrderStatus.FILLED
-    assert again.orders[lost.client_order_id].status is OrderStatus.EXPIRED
+    # Not at the broker: in doubt (never assumed unsent), its cash still held until the settle re-query.
+    missing = again.orders[lost.client_order_id]
+    assert missing.status is OrderStatus.IN_DOUBT and "in doubt" in missing.status_msg
     assert again.positions["600036.SH"].total == 100
     assert again.cash.cash == D("100000") - D("4005.00")
-    assert again.cash.frozen == 0
+    assert again.cash.frozen > D("8000")
     assert any("T7" in n for n in notes)
+    assert any(lost.client_order_id in n for n in notes)
+
+    again.expire_lost(missing, "lost in transit (test)", TS)
+    assert missing.status is OrderStatus.EXPIRED
+    assert again.cash.frozen == 0
 
 
 def test_first_start_adopts_the_brokers_books_without_counting_todays_trades_twice(db: Path) -> None:
@@ -423,6 +430,6 @@ def test_a_resync_after_a_reconnect_expires_nothing_that_may_still_be_on_its_way
     notes = oms.recover([], [], TS, at_start=False)
 
     assert in_flight.status is OrderStatus.SUBMITTED
-    assert acknowledged.status is OrderStatus.ACCEPTED
+    assert acknowledged.status is OrderStatus.IN_DOUBT  # unknown to the broker: in doubt, asked again
     assert any("not listed by the broker" in n and acknowledged.client_order_id in n for n in notes)
     assert oms.cash.frozen > 0  # their cash stays held

@@ -543,3 +543,42 @@ def test_default_data_dir_then_same_rule_as_storage_paths(
 
     assert default_data_dir() == paths.default_data_dir()
     assert load_settings().general.data_dir == paths.default_data_dir()
+
+
+# --- orders in flight and the simulated counter's latencies ------------------------------------
+
+
+def test_order_timeouts_and_sim_latencies_have_sane_defaults_and_parse_seconds() -> None:
+    defaults = load_settings()
+    assert defaults.orders.answer_timeout_s == Decimal(10)
+    assert defaults.orders.settle_time_s == Decimal(30)
+    assert (defaults.sim.ack_latency_s, defaults.sim.fill_latency_s, defaults.sim.cancel_latency_s) == (
+        0,
+        0,
+        0,
+    )
+
+    settings = load_settings(
+        argv_overrides=["orders.answer_timeout_s=2.5", "orders.settle_time_s=60", "sim.ack_latency_s=0.25"]
+    )
+    assert settings.orders.answer_timeout_s == Decimal("2.5")
+    assert settings.orders.settle_time_s == Decimal(60)
+    assert settings.sim.ack_latency_s == Decimal("0.25")
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("orders.answer_timeout_s=0", "orders.answer_timeout_s"),
+        ("orders.answer_timeout_s=-1", "orders.answer_timeout_s"),
+        ("orders.answer_timeout_s=1e400", "orders.answer_timeout_s"),
+        ("orders.settle_time_s=nan", "orders.settle_time_s"),
+        ("orders.settle_time_s=3601", "orders.settle_time_s"),
+        ("sim.ack_latency_s=-0.001", "sim.ack_latency_s"),
+        ("sim.fill_latency_s=0.0001", "sim.fill_latency_s"),
+        ("sim.cancel_latency_s=soon", "sim.cancel_latency_s"),
+    ],
+)
+def test_order_timeouts_and_latencies_when_out_of_range_then_refused_by_name(override: str, key: str) -> None:
+    with pytest.raises(SettingsError, match=rf"^{key.replace('.', '[.]')}: expected"):
+        load_settings(argv_overrides=[override])

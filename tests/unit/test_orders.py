@@ -16,6 +16,7 @@ from app.domain.orders import (
     OrderDenied,
     OrderExpired,
     OrderFilled,
+    OrderInDoubt,
     OrderPendingCancel,
     OrderRejected,
     OrderStatus,
@@ -211,3 +212,69 @@ def test_ids_are_distinct_types_and_validated() -> None:
     for bad in ["", " a", "中文", "X" * 21]:
         with pytest.raises(ValueError):
             ClientOrderId(bad)
+
+
+# ------------------------------------------------------------------------------ in doubt
+
+
+def doubtful(reason: str = "no answer within 10s (test)") -> Order:
+    order = new_order()
+    order.apply(OrderSubmitted(COID, TS))
+    order.apply(OrderInDoubt(COID, reason, TS))
+    return order
+
+
+def test_an_order_in_doubt_is_still_working_and_shows_why() -> None:
+    order = doubtful()
+    assert order.status is OrderStatus.IN_DOUBT
+    assert order.status.is_working and not order.status.is_final
+    assert order.status_msg == "no answer within 10s (test)"
+    assert order.leaves_qty == 300
+
+
+@pytest.mark.parametrize(
+    ("event", "settled"),
+    [
+        (OrderAccepted(COID, BrokerOrderId("1001"), TS), OrderStatus.ACCEPTED),
+        (OrderRejected(COID, "废单", TS), OrderStatus.REJECTED),
+        (OrderPendingCancel(COID, TS), OrderStatus.PENDING_CANCEL),
+        (OrderCancelled(COID, TS), OrderStatus.CANCELLED),
+        (OrderExpired(COID, "lost in transit", TS), OrderStatus.EXPIRED),
+        (fill("t1", 100), OrderStatus.PARTIALLY_FILLED),
+        (fill("t1", 300), OrderStatus.FILLED),
+    ],
+)
+def test_any_broker_report_settles_an_order_in_doubt(event, settled) -> None:
+    order = doubtful()
+    assert order.apply(event) is settled
+
+
+@pytest.mark.parametrize("status_events", ["accepted", "partly", "pending"])
+def test_a_working_order_the_broker_does_not_list_goes_in_doubt(status_events: str) -> None:
+    order = working_order()
+    if status_events == "partly":
+        order.apply(fill("t1", 100))
+    elif status_events == "pending":
+        order.apply(OrderPendingCancel(COID, TS))
+    assert order.apply(OrderInDoubt(COID, "not listed", TS)) is OrderStatus.IN_DOUBT
+
+
+def test_an_order_in_doubt_is_not_put_in_doubt_again_nor_can_an_ended_one() -> None:
+    order = doubtful()
+    with pytest.raises(InvalidTransitionError):
+        order.apply(OrderInDoubt(COID, "again", TS))
+    for ended in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED):
+        assert (ended, OrderInDoubt.trigger) not in TRANSITIONS
+
+
+def test_an_order_expired_as_lost_that_turns_up_is_adopted_with_its_fills() -> None:
+    order = doubtful()
+    order.apply(OrderExpired(COID, "lost in transit", TS))
+    order.apply(fill("t1", 100))  # a fill overtakes the acceptance: counted, still expired
+    assert order.status is OrderStatus.EXPIRED and order.filled_qty == 100
+
+    assert order.apply(OrderAccepted(COID, BrokerOrderId("1001"), TS)) is OrderStatus.PARTIALLY_FILLED
+    assert order.status_msg == "" and order.broker_order_id == "1001"
+    assert order.apply(fill("t2", 200)) is OrderStatus.FILLED
+    with pytest.raises(DuplicateFillError):
+        order.apply(fill("t1", 100))

@@ -17,6 +17,16 @@ are; the exchange goes on matching. Only the answers to calls made while it is d
 A batch that fails to commit is forgotten: the books are reloaded from the file, nothing of the
 batch is pushed, and the link drops as from a crashed counter.
 
+Latencies (`ack_latency`, `fill_latency`, `cancel_latency`, simulated time, 0 by default) put the
+races of orders in flight into a simulated day. A submit (a cancel) is parked, as if still on the
+wire, and reaches the counter only when something stamped at or after its arrival time (stamp +
+latency) comes through the inbox (the driver's next quotes, say): only then is it booked and
+acknowledged (or cancelled and confirmed), with the arrival time as its time. A fill is booked when
+it happens, but its trade report is pushed only once the inbox reaches its time + `fill_latency` (the
+order's report goes out first, as xtquant's may). Parked items and held reports are lost with the
+process (never committed: lost in transit); `end_day` lets everything on the wire arrive first.
+Time moves only with the inbox, so a seeded day stays deterministic.
+
 Modules: counter.py (the books and what happens to each order, cancel and quote), acceptance.py
 (the checks on a new order), matching.py (the fill model), state.py and store.py (the file).
 The model uses no randomness; `seed` only salts the exchange contract numbers (order_sysid).
@@ -24,10 +34,12 @@ The model uses no randomness; `seed` only salts the exchange contract numbers (o
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -89,7 +101,13 @@ class SimulatedBroker:
         participation: Decimal = Decimal("0.25"),
         cage_policy: str = "reject",
         calendar: TradingCalendar = DEFAULT_CALENDAR,
+        ack_latency: timedelta = timedelta(0),
+        fill_latency: timedelta = timedelta(0),
+        cancel_latency: timedelta = timedelta(0),
     ) -> None:
+        for name, latency in (("ack", ack_latency), ("fill", fill_latency), ("cancel", cancel_latency)):
+            if not isinstance(latency, timedelta) or latency < timedelta(0):
+                raise ValueError(f"{name}_latency must be a timedelta of 0 or more, was {latency!r}")
         if not isinstance(participation, Decimal) or not (0 < participation <= 1):
             raise ValueError(f"participation must be a Decimal in (0, 1], was {participation!r}")
         if not isinstance(initial_cash, Decimal) or not initial_cash.is_finite() or initial_cash < 0:
@@ -107,6 +125,14 @@ class SimulatedBroker:
         self._participation = participation
         self._calendar = calendar
         self._handler: ReportHandler | None = None
+        self._ack_latency = ack_latency
+        self._fill_latency = fill_latency
+        self._cancel_latency = cancel_latency
+        # On the wire (broker thread only): (arrival, seq, kind, payload), and fills' reports held back.
+        self._parked: list[tuple[datetime, int, int, Any]] = []
+        self._held: list[tuple[datetime, int, TradeReport]] = []
+        self._wire_seq = itertools.count()
+        self._flush_held = False
 
         # The inbox and the thread.
         self._cond = threading.Condition()
@@ -353,6 +379,9 @@ class SimulatedBroker:
                     self._reader().write(counter.batch)
                     self._written_meta = meta
                 reports = counter.out[:]
+                if self._fill_latency or self._held:
+                    reports = self._hold_fills(reports, items[-1][1], counter.link_up)
+                self._flush_held = False
             except Exception as exc:
                 # Nothing of the batch reached the file: forget it, reload, and go down like a
                 # crashed counter; the client reconnects and queries (ARCHITECTURE.md invariant 1).
@@ -381,22 +410,61 @@ class SimulatedBroker:
             self._completed += len(items)
             self._cond.notify_all()
 
-    @staticmethod
-    def _process(counter: Counter, items: list[tuple[int, datetime, Any]]) -> None:
+    def _process(self, counter: Counter, items: list[tuple[int, datetime, Any]]) -> None:
+        parked = self._parked
+        ack, cancel = self._ack_latency, self._cancel_latency
         for kind, ts, payload in items:
-            counter.roll_if_due(ts)
-            if kind == _SUBMIT:
-                for command in payload:
-                    counter.submit(command, ts)
-            elif kind == _QUOTES:
-                for quote in payload:
-                    counter.on_quote(quote)
-            elif kind == _CANCEL:
-                counter.cancel(payload, ts)
-            elif kind == _CALL:
-                try:
-                    payload.result = getattr(counter, payload.command)(ts, *payload.args)
-                except ValueError as exc:  # refused before it changed anything
-                    payload.error = exc
-            elif kind == _STOP:
-                counter.set_link(False)
+            closing = kind == _CALL and payload.command == "end_day"
+            if closing:
+                self._flush_held = True  # the close: whatever is on the wire arrives first
+            while parked and (closing or parked[0][0] <= ts):  # arrived by now: in arrival order
+                arrival, _, parked_kind, parked_payload = heapq.heappop(parked)
+                self._process_one(counter, parked_kind, arrival, parked_payload)
+            if kind == _SUBMIT and ack and counter.link_up:
+                heapq.heappush(parked, (ts + ack, next(self._wire_seq), kind, payload))
+            elif kind == _CANCEL and cancel and counter.link_up:
+                heapq.heappush(parked, (ts + cancel, next(self._wire_seq), kind, payload))
+            else:
+                self._process_one(counter, kind, ts, payload)
+
+    def _hold_fills(self, reports: list[Any], now: datetime, link_up: bool) -> list[Any]:
+        """Trade reports wait `fill_latency`; those whose time has come go out first (older)."""
+        held = self._held
+        if self._flush_held:
+            self._flush_held = False
+            now = datetime.max.replace(tzinfo=now.tzinfo)
+        out = self._due_fills(now)  # older ones first
+        fresh = []
+        for report in reports:
+            if type(report) is TradeReport and self._fill_latency:
+                heapq.heappush(held, (report.ts + self._fill_latency, next(self._wire_seq), report))
+            else:
+                fresh.append(report)
+        out += fresh
+        out += self._due_fills(now)  # this batch's own, if already due: after its order reports
+        return out if link_up else fresh  # while the link is down they are lost, as all reports
+
+    def _due_fills(self, now: datetime) -> list[Any]:
+        held, due = self._held, []
+        while held and held[0][0] <= now:
+            due.append(heapq.heappop(held)[2])
+        return due
+
+    @staticmethod
+    def _process_one(counter: Counter, kind: int, ts: datetime, payload: Any) -> None:
+        counter.roll_if_due(ts)
+        if kind == _SUBMIT:
+            for command in payload:
+                counter.submit(command, ts)
+        elif kind == _QUOTES:
+            for quote in payload:
+                counter.on_quote(quote)
+        elif kind == _CANCEL:
+            counter.cancel(payload, ts)
+        elif kind == _CALL:
+            try:
+                payload.result = getattr(counter, payload.command)(ts, *payload.args)
+            except ValueError as exc:  # refused before it changed anything
+                payload.error = exc
+        elif kind == _STOP:
+            counter.set_link(False)
