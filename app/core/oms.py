@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -348,6 +348,17 @@ class OrderManager:
         """An intent that will not be sent after all (no connection, not saved): rejected, hold released."""
         self._apply(order, OrderRejected(order.client_order_id, reason, now))
 
+    def record_unsent(self, order: Order, reason: str, now: datetime) -> None:
+        """Record as REJECTED an intent of another OrderManager that never reached the disk nor the
+        broker (its batch's commit failed): its id was reserved, so it is kept, never used again."""
+        if order.client_order_id in self.orders:
+            return
+        record = replace(order, status=OrderStatus.REJECTED, status_msg=reason, updated_at=now,
+                         broker_order_id=None, order_sysid="", trade_ids=set())  # fmt: skip
+        self._track(record)
+        self.store.stage_new_order(record)
+        self._stage(record, OrderRejected(record.client_order_id, reason, now))
+
     def mark_submitted(self, order: Order, now: datetime) -> SubmitOrder:
         self._apply(order, OrderSubmitted(order.client_order_id, now))
         return SubmitOrder(
@@ -607,6 +618,10 @@ class OrderManager:
         if event is not None:
             self.store.stage_event(event)
         self._changed.add(order.client_order_id)
+
+    def mark_all_changed(self) -> None:
+        """Every order counts as changed (after the books were rebuilt, the window shows them all)."""
+        self._changed.update(self.orders)
 
     def take_changed(self) -> list[Order]:
         """Orders changed since the last call (for events to the UI after commit)."""
