@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time as wall
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +45,7 @@ FALLBACK_AT = time(9, 31)  # an auction order that did not fill continues in con
 MANUAL_AT = time(10, 30)
 CANCEL_AT = time(14, 50)  # what is still working is cancelled before the closing auction
 CLOSE_AUCTION_AT = time(14, 57, 30)
+ALREADY_DONE = "已执行过 (already done on an earlier run)"
 
 
 @dataclass
@@ -139,8 +140,12 @@ def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAc
             engine = runner.engine
 
             def plan(e: Engine) -> list[PlannedLine]:
+                # taken in first (on disk before any of its orders): a line becomes orders at most once,
+                # however often the demo runs on the same data folder
+                new, done = e.oms.take_in(replace(batch, lines=tuple(lines)), e.clock.now())
                 sellable = {code: p.sellable for code, p in e.oms.positions.items()}
-                return plan_auction_orders(lines, e.oms.instruments, sellable, dict(e.oms.last_prices))
+                planned = plan_auction_orders(new, e.oms.instruments, sellable, dict(e.oms.last_prices))
+                return planned + [PlannedLine(line, None, ALREADY_DONE) for line in done]
 
             lines_planned = engine.call(plan)
             planned.extend(lines_planned)

@@ -1,0 +1,266 @@
+"""A commit that fails (disk full, I/O error) on a real SQLite file, with the real simulated broker.
+
+The failure is made by SQLite itself: a TEMP trigger on one table aborts the batch's transaction at
+that table's statement (the store writes signal lines, orders, events, trades, positions, cash,
+meta, alerts in that order), or the store's commit raises before its first statement. Afterwards the
+engine must have rebuilt its books from the file and resynced with the broker: no fill twice, no
+client order id used twice, and Tiller's books equal to the broker's, also after a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import replace
+from datetime import date, datetime, time
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from app.bootstrap import SimSetup, build_sim_setup, seed_account
+from app.config import load_settings
+from app.core.books_check import BrokerBooks, LocalBooks, compare_books
+from app.core.engine import Engine, TradingHaltedError
+from app.core.messages import Call, CancelOrder, QuotesArrived, StartDay, SubmitOrders
+from app.core.oms import NewOrder
+from app.domain.clock import CN_TZ
+from app.domain.orders import OrderStatus
+from app.domain.side import Side
+from app.feeds import InstrumentSpec
+from app.storage import open_database
+from app.storage.oms_store import SqliteOmsStore
+
+DAY = date(2026, 11, 23)
+CODES = [InstrumentSpec("600000.SH", prev_close=D("10.00")), InstrumentSpec("000001.SZ", prev_close=D("11.37"))]
+WAIT = 30.0
+
+
+def make_setup(folder: Path) -> SimSetup:
+    settings = load_settings(env={}, path=folder / "none.toml")
+    setup = build_sim_setup(settings, day=DAY, instruments=CODES, data_dir=folder, seed=5)
+    seed_account(setup, [("000001.SZ", 5000, D("11.00"))])
+    return setup
+
+
+def settle(setup: SimSetup) -> None:
+    for _ in range(3):
+        setup.broker.wait_idle(WAIT)
+        setup.engine.wait_idle(WAIT)
+
+
+def open_day(setup: SimSetup) -> SimSetup:
+    infos = setup.feed.instruments(DAY)
+    setup.broker.connect()
+    setup.broker.set_instruments(infos)
+    setup.broker.begin_day(DAY)
+    setup.engine.start()
+    setup.engine.post(StartDay(DAY, infos))
+    settle(setup)
+    return setup
+
+
+def at(setup: SimSetup, hh: int, mm: int) -> None:
+    when = datetime.combine(DAY, time(hh, mm), CN_TZ)
+    quotes = setup.feed.snapshot(DAY, when.time())
+    if when > setup.clock.now():
+        setup.clock.advance_to(when)
+    setup.broker.on_quotes(quotes)
+    setup.engine.post(QuotesArrived(quotes))
+    settle(setup)
+
+
+def cross(setup: SimSetup, code: str, price: D) -> None:
+    """The market comes down to `price` with plenty on offer: a resting buy there fills."""
+    quote = next(q for q in setup.feed.snapshot(DAY, time(10, 30)) if q.code == code)
+    setup.broker.on_quotes([replace(quote, ask_prices=(price,), ask_volumes=(1_000_000,))])
+
+
+def in_one_batch(engine: Engine, actions: Callable[[], None]) -> None:
+    """Hold the engine while `actions` queue their messages, so that one batch (one commit) gets them all."""
+    gate, entered = threading.Event(), threading.Event()
+    engine.post(Call(lambda e: (entered.set(), gate.wait(WAIT))))
+    assert entered.wait(WAIT)
+    try:
+        actions()
+    finally:
+        gate.set()
+
+
+def arm_fault(engine: Engine, point: str) -> None:
+    """Make the commit of the batch this lands in fail once at `point`: 'commit' (before its first
+    statement) or a table. Posted, not waited for: it goes into the batch being gathered."""
+
+    def arm(e: Engine) -> None:
+        if point == "commit":
+            real = e.store.commit
+
+            def failing() -> None:
+                e.store.commit = real  # type: ignore[method-assign]
+                raise OSError(28, "No space left on device (injected)")
+
+            e.store.commit = failing  # type: ignore[method-assign]
+            return
+        fired: list[str] = []
+
+        def fault(table: str) -> int:
+            if table == point and not fired:
+                fired.append(table)
+                return 1
+            return 0
+
+        conn = e.store.conn
+        conn.create_function("tiller_fault", 1, fault)
+        for op in ("INSERT", "UPDATE"):
+            conn.execute(
+                f"CREATE TEMP TRIGGER fault_{point}_{op.lower()} BEFORE {op} ON main.{point} "
+                f"WHEN tiller_fault('{point}') BEGIN SELECT RAISE(ABORT, 'disk I/O error (injected)'); END"
+            )
+
+    engine.post(Call(arm))
+
+
+def file_books(folder: Path) -> tuple[LocalBooks, list[tuple], list[str]]:
+    (db_path,) = (p for p in folder.glob("tiller-sim-*.db") if not p.name.endswith("-broker.db"))
+    database = open_database(db_path, read_only=True)
+    try:
+        store = SqliteOmsStore(database)
+        local = LocalBooks(
+            store.load_cash() or D(0),
+            {p.code: p.total for p in store.load_positions() if p.total},
+            store.load_trades(DAY),
+            store.load_orders(DAY),
+        )
+        rows = database.conn.execute("SELECT client_order_id, code, side, qty, status FROM orders").fetchall()
+        alerts = [r[0] for r in database.conn.execute("SELECT message FROM alerts WHERE level = 'critical'")]
+    finally:
+        database.close()
+    return local, rows, alerts
+
+
+def broker_books(setup: SimSetup) -> BrokerBooks:
+    b = setup.broker
+    return BrokerBooks(b.query_asset(), b.query_positions(), b.query_trades(), b.query_orders())
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+POINTS = ["commit", "signal_lines", "orders", "order_events", "trades", "positions", "account", "alerts"]
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_commit_failing_at_any_point_books_no_fill_twice_reuses_no_id_and_ends_equal_to_the_broker(
+    folder: Path, point: str
+) -> None:
+    setup = open_day(make_setup(folder))
+    at(setup, 10, 0)
+    last = setup.engine.call(lambda e: e.oms.last_prices["600000.SH"])
+    resting_price = last - D("0.30")
+    [resting] = setup.engine.submit([NewOrder("600000.SH", Side.BUY, 800, resting_price)])
+    settle(setup)
+    sent_before = {r.client_order_id for r in setup.broker.query_orders()}
+    batch = SignalBatchFor.one("s1")
+
+    reply: Future = Future()
+
+    def the_batch() -> None:
+        arm_fault(setup.engine, point)
+        cross(setup, "600000.SH", resting_price)  # the broker fills the resting order: a trade report
+        setup.broker.wait_idle(WAIT)
+        setup.engine.post(Call(lambda e: e.oms.take_in(batch, e.clock.now())))  # signal lines
+        setup.engine.post(SubmitOrders([NewOrder("600000.SH", Side.BUY, 500, last + D("0.05"))], reply))
+        setup.engine.post(CancelOrder("NOPE"))  # type: ignore[arg-type]  # an alert in the batch
+
+    in_one_batch(setup.engine, the_batch)
+    settle(setup)
+
+    with pytest.raises(Exception, match="injected"):
+        reply.result(WAIT)  # the caller hears that its orders were not taken
+    assert setup.engine.call(lambda e: e.halted) is None  # rebuilt, resynced: new orders again
+    assert {r.client_order_id for r in setup.broker.query_orders()} == sent_before  # nothing of it sent
+    local = setup.engine.call(lambda e: (e.oms.cash.cash, e.oms.positions["600000.SH"].total))
+    assert local == (setup.broker.query_asset().cash, 800)  # the fill once, from the broker's books
+    unsent = setup.engine.call(lambda e: [o for o in e.oms.orders.values() if o.qty == 500])
+    assert [o.status for o in unsent] == [OrderStatus.REJECTED]
+    assert "数据库写入失败" in unsent[0].status_msg
+    assert setup.engine.call(lambda e: e.oms.cash.frozen) == 0
+    # the lines taken in by the failed batch were lost with it: they can be taken in now
+    new, done = setup.engine.take_in(batch)
+    assert (len(new), done) == (1, [])
+
+    [after] = setup.engine.submit([NewOrder("000001.SZ", Side.SELL, 1000, D("11.00"))])
+    settle(setup)
+    assert after not in {resting, unsent[0].client_order_id}
+    setup.close()
+
+    again = make_setup(folder)
+    again.clock.advance_to(datetime.combine(DAY, time(10, 40), CN_TZ))
+    open_day(again)
+    settle(again)
+    theirs = broker_books(again)
+    again.close()
+
+    books, rows, alerts = file_books(folder)
+    assert compare_books(books, theirs) == []
+    assert len({t.trade_id for t in books.trades}) == len(books.trades) == len(theirs.trades)
+    ids = Counter(r[0] for r in rows)
+    assert max(ids.values()) == 1
+    assert (unsent[0].client_order_id, "600000.SH", "buy", 500, "rejected") in rows  # its own values
+    assert any("写入数据库失败" in a for a in alerts)  # the user was told, and it is on record
+
+
+def test_while_the_disk_stays_broken_new_orders_are_refused_until_trading_is_resumed(folder: Path) -> None:
+    setup = open_day(make_setup(folder))
+    at(setup, 10, 0)
+    broken: list[bool] = [True]
+
+    def break_commits(e: Engine) -> None:
+        real = e.store.commit
+
+        def failing() -> None:
+            if broken[0]:
+                raise OSError(28, "No space left on device (injected)")
+            real()
+
+        e.store.commit = failing  # type: ignore[method-assign]
+
+    reply: Future = Future()
+
+    def the_batch() -> None:
+        setup.engine.post(Call(break_commits))
+        setup.engine.post(SubmitOrders([NewOrder("600000.SH", Side.BUY, 100, D("10.00"))], reply))
+
+    in_one_batch(setup.engine, the_batch)
+    with pytest.raises(OSError, match="injected"):
+        reply.result(WAIT)
+    settle(setup)
+    halted = setup.engine.call(lambda e: e.halted)
+    assert halted is not None and "数据库写入失败" in halted
+
+    with pytest.raises(TradingHaltedError, match="交易已暂停"):
+        setup.engine.submit([NewOrder("600000.SH", Side.BUY, 100, D("10.00"))])
+    assert setup.engine.resume_trading() is not None  # still broken: stays halted
+    alerts = setup.engine.call(lambda e: [a.message for a in e.alerts if a.level == "critical"])
+    assert any("仍无法写入" in a for a in alerts)
+
+    broken[0] = False
+    assert setup.engine.resume_trading() is None
+    [cid] = setup.engine.submit([NewOrder("600000.SH", Side.BUY, 100, D("10.00"))])
+    settle(setup)
+    assert setup.engine.call(lambda e: e.oms.orders[cid].status) is not OrderStatus.DENIED
+    assert cid in {r.client_order_id for r in setup.broker.query_orders()}
+    setup.close()
+
+
+class SignalBatchFor:
+    @staticmethod
+    def one(signal_id: str):
+        from app.domain.signals import SignalBatch, SignalLine
+
+        line = SignalLine(signal_id, "strat", DAY, "600000.SH", "浦发银行", Side.BUY, 100, D("10.00"), time(9, 30))
+        return SignalBatch("strat", DAY, (line,))
