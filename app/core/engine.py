@@ -279,7 +279,9 @@ class Engine:
         gets an answer: the ids after the commit, or the error that stopped all of them."""
         try:
             if self.halted is not None:
-                raise TradingHaltedError(f"交易已暂停，委托未受理 (trading halted, orders refused): {self.halted}")
+                raise TradingHaltedError(
+                    f"交易已暂停，委托未受理 (trading halted, orders refused): {self.halted}"
+                )
             self.oms.reserve_ids(len(command.requests))  # durably, before any id is handed out
         except Exception as exc:
             self._alert("error", "order", f"{len(command.requests)} 笔委托未受理 (orders refused): {exc}")
@@ -456,6 +458,7 @@ class Engine:
             "the broker; new orders are accepted again)",
         )
         self._publish()
+
     def _publish(self) -> None:
         changed = self.oms.take_changed()
         trades, self._trades = self._trades, []

@@ -13,13 +13,12 @@ uncommitted change must stay invisible. `load_*` rebuilds fresh objects from the
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
-
-from collections.abc import Sequence
 
 from app.domain.identifiers import ClientOrderId, TradeId
 from app.domain.orders import Order, OrderEvent, OrderStatus
@@ -215,7 +214,9 @@ class MemoryOmsStore:
                 raise ValueError(f"order {cid} updated but never stored")
         keys = [_trade_key(entry) for entry in self._s_trades]
         if len(set(keys)) != len(keys) or any(k in self._trades for k in keys):
-            raise ValueError("a fill with the same identity (day, broker order id, traded id) is stored already")
+            raise ValueError(
+                "a fill with the same identity (day, broker order id, traded id) is stored already"
+            )
         signals = self._s_signal_ids
         if len(set(signals)) != len(signals) or any(k in self._signal_ids for k in signals):
             raise ValueError("a planned order line is already taken in")

@@ -47,9 +47,7 @@ _UPDATED_COLUMNS = (
 # first order's code, side and quantity. A known order is an UPDATE of the columns that can change.
 _INSERT_ORDER = f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 20)})"
 _UPDATE_ORDER = (
-    "UPDATE orders SET "
-    + ", ".join(f"{c} = ?" for c in _UPDATED_COLUMNS)
-    + " WHERE client_order_id = ?"
+    "UPDATE orders SET " + ", ".join(f"{c} = ?" for c in _UPDATED_COLUMNS) + " WHERE client_order_id = ?"
 )
 _SQLITE_INT_MAX = 2**63 - 1
 _INSERT_EVENT = "INSERT INTO order_events (client_order_id, kind, ts, payload) VALUES (?, ?, ?, ?)"
@@ -59,7 +57,9 @@ _INSERT_TRADE = (
     "INSERT INTO trades (traded_id, client_order_id, broker_order_id, code, side, price, qty, "
     "amount, fees, traded_at, trading_day, strategy_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_TRADE_COLUMNS = "traded_id, client_order_id, broker_order_id, code, side, price, qty, amount, fees, traded_at"
+_TRADE_COLUMNS = (
+    "traded_id, client_order_id, broker_order_id, code, side, price, qty, amount, fees, traded_at"
+)
 _INSERT_SIGNAL_BATCH = (
     "INSERT OR IGNORE INTO signal_batches (batch_id, strategy_id, trading_day, source, fetched_at, "
     "line_count, status) VALUES (?, ?, ?, ?, ?, ?, ?)"

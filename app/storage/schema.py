@@ -322,8 +322,11 @@ def _v3_trade_and_signal_identity(db: sqlite_utils.Database) -> None:
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "orders.reserve_price", _v2_order_reserve_price),
-    Migration(3, "trade identity (day, broker order, traded id); signal lines per strategy and day",
-              _v3_trade_and_signal_identity),  # fmt: skip
+    Migration(
+        3,
+        "trade identity (day, broker order, traded id); signal lines per strategy and day",
+        _v3_trade_and_signal_identity,
+    ),
 ]
 
 

@@ -14,62 +14,23 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import datetime, time
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
-from app.bootstrap import SimSetup, build_sim_setup, seed_account
-from app.config import load_settings
+from app.bootstrap import SimSetup
 from app.core.books_check import BrokerBooks, LocalBooks, compare_books
 from app.core.engine import Engine, TradingHaltedError
-from app.core.messages import Call, CancelOrder, QuotesArrived, StartDay, SubmitOrders
+from app.core.messages import Call, CancelOrder, SubmitOrders
 from app.core.oms import NewOrder
 from app.domain.clock import CN_TZ
 from app.domain.orders import OrderStatus
 from app.domain.side import Side
-from app.feeds import InstrumentSpec
 from app.storage import open_database
 from app.storage.oms_store import SqliteOmsStore
-
-DAY = date(2026, 11, 23)
-CODES = [InstrumentSpec("600000.SH", prev_close=D("10.00")), InstrumentSpec("000001.SZ", prev_close=D("11.37"))]
-WAIT = 30.0
-
-
-def make_setup(folder: Path) -> SimSetup:
-    settings = load_settings(env={}, path=folder / "none.toml")
-    setup = build_sim_setup(settings, day=DAY, instruments=CODES, data_dir=folder, seed=5)
-    seed_account(setup, [("000001.SZ", 5000, D("11.00"))])
-    return setup
-
-
-def settle(setup: SimSetup) -> None:
-    for _ in range(3):
-        setup.broker.wait_idle(WAIT)
-        setup.engine.wait_idle(WAIT)
-
-
-def open_day(setup: SimSetup) -> SimSetup:
-    infos = setup.feed.instruments(DAY)
-    setup.broker.connect()
-    setup.broker.set_instruments(infos)
-    setup.broker.begin_day(DAY)
-    setup.engine.start()
-    setup.engine.post(StartDay(DAY, infos))
-    settle(setup)
-    return setup
-
-
-def at(setup: SimSetup, hh: int, mm: int) -> None:
-    when = datetime.combine(DAY, time(hh, mm), CN_TZ)
-    quotes = setup.feed.snapshot(DAY, when.time())
-    if when > setup.clock.now():
-        setup.clock.advance_to(when)
-    setup.broker.on_quotes(quotes)
-    setup.engine.post(QuotesArrived(quotes))
-    settle(setup)
+from tests.helpers.engine_day import DAY, WAIT, at, make_setup, open_day, settle
 
 
 def cross(setup: SimSetup, code: str, price: D) -> None:
@@ -262,5 +223,36 @@ class SignalBatchFor:
     def one(signal_id: str):
         from app.domain.signals import SignalBatch, SignalLine
 
-        line = SignalLine(signal_id, "strat", DAY, "600000.SH", "浦发银行", Side.BUY, 100, D("10.00"), time(9, 30))
+        line = SignalLine(
+            signal_id, "strat", DAY, "600000.SH", "浦发银行", Side.BUY, 100, D("10.00"), time(9, 30)
+        )
         return SignalBatch("strat", DAY, (line,))
+
+
+def test_2_63_shares_and_a_1e400_price_in_one_submit_with_a_good_order(folder: Path) -> None:
+    setup = open_day(make_setup(folder))
+    at(setup, 10, 0)
+    last = setup.engine.call(lambda e: e.oms.last_prices["600000.SH"])
+
+    huge, good, dear = setup.engine.submit(
+        [
+            NewOrder("600000.SH", Side.BUY, 2**63, last),
+            NewOrder("600000.SH", Side.BUY, 100, last + D("0.05")),
+            NewOrder("600000.SH", Side.BUY, 100, D("1e400")),
+        ]
+    )  # the caller gets its reply: one id per request
+    settle(setup)
+
+    orders = setup.engine.call(lambda e: {c: e.oms.orders[c] for c in (huge, good, dear)})
+    assert orders[huge].status is OrderStatus.DENIED and str(2**63) in orders[huge].status_msg
+    assert orders[dear].status is OrderStatus.DENIED and "1E+400" in orders[dear].status_msg
+    assert orders[good].status is OrderStatus.FILLED
+    assert [r.client_order_id for r in setup.broker.query_orders()] == [good]
+    assert setup.engine.call(lambda e: (e.halted, e.oms.cash.frozen)) == (None, 0)
+    setup.close()
+    _books, rows, _ = file_books(folder)
+    assert {r[0]: (r[3], r[4]) for r in rows} == {
+        huge: (0, "denied"),
+        good: (100, "filled"),
+        dear: (100, "denied"),
+    }

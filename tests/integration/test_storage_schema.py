@@ -382,15 +382,32 @@ def test_a_version_2_file_gains_the_trade_identity_and_keeps_every_trade_and_sig
             for traded_id, day, broker in (("T1", "2026-11-23", "B1"), ("T2", "2026-11-23", "B1"),
                                            ("1001", "2026-11-24", "B7")):  # fmt: skip
                 database.db["trades"].insert(
-                    {"traded_id": traded_id, "client_order_id": "c1", "broker_order_id": broker,
-                     "code": "600000.SH", "side": "buy", "price": "10.50", "qty": 100, "amount": "1050.00",
-                     "fees": "5.00", "traded_at": f"{day}T09:31:00+08:00", "trading_day": day,
-                     "strategy_id": "s"}  # fmt: skip
+                    {
+                        "traded_id": traded_id,
+                        "client_order_id": "c1",
+                        "broker_order_id": broker,
+                        "code": "600000.SH",
+                        "side": "buy",
+                        "price": "10.50",
+                        "qty": 100,
+                        "amount": "1050.00",
+                        "fees": "5.00",
+                        "traded_at": f"{day}T09:31:00+08:00",
+                        "trading_day": day,
+                        "strategy_id": "s",
+                    }
                 )
-            database.db["signal_batches"].insert({"batch_id": "b1", "strategy_id": "s", "trading_day": "2026-11-23"})
+            database.db["signal_batches"].insert(
+                {"batch_id": "b1", "strategy_id": "s", "trading_day": "2026-11-23"}
+            )
             database.db["signal_lines"].insert(
-                {"signal_id": "145909290", "batch_id": "b1", "strategy_id": "s", "trading_day": "2026-11-23",
-                 "qty": 100}  # fmt: skip
+                {
+                    "signal_id": "145909290",
+                    "batch_id": "b1",
+                    "strategy_id": "s",
+                    "trading_day": "2026-11-23",
+                    "qty": 100,
+                }
             )
         before = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
 
@@ -404,5 +421,7 @@ def test_a_version_2_file_gains_the_trade_identity_and_keeps_every_trade_and_sig
             database.db["trades"].insert(before[2])
         lines = list(database.db.query("SELECT strategy_id, trading_day, signal_id FROM signal_lines"))
         assert lines == [{"strategy_id": "s", "trading_day": "2026-11-23", "signal_id": "145909290"}]
-        indexes = {r["name"] for r in database.db.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        indexes = {
+            r["name"] for r in database.db.query("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
         assert {"trades_day", "trades_client_order_id", "signal_lines_batch", "signal_lines_day"} <= indexes
