@@ -209,8 +209,13 @@ def test_while_the_disk_stays_broken_new_orders_are_refused_until_trading_is_res
     alerts = setup.engine.call(lambda e: [a.message for a in e.alerts if a.level == "critical"])
     assert any("仍无法写入" in a for a in alerts)
 
+    from app.core.terminal import Terminal
+
+    terminal = Terminal(setup.engine)
+    assert terminal.halted() == setup.engine.call(lambda e: e.halted) is not None
     broken[0] = False
-    assert setup.engine.resume_trading() is None
+    assert terminal.resume_trading() is None
+    assert terminal.halted() is None
     [cid] = setup.engine.submit([NewOrder("600000.SH", Side.BUY, 100, D("10.00"))])
     settle(setup)
     assert setup.engine.call(lambda e: e.oms.orders[cid].status) is not OrderStatus.DENIED
