@@ -141,3 +141,14 @@ def test_broker_order_unknown_locally_then_reported() -> None:
     foreign = report(None, OrderStatus.ACCEPTED, bid="55", filled=0)
     (diff,) = compare_books(local, replace(broker, orders=[*broker.orders, foreign]))
     assert "unknown locally" in diff and "55" in diff
+
+
+def test_the_same_trade_number_of_two_orders_is_two_fills_not_one() -> None:
+    from dataclasses import replace
+
+    local, broker = agreeing()
+    other_market = replace(trade(), broker_order_id=BrokerOrderId("2"), code="000001.SZ")
+    # the broker has both fills numbered "7" (SH and SZ); Tiller booked only the SH one
+    broker = replace(broker, trades=[trade(), other_market])
+    differences = compare_books(local, broker)
+    assert any("漏记成交" in d and "000001.SZ" in d for d in differences)
