@@ -1,7 +1,9 @@
 """The order management system: orders, fills, cash and positions, owned by the engine thread.
 
 Invariants (ARCHITECTURE.md): an order intent is staged for commit before it is sent
-(the engine commits, then sends); a fill is applied once per trade id; sells never exceed
+(the engine commits, then sends); a fill is applied once per identity (trading day, broker order
+id, traded id: see app/storage/schema.py); client order ids are reserved on disk before they are
+handed out, so none is ever used twice; sells never exceed
 the sellable (T+1) quantity and buys never exceed available cash including fees.
 Broker reports that contradict the local state are logged and turned into alerts, never
 raised out of the loop (nautilus_trader's `_apply_event_to_order`, STYLE.md §1.5).
@@ -558,7 +560,8 @@ class OrderManager:
         return None
 
     def _external_order(self, report: OrderReport) -> Order:
-        cid = ClientOrderId(f"X{report.broker_order_id}"[: ClientOrderId.MAX_LEN])
+        # with the day: a new order is an INSERT, and a broker's order numbers may start again each day
+        cid = ClientOrderId(f"X{self.trading_day:%y%m%d}{report.broker_order_id}"[: ClientOrderId.MAX_LEN])
         order = Order(
             client_order_id=cid,
             code=report.code,

@@ -261,8 +261,10 @@ class SqliteOmsStore:
                     line.code,
                     line.name,
                     line.side.value,
-                    line.qty if 0 <= line.qty <= _SQLITE_INT_MAX else None,
-                    None if line.ref_price is None else format(line.ref_price, "f"),
+                    line.qty if type(line.qty) is int and 0 <= line.qty <= _SQLITE_INT_MAX else None,
+                    None
+                    if line.ref_price is None or not line.ref_price.is_finite()
+                    else format(line.ref_price, "f"),
                     line.exec_time.isoformat(),
                     "taken",
                 )

@@ -235,3 +235,24 @@ def test_an_order_id_already_stored_fails_the_commit_loudly_instead_of_overwriti
         "SELECT code, side, qty FROM orders WHERE client_order_id = ?", (first.client_order_id,)
     ).fetchone()
     assert row == ("600036.SH", "buy", 100)  # the first order kept its code, side and quantity
+
+
+def test_a_broker_order_number_seen_again_on_another_day_is_another_external_order(db: Path) -> None:
+    from app.domain.orders import PriceType as PT
+    from app.domain.reports import OrderReport
+
+    def outside(day: date, status: OrderStatus = OrderStatus.ACCEPTED) -> OrderReport:
+        ts = datetime.combine(day, time(10, 0), CN_TZ)
+        return OrderReport(BrokerOrderId("H9"), None, "600036.SH", Side.BUY, 100, D("40.00"), PT.LIMIT,
+                           status, 0, None, ts)  # fmt: skip
+
+    first = make_oms(db)
+    first.on_order_report(outside(DAY))
+    first.on_order_report(outside(DAY, OrderStatus.CANCELLED))  # over by the end of the day
+    first.store.commit()
+    second = make_oms(db, day=DAY2)
+    second.on_order_report(outside(DAY2))
+    second.store.commit()  # an INSERT that must not clash with yesterday's row
+
+    rows = second.store.conn.execute("SELECT client_order_id, trading_day FROM orders ORDER BY 2").fetchall()
+    assert [day for _, day in rows] == ["2026-11-23", "2026-11-24"] and len({c for c, _ in rows}) == 2
