@@ -109,6 +109,7 @@ class Engine:
         # Why new orders are refused (a commit failed and the books are not yet rebuilt), or None.
         self.halted: str | None = None
         self._rebuild_requested = False
+        self._diverged = False  # memory is ahead of the file and could not be reloaded: write nothing
 
     # ------------------------------------------------------------------ life cycle
     def subscribe(self, listener: Listener) -> None:
@@ -361,6 +362,15 @@ class Engine:
     # ------------------------------------------------------------------ commit, send, publish
     def _commit_and_flush(self) -> None:
         replies, self._replies = self._replies, []
+        if self._diverged:  # a write now would put half of a lost batch on disk: rebuild first
+            self.store.discard()
+            self._outgoing, self._cancels, self._trades = [], [], []
+            for reply, _ in replies:
+                reply.set_exception(TradingHaltedError(f"交易已暂停 (trading halted): {self.halted}"))
+            self._rebuild()
+            if self._diverged:
+                self._publish()
+            return
         try:
             self.store.commit()
         except Exception as exc:
@@ -418,8 +428,13 @@ class Engine:
                 self.store.stage_meta("book_day", old.trading_day.isoformat())
         except Exception as exc:
             log.exception("engine: reloading the books failed")
-            self._alert("critical", "storage", f"无法从数据库读取账本 (cannot read the books back): {exc}")
+            if not self._diverged:  # said once; tried again after every batch, which writes nothing
+                self._diverged = True
+                self._alert(
+                    "critical", "storage", f"无法从数据库读取账本 (cannot read the books back): {exc}"
+                )
             return False
+        self._diverged = False
         oms.instruments = old.instruments  # market data of the day, never stored
         oms.last_prices = old.last_prices
         oms.mark_all_changed()  # the window shows the books as rebuilt
@@ -441,7 +456,9 @@ class Engine:
         except Exception as exc:
             log.exception("engine: rebuild failed")
             self.store.discard()
-            self._reload()  # memory again exactly what is on disk
+            if self._reload():  # memory again exactly what is on disk, and the unsent on their way to it
+                for order in refused:
+                    self.oms.record_unsent(order, reason, now)
             self._alert(
                 "critical",
                 "storage",

@@ -261,3 +261,54 @@ def test_2_63_shares_and_a_1e400_price_in_one_submit_with_a_good_order(folder: P
         good: (100, "filled"),
         dear: (100, "denied"),
     }
+
+
+def test_when_the_books_cannot_even_be_read_back_nothing_is_written_until_they_are(folder: Path) -> None:
+    setup = open_day(make_setup(folder))
+    at(setup, 10, 0)
+    last = setup.engine.call(lambda e: e.oms.last_prices["600000.SH"])
+    resting_price = last - D("0.30")
+    setup.engine.submit([NewOrder("600000.SH", Side.BUY, 800, resting_price)])
+    settle(setup)
+    unreadable: list[bool] = [True]
+
+    def break_disk(e: Engine) -> None:
+        real_commit, real_load = e.store.commit, e.store.load_positions
+
+        def failing_commit() -> None:
+            e.store.commit = real_commit  # type: ignore[method-assign]
+            raise OSError(5, "Input/output error (injected)")
+
+        def failing_load():
+            if unreadable[0]:
+                raise OSError(5, "Input/output error (injected, reading)")
+            return real_load()
+
+        e.store.commit = failing_commit  # type: ignore[method-assign]
+        e.store.load_positions = failing_load  # type: ignore[method-assign]
+
+    def the_batch() -> None:
+        setup.engine.post(Call(break_disk))
+        cross(setup, "600000.SH", resting_price)  # a fill in the lost batch
+        setup.broker.wait_idle(WAIT)
+
+    in_one_batch(setup.engine, the_batch)
+    settle(setup)
+    assert setup.engine.call(lambda e: e._diverged) is True
+    at(setup, 10, 5)  # more batches: none of them writes the half-known books
+    _, rows, _ = file_books(folder)
+    assert [r[4] for r in rows] == ["accepted"]
+    assert setup.engine.call(lambda e: e.halted) is not None
+
+    unreadable[0] = False
+    at(setup, 10, 6)  # the next batch rebuilds, resyncs and writes
+    assert setup.engine.call(lambda e: (e.halted, e._diverged)) == (None, False)
+    local = setup.engine.call(lambda e: (e.oms.cash.cash, e.oms.positions["600000.SH"].total))
+    assert local == (setup.broker.query_asset().cash, 800)
+    alerts = setup.engine.call(lambda e: [a.message for a in e.alerts])
+    assert sum("无法从数据库读取账本" in a for a in alerts) == 1  # said once, not once a batch
+    assert any("恢复接受新委托" in a for a in alerts)
+    theirs = broker_books(setup)
+    setup.close()
+    books, _, _ = file_books(folder)
+    assert compare_books(books, theirs) == []
