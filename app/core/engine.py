@@ -292,15 +292,29 @@ class Engine:
         now = self.clock.now()
         created: list[ClientOrderId] = []
         connected = self.gateway.connected
-        for request in command.requests:
-            order = self.oms.create(request, now)  # never raises once ids are reserved
-            created.append(order.client_order_id)
-            if order.status is not OrderStatus.INITIALIZED:
-                continue  # denied: recorded, never sent
-            if not connected:
-                self.oms.reject_unsent(order, "券商未连接，未发送 (broker not connected)", now)
-                continue
-            self._outgoing.append(self.oms.mark_submitted(order, now))
+        first_outgoing = len(self._outgoing)
+        made: list[Order] = []
+        try:
+            for request in command.requests:
+                order = self.oms.create(request, now)  # never raises once ids are reserved
+                made.append(order)
+                created.append(order.client_order_id)
+                if order.status is not OrderStatus.INITIALIZED:
+                    continue  # denied: recorded, never sent
+                if not connected:
+                    self.oms.reject_unsent(order, "券商未连接，未发送 (broker not connected)", now)
+                    continue
+                self._outgoing.append(self.oms.mark_submitted(order, now))
+        except Exception as exc:  # a bug: none of this submit leaves, and the caller hears why
+            log.exception("engine: submit failed")
+            del self._outgoing[first_outgoing:]
+            for order in made:  # nothing half-made stays: each ends, its cash or shares released
+                if order.status in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
+                    self.oms.reject_unsent(order, f"内部错误，未发送 (internal error, not sent): {exc}", now)
+            self._alert("error", "order", f"{len(command.requests)} 笔委托未发送 (orders not sent): {exc}")
+            if command.reply is not None:
+                command.reply.set_exception(exc)
+            return
         self._account_dirty = True
         if command.reply is not None:
             # answered after the commit, see _commit_and_flush
@@ -437,6 +451,7 @@ class Engine:
         self._diverged = False
         oms.instruments = old.instruments  # market data of the day, never stored
         oms.last_prices = old.last_prices
+        oms.carry_intake(old)  # planned lines already answered as new stay taken in
         oms.mark_all_changed()  # the window shows the books as rebuilt
         self.oms = oms
         self._handlers = self._handler_table()

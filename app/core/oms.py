@@ -109,6 +109,7 @@ class OrderManager:
         self._changed: set[ClientOrderId] = set()
         self._fee_estimates: dict[ClientOrderId, Decimal] = {}
         self._taken: dict[tuple[str, date], set[str]] = {}  # lines taken in, staged or committed
+        self._intake: list[tuple[SignalBatch, list[SignalLine], datetime]] = []  # what take_in recorded
         self._use_day(trading_day)
 
     def _use_day(self, day: date) -> None:
@@ -202,7 +203,10 @@ class OrderManager:
         unexpected error deny this order only, and leave nothing held (cash, shares) for it. Only a
         failure to reserve its id raises, before anything is made."""
         cid = self.new_client_order_id()
-        problem = _bounds_problem(request)
+        try:
+            problem = _bounds_problem(request)
+        except Exception as exc:  # not even a NewOrder
+            problem = f"委托无效 (invalid request): {type(exc).__name__}: {exc}"
         if problem is not None:
             return self._deny_unusable(cid, request, problem, now)
         try:
@@ -252,17 +256,19 @@ class OrderManager:
         """A DENIED order for a request whose values cannot be an order: kept with what can be stored
         (nothing is clamped: an unusable quantity is kept as 0 and an unusable price as none, and the
         reason names the value the request had)."""
+        code, side, price_type = (getattr(request, n, None) for n in ("code", "side", "price_type"))
+        strategy_id, signal_id = getattr(request, "strategy_id", ""), getattr(request, "signal_id", "")
         order = Order(
             client_order_id=cid,
-            code=request.code if isinstance(request.code, str) else repr(request.code)[:40],
-            side=request.side if isinstance(request.side, Side) else Side.BUY,
-            qty=_storable_qty(request.qty),
-            price=_storable_price(request.price),
-            price_type=request.price_type if isinstance(request.price_type, PriceType) else PriceType.LIMIT,
+            code=code if isinstance(code, str) else repr(code)[:40],
+            side=side if isinstance(side, Side) else Side.BUY,  # unknown: the reason says what it was
+            qty=_storable_qty(getattr(request, "qty", 0)),
+            price=_storable_price(getattr(request, "price", None)),
+            price_type=price_type if isinstance(price_type, PriceType) else PriceType.LIMIT,
             created_at=now,
             trading_day=self.trading_day,
-            strategy_id=request.strategy_id if isinstance(request.strategy_id, str) else "",
-            signal_id=request.signal_id if isinstance(request.signal_id, str) else "",
+            strategy_id=strategy_id if isinstance(strategy_id, str) else "",
+            signal_id=signal_id if isinstance(signal_id, str) else "",
             status=OrderStatus.DENIED,
             status_msg=reason,
             updated_at=now,
@@ -655,7 +661,20 @@ class OrderManager:
         if new:
             self.store.stage_signal_lines(batch, new, now)
             self._taken.setdefault((batch.strategy_id, batch.trading_day), set()).update(seen)
+            self._intake.append((batch, new, now))
         return new, done
+
+    def carry_intake(self, other: OrderManager) -> None:
+        """After a rebuild: lines `other` said were new stay taken in (its caller may have made orders
+        of them), so any of them that a failed commit lost is staged again."""
+        for batch, lines, now in other._intake:
+            stored = self.store.load_signal_ids(batch.strategy_id, batch.trading_day)
+            key = (batch.strategy_id, batch.trading_day)
+            lost = [line for line in lines if line.signal_id not in stored | self._taken.get(key, set())]
+            if lost:
+                self.store.stage_signal_lines(batch, lost, now)
+                self._taken.setdefault(key, set()).update(line.signal_id for line in lost)
+            self._intake.append((batch, lines, now))
 
     # ------------------------------------------------------------------ views
     def working_orders(self) -> list[Order]:

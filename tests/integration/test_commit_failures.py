@@ -150,9 +150,9 @@ def test_a_commit_failing_at_any_point_books_no_fill_twice_reuses_no_id_and_ends
     assert [o.status for o in unsent] == [OrderStatus.REJECTED]
     assert "数据库写入失败" in unsent[0].status_msg
     assert setup.engine.call(lambda e: e.oms.cash.frozen) == 0
-    # the lines taken in by the failed batch were lost with it: they can be taken in now
+    # a line answered as new in the lost batch stays taken in (orders may have been made of it)
     new, done = setup.engine.take_in(batch)
-    assert (len(new), done) == (1, [])
+    assert (new, [line.signal_id for line in done]) == ([], ["s1"])
 
     [after] = setup.engine.submit([NewOrder("000001.SZ", Side.SELL, 1000, D("11.00"))])
     settle(setup)
@@ -173,6 +173,9 @@ def test_a_commit_failing_at_any_point_books_no_fill_twice_reuses_no_id_and_ends
     assert max(ids.values()) == 1
     assert (unsent[0].client_order_id, "600000.SH", "buy", 500, "rejected") in rows  # its own values
     assert any("写入数据库失败" in a for a in alerts)  # the user was told, and it is on record
+    with open_database(next(folder.glob("tiller-sim-*[0-9].db")), read_only=True) as database:
+        lines = database.conn.execute("SELECT signal_id FROM signal_lines").fetchall()
+    assert lines == [("s1",)]  # on disk once
 
 
 def test_while_the_disk_stays_broken_new_orders_are_refused_until_trading_is_resumed(folder: Path) -> None:
@@ -312,3 +315,34 @@ def test_when_the_books_cannot_even_be_read_back_nothing_is_written_until_they_a
     setup.close()
     books, _, _ = file_books(folder)
     assert compare_books(books, theirs) == []
+
+
+def test_a_bug_halfway_through_a_submit_sends_none_of_it_and_the_caller_hears_why(folder: Path) -> None:
+    setup = open_day(make_setup(folder))
+    at(setup, 10, 0)
+    before = len(setup.broker.query_orders())
+
+    def break_second_send(e: Engine) -> None:
+        real = e.oms.mark_submitted
+        calls: list[int] = []
+
+        def failing(order, now):
+            calls.append(1)
+            if len(calls) == 2:
+                e.oms.mark_submitted = real  # type: ignore[method-assign]
+                raise KeyError("a bug (test)")
+            return real(order, now)
+
+        e.oms.mark_submitted = failing  # type: ignore[method-assign]
+
+    setup.engine.call(break_second_send)
+    with pytest.raises(KeyError, match="a bug"):
+        setup.engine.submit([NewOrder("600000.SH", Side.BUY, 100, D("10.00")) for _ in range(2)])
+    settle(setup)
+
+    assert len(setup.broker.query_orders()) == before
+    orders = setup.engine.call(lambda e: list(e.oms.orders.values()))
+    assert [o.status for o in orders] == [OrderStatus.REJECTED] * 2  # nothing half-made stays
+    assert all("internal error" in o.status_msg for o in orders)
+    assert setup.engine.call(lambda e: e.oms.cash.frozen) == 0
+    setup.close()

@@ -117,8 +117,12 @@ def test_an_unexpected_error_while_making_one_order_denies_it_and_leaves_nothing
     assert sorted(rows) == sorted([(bad.client_order_id, "denied"), (good.client_order_id, "initialized")])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
+    code=st.one_of(
+        st.just("600036.SH"), st.just("600000.SH"), st.text(max_size=12), st.none(), st.integers()
+    ),
+    side=st.sampled_from([Side.BUY, Side.SELL, "buy", None, 1]),
     qty=st.one_of(st.integers(), st.floats(allow_nan=True), st.booleans(), st.text(max_size=5)),
     price=st.one_of(
         st.none(),
@@ -127,11 +131,12 @@ def test_an_unexpected_error_while_making_one_order_denies_it_and_leaves_nothing
         st.integers(),
         st.text(max_size=4),
     ),
+    price_type=st.sampled_from([*PriceType, "limit", None]),
 )
 def test_any_values_from_outside_become_an_order_or_a_denial_that_commits(
-    oms: OrderManager, qty: object, price: object
+    oms: OrderManager, code: object, side: object, qty: object, price: object, price_type: object
 ) -> None:
-    order = oms.create(NewOrder("600036.SH", Side.BUY, qty, price), TS)  # type: ignore[arg-type]
+    order = oms.create(NewOrder(code, side, qty, price, price_type), TS)  # type: ignore[arg-type]
     oms.store.commit()
     assert order.status in (OrderStatus.INITIALIZED, OrderStatus.DENIED)
     if order.status is OrderStatus.DENIED:
@@ -140,9 +145,16 @@ def test_any_values_from_outside_become_an_order_or_a_denial_that_commits(
         "SELECT status FROM orders WHERE client_order_id = ?", (order.client_order_id,)
     ).fetchone()
     assert row == (order.status.value,)
-    if order.status is OrderStatus.INITIALIZED:  # let the next example find the cash
+    if order.status is OrderStatus.INITIALIZED:  # let the next example find the cash and shares
         oms.reject_unsent(order, "test", TS)
         oms.store.commit()
+    assert oms.cash.frozen == 0 and oms.positions["600000.SH"].frozen == 0
+
+
+def test_a_request_that_is_not_even_an_order_is_denied_with_an_id(oms: OrderManager) -> None:
+    order = oms.create(None, TS)  # type: ignore[arg-type]
+    oms.store.commit()
+    assert order.status is OrderStatus.DENIED and "invalid request" in order.status_msg
 
 
 # ---------------------------------------------------------------------------- item 4: trade identity
