@@ -4,7 +4,8 @@ For the end-of-day reconciliation (ARCHITECTURE.md, flow step 5) and the crash t
 quiet moment (after the close, or once both sides are idle), because a report still on its way
 shows up as a difference. Each difference comes back as one sentence a user can read; an empty
 list means the books agree. Invariants checked: 1 (no order sent twice, every intent resolved),
-2 (every fill once, keyed by the broker's trade id) and 5 (exact money, compared as Decimal).
+2 (every fill once, by its identity: broker order id and trade id within the day) and 5 (exact
+money, compared as Decimal).
 """
 
 from __future__ import annotations

@@ -162,7 +162,6 @@ class SqliteOmsStore:
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(first + count))
             )
-        self._meta.pop(key, None)  # a staged value (older Tiller) must not move the counter back
         return first
 
     # ------------------------------------------------------------------ loading
