@@ -163,6 +163,8 @@ def test_a_commit_failing_at_any_point_books_no_fill_twice_reuses_no_id_and_ends
     again.clock.advance_to(datetime.combine(DAY, time(10, 40), CN_TZ))
     open_day(again)
     settle(again)
+    [after_restart] = again.engine.submit([NewOrder("000001.SZ", Side.SELL, 100, D("11.00"))])
+    settle(again)
     theirs = broker_books(again)
     again.close()
 
@@ -170,7 +172,7 @@ def test_a_commit_failing_at_any_point_books_no_fill_twice_reuses_no_id_and_ends
     assert compare_books(books, theirs) == []
     assert len({t.trade_id for t in books.trades}) == len(books.trades) == len(theirs.trades)
     ids = Counter(r[0] for r in rows)
-    assert max(ids.values()) == 1
+    assert max(ids.values()) == 1 and after_restart in ids  # a new id after the restart, too
     assert (unsent[0].client_order_id, "600000.SH", "buy", 500, "rejected") in rows  # its own values
     assert any("写入数据库失败" in a for a in alerts)  # the user was told, and it is on record
     with open_database(next(folder.glob("tiller-sim-*[0-9].db")), read_only=True) as database:

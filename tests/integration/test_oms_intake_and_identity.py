@@ -268,3 +268,13 @@ def test_a_broker_order_number_seen_again_on_another_day_is_another_external_ord
 
     rows = second.store.conn.execute("SELECT client_order_id, trading_day FROM orders ORDER BY 2").fetchall()
     assert [day for _, day in rows] == ["2026-11-23", "2026-11-24"] and len({c for c, _ in rows}) == 2
+
+
+def test_orders_that_continue_a_line_already_taken_in_are_not_intake_and_still_go(oms: OrderManager) -> None:
+    # the demo's auction fallback: the unfilled rest of a line's order, re-sent with the same signal id
+    [line], _ = oms.take_in(batch_of("145909290"), TS)
+    first = oms.create(NewOrder("600036.SH", Side.BUY, 100, D("40.00"), signal_id=line.signal_id), TS)
+    oms.reject_unsent(first, "cancelled (test)", TS)
+    rest = oms.create(NewOrder("600036.SH", Side.BUY, 100, D("40.10"), signal_id=line.signal_id), TS)
+    oms.store.commit()
+    assert rest.status is OrderStatus.INITIALIZED and rest.signal_id == "145909290"
