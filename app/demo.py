@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time as wall
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -46,6 +46,7 @@ FALLBACK_TRIES = 60  # seconds the fallback waits for the cancels' confirmations
 MANUAL_AT = time(10, 30)
 CANCEL_AT = time(14, 50)  # what is still working is cancelled before the closing auction
 CLOSE_AUCTION_AT = time(14, 57, 30)
+ALREADY_DONE = "已执行过 (already done on an earlier run)"
 
 
 @dataclass
@@ -137,8 +138,12 @@ def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAc
 
     def send(lines: Sequence) -> Callable[[Engine], None]:
         def run(e: Engine) -> None:  # a timer, on the engine thread
+            # taken in first (on disk before any of its orders): a line becomes orders at most once,
+            # however often the demo runs on the same data folder
+            new, done = e.oms.take_in(replace(batch, lines=tuple(lines)), e.clock.now())
             sellable = {code: p.sellable for code, p in e.oms.positions.items()}
-            lines_planned = plan_auction_orders(lines, e.oms.instruments, sellable, dict(e.oms.last_prices))
+            lines_planned = plan_auction_orders(new, e.oms.instruments, sellable, dict(e.oms.last_prices))
+            lines_planned += [PlannedLine(line, None, ALREADY_DONE) for line in done]
             planned.extend(lines_planned)
             e.place([p.order for p in lines_planned if p.order is not None])
 

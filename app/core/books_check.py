@@ -4,7 +4,8 @@ For the end-of-day reconciliation (ARCHITECTURE.md, flow step 5) and the crash t
 quiet moment (after the close, or once both sides are idle), because a report still on its way
 shows up as a difference. Each difference comes back as one sentence a user can read; an empty
 list means the books agree. Invariants checked: 1 (no order sent twice, every intent resolved),
-2 (every fill once, keyed by the broker's trade id) and 5 (exact money, compared as Decimal).
+2 (every fill once, by its identity: broker order id and trade id within the day) and 5 (exact
+money, compared as Decimal).
 
 Average costs follow the rounding policy of app.domain.money: both sides are brought to its
 quantum (a broker's float to its shortest form first) and must then be equal, digit for digit;
@@ -100,30 +101,32 @@ def _avg_cost_differences(
 
 
 def _trade_differences(local: Sequence[TradeReport], broker: Sequence[TradeReport]) -> list[str]:
+    # A fill is (broker order id, traded id) within the day (see app/storage/schema.py): trade
+    # numbers repeat across markets, so the bare number would merge an SH fill with an SZ one.
     out = []
-    counts = Counter(t.trade_id for t in local)
-    for trade_id, n in sorted(counts.items()):
+    counts = Counter((t.broker_order_id, t.trade_id) for t in local)
+    for (_, trade_id), n in sorted(counts.items()):
         if n > 1:
             out.append(f"成交重复记账 (fill counted {n} times): 成交编号 {trade_id}")
-    mine = {t.trade_id: t for t in local}
-    theirs: dict[TradeId, TradeReport] = {}
+    mine = {(t.broker_order_id, t.trade_id): t for t in local}
+    theirs: dict[tuple[BrokerOrderId, TradeId], TradeReport] = {}
     for t in broker:
-        if t.trade_id in theirs:
+        if (t.broker_order_id, t.trade_id) in theirs:
             out.append(f"券商成交编号重复 (the broker lists trade {t.trade_id} twice)")
-        theirs[t.trade_id] = t
-    for trade_id in sorted(theirs.keys() - mine.keys()):
-        t = theirs[trade_id]
+        theirs[(t.broker_order_id, t.trade_id)] = t
+    for key in sorted(theirs.keys() - mine.keys()):
+        t = theirs[key]
         out.append(
-            f"漏记成交 (fill missing locally) {trade_id}: {t.code} {t.side.value} {t.qty}@{t.price} "
+            f"漏记成交 (fill missing locally) {t.trade_id}: {t.code} {t.side.value} {t.qty}@{t.price} "
             f"(券商委托 {t.broker_order_id})"
         )
-    for trade_id in sorted(mine.keys() - theirs.keys()):
-        t = mine[trade_id]
+    for key in sorted(mine.keys() - theirs.keys()):
+        t = mine[key]
         out.append(
-            f"多记成交 (fill the broker does not have) {trade_id}: {t.code} {t.side.value} {t.qty}@{t.price}"
+            f"多记成交 (fill the broker does not have) {t.trade_id}: {t.code} {t.side.value} {t.qty}@{t.price}"
         )
-    for trade_id in sorted(mine.keys() & theirs.keys()):
-        a, b = mine[trade_id], theirs[trade_id]
+    for key in sorted(mine.keys() & theirs.keys()):
+        a, b = mine[key], theirs[key]
         fields = [
             name
             for name, x, y in (
@@ -137,7 +140,7 @@ def _trade_differences(local: Sequence[TradeReport], broker: Sequence[TradeRepor
         ]
         if fields:
             shown = ", ".join(f"{n} 本地 {getattr(a, n)} / 券商 {getattr(b, n)}" for n in fields)
-            out.append(f"成交内容不符 (fill differs) {trade_id}: {shown}")
+            out.append(f"成交内容不符 (fill differs) {a.trade_id}: {shown}")
     return out
 
 

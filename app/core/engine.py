@@ -46,7 +46,7 @@ from app.domain.calendar import DEFAULT_CALENDAR, TradingCalendar, unknown_day_w
 from app.domain.clock import TimedClock, TimerHandle
 from app.domain.fees import FeeSchedule
 from app.domain.identifiers import ClientOrderId
-from app.domain.orders import OrderStatus
+from app.domain.orders import Order, OrderStatus
 from app.domain.reports import (
     CancelErrorReport,
     ConnectionChanged,
@@ -57,6 +57,7 @@ from app.domain.reports import (
     TradeReport,
 )
 from app.domain.reports import CancelOrder as BrokerCancel
+from app.domain.signals import SignalBatch, SignalLine
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,10 @@ class _SendFailed:
 BATCH_MAX = 4096
 ANSWER_TIMEOUT = timedelta(seconds=10)  # a sent order the broker has not answered by then is queried
 SETTLE_TIME = timedelta(seconds=30)  # an order the broker does not list is asked about again after this
+
+
+class TradingHaltedError(RuntimeError):
+    """New orders are refused: a commit failed and the books are not yet rebuilt and resynced."""
 
 
 class Engine:
@@ -128,6 +133,10 @@ class Engine:
         self._cancel_wanted: set[ClientOrderId] = set()  # cancels asked before the broker's acknowledgement
         self._cancel_wanted_changed = False
         self._doubt_timer: TimerHandle | None = None
+        # Why new orders are refused (a commit failed and the books are not yet rebuilt), or None.
+        self.halted: str | None = None
+        self._rebuild_requested = False
+        self._diverged = False  # memory is ahead of the file and could not be reloaded: write nothing
 
     # ------------------------------------------------------------------ life cycle
     def subscribe(self, listener: Listener) -> None:
@@ -179,6 +188,22 @@ class Engine:
         """The callback will not run (if it was already delivered, the engine skips it)."""
         self.clock.cancel(handle)
 
+    def take_in(self, batch: SignalBatch, timeout: float = 10.0) -> tuple[list[SignalLine], list[SignalLine]]:
+        """Take in a batch of planned orders: (new lines, lines already taken in on an earlier run).
+        Make orders for the new lines only; see OrderManager.take_in."""
+        return self.call(lambda e: e.oms.take_in(batch, e.clock.now()), timeout)
+
+    def resume_trading(self, timeout: float = 30.0) -> str | None:
+        """After a failed commit: rebuild the books from the file, resync with the broker and, if that
+        is written, take new orders again. Returns None when trading is on, else why it is still halted."""
+        self.call(lambda e: e._request_rebuild(), timeout)
+        self.wait_idle(timeout)  # the rebuild runs after the batch's commit
+        return self.call(lambda e: e.halted, timeout)
+
+    def _request_rebuild(self) -> None:
+        if self.halted is not None:
+            self._rebuild_requested = True
+
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Block until every message posted so far has been handled and committed.
 
@@ -193,10 +218,7 @@ class Engine:
     def _run(self) -> None:
         try:
             self.store = self._store_factory()
-            self.oms = OrderManager(
-                store=self.store, fees=self.fees, trading_day=self.trading_day, alert=self._alert
-            )
-            self.oms.load()
+            self.oms = self._loaded_oms(self.trading_day)
             self._cancel_wanted = set((self.store.load_meta(_CANCEL_WANTED) or "").split())
             self._handlers = self._handler_table()
             if not self.gateway.connected:
@@ -269,7 +291,7 @@ class Engine:
             CancelOrder: lambda m: self._cancel(m.client_order_id),
             CancelAllOrders: self._on_cancel_all,
             ConnectionChanged: self._on_connection,
-            Resync: lambda m: self._resync(at_start=False),
+            Resync: self._on_resync,
             StartDay: self._start_day,
             TimerHandle: self._on_timer,
             _SendFailed: self._on_send_failed,
@@ -283,6 +305,12 @@ class Engine:
     def _on_order_report(self, message: OrderReport) -> None:
         self.oms.on_order_report(message)
         self._account_dirty = True
+
+    def _on_resync(self, message: Resync) -> None:
+        if self.halted is not None:
+            self._rebuild_requested = True  # the rebuild resyncs too
+            return
+        self._resync(at_start=False)
 
     def _on_call(self, message: Call) -> None:
         try:
@@ -314,24 +342,54 @@ class Engine:
 
     # ------------------------------------------------------------------ handlers
     def _on_submit(self, command: SubmitOrders) -> None:
-        created = self._place(command.requests)
+        """Each request becomes an order on its own (sent, or denied with its reason); the caller always
+        gets an answer: the ids after the commit, or the error that stopped all of them."""
+        try:
+            created = self._place(command.requests)
+        except Exception as exc:
+            if command.reply is not None:
+                command.reply.set_exception(exc)
+            return
         if command.reply is not None:
             # answered after the commit, see _commit_and_flush
             self._replies.append((command.reply, created))
 
     def _place(self, requests: Sequence[NewOrder]) -> list[ClientOrderId]:
+        """Make and stage the orders (sent after the commit). Raises, after an alert, when none of them
+        may go: trading is halted, the ids could not be reserved, or a bug struck halfway."""
+        try:
+            if self.halted is not None:
+                raise TradingHaltedError(
+                    f"交易已暂停，委托未受理 (trading halted, orders refused): {self.halted}"
+                )
+            self.oms.reserve_ids(len(requests))  # durably, before any id is handed out
+        except Exception as exc:
+            self._alert("error", "order", f"{len(requests)} 笔委托未受理 (orders refused): {exc}")
+            raise
         now = self.clock.now()
         created: list[ClientOrderId] = []
         connected = self.gateway.connected
-        for request in requests:
-            order = self.oms.create(request, now)
-            created.append(order.client_order_id)
-            if order.status is not OrderStatus.INITIALIZED:
-                continue  # denied: recorded, never sent
-            if not connected:
-                self.oms.reject_unsent(order, "券商未连接，未发送 (broker not connected)", now)
-                continue
-            self._outgoing.append(self.oms.mark_submitted(order, now))
+        first_outgoing = len(self._outgoing)
+        made: list[Order] = []
+        try:
+            for request in requests:
+                order = self.oms.create(request, now)  # never raises once ids are reserved
+                made.append(order)
+                created.append(order.client_order_id)
+                if order.status is not OrderStatus.INITIALIZED:
+                    continue  # denied: recorded, never sent
+                if not connected:
+                    self.oms.reject_unsent(order, "券商未连接，未发送 (broker not connected)", now)
+                    continue
+                self._outgoing.append(self.oms.mark_submitted(order, now))
+        except Exception as exc:  # a bug: none of this submit leaves, and the caller hears why
+            log.exception("engine: submit failed")
+            del self._outgoing[first_outgoing:]
+            for order in made:  # nothing half-made stays: each ends, its cash or shares released
+                if order.status in (OrderStatus.INITIALIZED, OrderStatus.SUBMITTED):
+                    self.oms.reject_unsent(order, f"内部错误，未发送 (internal error, not sent): {exc}", now)
+            self._alert("error", "order", f"{len(requests)} 笔委托未发送 (orders not sent): {exc}")
+            raise
         self._account_dirty = True
         return created
 
@@ -518,22 +576,19 @@ class Engine:
     # ------------------------------------------------------------------ commit, send, publish
     def _commit_and_flush(self) -> None:
         replies, self._replies = self._replies, []
+        if self._diverged:  # a write now would put half of a lost batch on disk: rebuild first
+            self.store.discard()
+            self._outgoing, self._cancels, self._trades = [], [], []
+            for reply, _ in replies:
+                reply.set_exception(TradingHaltedError(f"交易已暂停 (trading halted): {self.halted}"))
+            self._rebuild()
+            if self._diverged:
+                self._publish()
+            return
         try:
             self.store.commit()
         except Exception as exc:
-            # Nothing of this batch is on disk: none of its orders may leave.
-            log.exception("engine: commit failed")
-            self.store.discard()
-            refused = self._outgoing
-            self._outgoing, self._cancels = [], []
-            now = self.clock.now()
-            for request in refused:  # never sent: say so in the books (the next commit records it)
-                self.oms.reject_unsent(
-                    self.oms.orders[request.client_order_id], f"数据库写入失败，未发送: {exc}", now
-                )
-            for reply, _ in replies:
-                reply.set_exception(exc)
-            self._alert("critical", "storage", f"写入数据库失败，{len(refused)} 笔委托未发送: {exc}")
+            self._on_commit_failed(exc, replies)
             return
         if self._outgoing:
             outgoing, self._outgoing = self._outgoing, []
@@ -562,6 +617,100 @@ class Engine:
         for reply, value in replies:
             if not reply.done():  # a caller may have given up (cancelled) meanwhile
                 reply.set_result(value)
+        self._publish()
+        if self._rebuild_requested:
+            self._rebuild_requested = False
+            if self.halted is not None:
+                self._rebuild()
+
+    # ------------------------------------------------------------------ a failed commit
+    def _on_commit_failed(self, exc: Exception, replies: list[tuple[Future[Any], Any]]) -> None:
+        """Nothing of this batch is on disk, but memory has it all: stop taking new orders, throw the
+        memory away, rebuild it from the file and let the broker's books bring it up to date (its
+        fills are booked once, from the broker's truth). Nothing of the batch is sent."""
+        log.exception("engine: commit failed", exc_info=exc)
+        self.store.discard()
+        refused = [self.oms.orders[r.client_order_id] for r in self._outgoing]
+        self._outgoing, self._cancels, self._trades = [], [], []
+        for reply, _ in replies:
+            reply.set_exception(exc)
+        self.halted = f"数据库写入失败 (a commit to the database failed): {exc}"
+        self._alert(
+            "critical",
+            "storage",
+            f"写入数据库失败，{len(refused)} 笔委托未发送；暂停新委托，从数据库重建并与券商核对 "
+            f"(commit failed, {len(refused)} orders not sent; new orders halted, rebuilding from the file "
+            f"and resyncing with the broker): {exc}",
+        )
+        self._rebuild(refused, f"数据库写入失败，未发送 (not saved, not sent): {exc}")
+
+    def _loaded_oms(self, day: date) -> OrderManager:
+        oms = OrderManager(store=self.store, fees=self.fees, trading_day=day, alert=self._alert)
+        oms.load()
+        return oms
+
+    def _reload(self) -> bool:
+        """Replace the OMS with one loaded from the file (what is committed, nothing else)."""
+        old = self.oms
+        try:
+            oms = self._loaded_oms(old.trading_day)
+            book_day = self.store.load_meta("book_day")
+            if book_day is not None and book_day < old.trading_day.isoformat():
+                oms.roll_day(old.trading_day)  # the day's roll was in what was lost
+                self.store.stage_meta("book_day", old.trading_day.isoformat())
+        except Exception as exc:
+            log.exception("engine: reloading the books failed")
+            if not self._diverged:  # said once; tried again after every batch, which writes nothing
+                self._diverged = True
+                self._alert(
+                    "critical", "storage", f"无法从数据库读取账本 (cannot read the books back): {exc}"
+                )
+            return False
+        self._diverged = False
+        oms.instruments = old.instruments  # market data of the day, never stored
+        oms.last_prices = old.last_prices
+        oms.carry_intake(old)  # planned lines already answered as new stay taken in
+        oms.mark_all_changed()  # the window shows the books as rebuilt
+        self.oms = oms
+        # cancels asked before an acknowledgement: what the file holds (one asked in the lost batch is
+        # asked again by the user; it was never sent)
+        self._cancel_wanted = set((self.store.load_meta(_CANCEL_WANTED) or "").split())
+        self._cancel_wanted_changed = False
+        self._handlers = self._handler_table()
+        self._account_dirty = True
+        return True
+
+    def _rebuild(self, refused: Sequence[Order] = (), reason: str = "") -> None:
+        """Reload from the file, record `refused` as never sent, resync, commit; on success trade again."""
+        if not self._reload():
+            return
+        now = self.clock.now()
+        for order in refused:
+            self.oms.record_unsent(order, reason, now)
+        try:
+            self._resync(at_start=False)
+            self.store.commit()
+        except Exception as exc:
+            log.exception("engine: rebuild failed")
+            self.store.discard()
+            if self._reload():  # memory again exactly what is on disk, and the unsent on their way to it
+                for order in refused:
+                    self.oms.record_unsent(order, reason, now)
+            self._alert(
+                "critical",
+                "storage",
+                f"重建后仍无法写入数据库，新委托保持暂停；排除故障后请恢复交易 (still cannot write after the "
+                f"rebuild: new orders stay halted; resume trading once the disk is fixed): {exc}",
+            )
+            self._publish()
+            return
+        self.halted = None
+        self._alert(
+            "warning",
+            "storage",
+            "已从数据库重建账本并与券商核对，恢复接受新委托 (books rebuilt from the file and resynced with "
+            "the broker; new orders are accepted again)",
+        )
         self._publish()
 
     def _publish(self) -> None:

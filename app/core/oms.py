@@ -1,7 +1,9 @@
 """The order management system: orders, fills, cash and positions, owned by the engine thread.
 
 Invariants (ARCHITECTURE.md): an order intent is staged for commit before it is sent
-(the engine commits, then sends); a fill is applied once per trade id; sells never exceed
+(the engine commits, then sends); a fill is applied once per identity (trading day, broker order
+id, traded id: see app/storage/schema.py); client order ids are reserved on disk before they are
+handed out, so none is ever used twice; sells never exceed
 the sellable (T+1) quantity and buys never exceed available cash including fees.
 Broker reports that contradict the local state are logged and turned into alerts, never
 raised out of the loop (nautilus_trader's `_apply_event_to_order`, STYLE.md §1.5).
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 from app.core.ports import OmsStore
 from app.domain.account import CashBook, InsufficientCashError
+from app.domain.bounds import BoundsError, check_price, check_qty
 from app.domain.errors import DomainError
 from app.domain.fees import FeeSchedule
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
@@ -54,11 +57,17 @@ from app.domain.reports import (
     TradeReport,
 )
 from app.domain.side import Side
+from app.domain.signals import SignalBatch, SignalLine
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 # Statuses Tiller only assumed; a broker report of the order overrides them (adoption).
 _ADOPTABLE = frozenset({OrderStatus.IN_DOUBT, OrderStatus.EXPIRED})
+# Client order ids are reserved durably in blocks (one small committed transaction per block).
+ID_BLOCK = 256
+# A fill's identity within the OMS's trading day: (broker order id, traded id); with the day, the
+# primary key of the trades table. Why these and not the bare traded id: see app/storage/schema.py.
+TradeKey = tuple[BrokerOrderId, TradeId]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +104,15 @@ class OrderManager:
         self.by_broker_id: dict[BrokerOrderId, ClientOrderId] = {}
         self.positions: dict[str, Position] = {}
         self.cash = CashBook(cash=ZERO)
-        self.trade_ids: set[TradeId] = set()
+        self.trade_ids: dict[TradeKey, TradeReport] = {}  # the fills booked today, by identity
         self.instruments: dict[str, InstrumentInfo] = {}
         self.last_prices: dict[str, Decimal] = {}
         self._id_base = id_prefix
         self._tag = store.install_tag()
         self._changed: set[ClientOrderId] = set()
         self._fee_estimates: dict[ClientOrderId, Decimal] = {}
+        self._taken: dict[tuple[str, date], set[str]] = {}  # lines taken in, staged or committed
+        self._intake: list[tuple[SignalBatch, list[SignalLine], datetime]] = []  # what take_in recorded
         self._use_day(trading_day)
 
     def _use_day(self, day: date) -> None:
@@ -109,7 +120,9 @@ class OrderManager:
         # "T2611235K0001", 13 characters, unique forever for this database (RULES.md A2 remark).
         self.trading_day = day
         self._id_prefix = self._id_base + day.strftime("%y%m%d") + self._tag
-        self._next_seq = self.store.next_order_seq(day)
+        self._next_seq = self._seq_end = 0  # no block of the day reserved yet
+        # the fills of the day: trade numbers start again every day, so yesterday's are not kept
+        self.trade_ids = {_trade_key(t): t for t in self.store.load_trades(day)}
 
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
@@ -119,7 +132,7 @@ class OrderManager:
         self.positions = {p.code: p for p in self.store.load_positions()}
         for order in self.store.load_orders(self.trading_day):
             self._track(order)
-        self.trade_ids = self.store.load_trade_ids(self.trading_day)
+        self.trade_ids = {_trade_key(t): t for t in self.store.load_trades(self.trading_day)}
         for order in self.orders.values():
             if order.status.is_working and not order.external:
                 self._hold(order)
@@ -141,7 +154,9 @@ class OrderManager:
             self.set_position(position)
             notes.append(f"期初持仓 {p.code} {p.total} 股 (可卖 {p.sellable})")
         for trade in trades:
-            self.trade_ids.add(trade.trade_id)
+            if self.is_booked(trade):
+                continue
+            self.trade_ids[_trade_key(trade)] = trade
             self.store.stage_trade(
                 trade, ClientOrderId(f"X{trade.broker_order_id}"[:20]), "", self.trading_day
             )
@@ -168,40 +183,102 @@ class OrderManager:
             self.by_broker_id[order.broker_order_id] = order.client_order_id
 
     # ------------------------------------------------------------------ new orders
+    def reserve_ids(self, count: int) -> None:
+        """Make sure `count` client order ids are reserved on disk before any is handed out (raises the
+        store's error if the reservation cannot be written; then nothing was handed out)."""
+        if self._seq_end - self._next_seq < count:
+            reserved = max(count, ID_BLOCK)
+            first = self.store.reserve_order_seqs(self.trading_day, reserved)
+            self._next_seq, self._seq_end = first, first + reserved
+
     def new_client_order_id(self) -> ClientOrderId:
+        """The next id of a block reserved durably: never the same twice, whatever a commit does later."""
+        if self._next_seq >= self._seq_end:
+            self.reserve_ids(1)
         seq = self._next_seq
         self._next_seq += 1
-        self.store.stage_order_seq(self.trading_day, self._next_seq)
         return ClientOrderId(f"{self._id_prefix}{_base36(seq, 4)}")
 
     def create(self, request: NewOrder, now: datetime) -> Order:
-        """Make an order intent and stage it. A request that breaks a rule becomes a DENIED order."""
-        order = Order(
-            client_order_id=self.new_client_order_id(),
-            code=request.code,
-            side=request.side,
-            qty=request.qty,
-            price=request.price,
-            price_type=request.price_type,
-            created_at=now,
-            trading_day=self.trading_day,
-            strategy_id=request.strategy_id,
-            signal_id=request.signal_id,
-            updated_at=now,
-        )
-        self._track(order)
-        reason = self._pre_trade_check(order)
-        if reason is None:
-            try:
+        """Make an order intent and stage it. A request that breaks a rule becomes a DENIED order.
+
+        Each request stands alone: values out of bounds (app.domain.bounds), a broken rule, or any
+        unexpected error deny this order only, and leave nothing held (cash, shares) for it. Only a
+        failure to reserve its id raises, before anything is made."""
+        cid = self.new_client_order_id()
+        try:
+            problem = _bounds_problem(request)
+        except Exception as exc:  # not even a NewOrder
+            problem = f"委托无效 (invalid request): {type(exc).__name__}: {exc}"
+        if problem is not None:
+            return self._deny_unusable(cid, request, problem, now)
+        try:
+            order = Order(
+                client_order_id=cid,
+                code=request.code,
+                side=request.side,
+                qty=request.qty,
+                price=request.price,
+                price_type=request.price_type,
+                created_at=now,
+                trading_day=self.trading_day,
+                strategy_id=request.strategy_id,
+                signal_id=request.signal_id,
+                updated_at=now,
+            )
+        except Exception as exc:  # a request no Order can be made of
+            return self._deny_unusable(cid, request, f"委托无效 (invalid order): {exc}", now)
+        reason: str | None = None
+        try:
+            reason = self._pre_trade_check(order)
+            if reason is None:
                 if order.side is Side.BUY and order.price is None:
                     order.reserve_price = self._reserve_price(order)
                 self._hold(order)
-            except (InsufficientCashError, InsufficientSharesError) as exc:
-                reason = str(exc)
+        except (InsufficientCashError, InsufficientSharesError) as exc:
+            reason = str(exc)
+        except Exception as exc:
+            log.exception("creating order %s failed", cid)
+            self._release_hold(order)
+            reason = f"内部错误，未发送 (internal error, not sent): {type(exc).__name__}: {exc}"
+        self._track(order)
+        self.store.stage_new_order(order)
         if reason is not None:
             self._apply(order, OrderDenied(order.client_order_id, reason, now))
         else:
             self._stage(order, None)
+        return order
+
+    def _release_hold(self, order: Order) -> None:
+        """Undo whatever `_hold` may have done for an order that is not going to be made after all."""
+        self._fee_estimates.pop(order.client_order_id, None)
+        if order.side is Side.BUY:
+            self.cash.release(order.client_order_id)
+
+    def _deny_unusable(self, cid: ClientOrderId, request: NewOrder, reason: str, now: datetime) -> Order:
+        """A DENIED order for a request whose values cannot be an order: kept with what can be stored
+        (nothing is clamped: an unusable quantity is kept as 0 and an unusable price as none, and the
+        reason names the value the request had)."""
+        code, side, price_type = (getattr(request, n, None) for n in ("code", "side", "price_type"))
+        strategy_id, signal_id = getattr(request, "strategy_id", ""), getattr(request, "signal_id", "")
+        order = Order(
+            client_order_id=cid,
+            code=code if isinstance(code, str) else repr(code)[:40],
+            side=side if isinstance(side, Side) else Side.BUY,  # unknown: the reason says what it was
+            qty=_storable_qty(getattr(request, "qty", 0)),
+            price=_storable_price(getattr(request, "price", None)),
+            price_type=price_type if isinstance(price_type, PriceType) else PriceType.LIMIT,
+            created_at=now,
+            trading_day=self.trading_day,
+            strategy_id=strategy_id if isinstance(strategy_id, str) else "",
+            signal_id=signal_id if isinstance(signal_id, str) else "",
+            status=OrderStatus.DENIED,
+            status_msg=reason,
+            updated_at=now,
+        )
+        self._track(order)
+        self.store.stage_new_order(order)
+        self._stage(order, OrderDenied(cid, reason, now))
         return order
 
     def _pre_trade_check(self, order: Order) -> str | None:
@@ -292,6 +369,17 @@ class OrderManager:
     def reject_unsent(self, order: Order, reason: str, now: datetime) -> None:
         """An intent that will not be sent after all (no connection, not saved): rejected, hold released."""
         self._apply(order, OrderRejected(order.client_order_id, reason, now))
+
+    def record_unsent(self, order: Order, reason: str, now: datetime) -> None:
+        """Record as REJECTED an intent of another OrderManager that never reached the disk nor the
+        broker (its batch's commit failed): its id was reserved, so it is kept, never used again."""
+        if order.client_order_id in self.orders:
+            return
+        record = replace(order, status=OrderStatus.REJECTED, status_msg=reason, updated_at=now,
+                         broker_order_id=None, order_sysid="", trade_ids=set())  # fmt: skip
+        self._track(record)
+        self.store.stage_new_order(record)
+        self._stage(record, OrderRejected(record.client_order_id, reason, now))
 
     def mark_submitted(self, order: Order, now: datetime) -> SubmitOrder:
         self._apply(order, OrderSubmitted(order.client_order_id, now))
@@ -384,14 +472,29 @@ class OrderManager:
         # ACCEPTED needs nothing more; (PARTIALLY_)FILLED is driven by trade reports, which carry the
         # trade id that makes a fill count once.
 
+    def is_booked(self, report: TradeReport) -> bool:
+        """Whether a fill with this identity (today, broker order id, traded id) is already booked."""
+        return _trade_key(report) in self.trade_ids
+
     def on_trade_report(self, report: TradeReport) -> None:
-        if report.trade_id in self.trade_ids:
-            log.info("trade %s already booked; ignored", report.trade_id)
+        key = _trade_key(report)
+        booked = self.trade_ids.get(key)
+        if booked is not None:
+            if _trade_content(booked) != _trade_content(report):
+                self._alert(
+                    "error",
+                    "trade",
+                    f"成交 {report.trade_id} (委托 {report.broker_order_id}) 再次报告但内容不同，未记账 "
+                    f"(a second report of this fill differs; not booked): 已记 {_describe(booked)}，"
+                    f"新报 {_describe(report)}",
+                )
+            else:
+                log.info("trade %s of %s already booked; ignored", report.trade_id, report.broker_order_id)
             return
         order = self._order_for(report.client_order_id, report.broker_order_id)
         if order is None:
             order = self._external_from_trade(report)
-        self.trade_ids.add(report.trade_id)
+        self.trade_ids[key] = report
         self.store.stage_trade(report, order.client_order_id, order.strategy_id, self.trading_day)
         held = order.status.is_working and not order.external  # its shares/cash were frozen
         self._apply(
@@ -465,7 +568,7 @@ class OrderManager:
         notes: list[str] = []
         broker_orders = list(broker_orders)
         for trade in broker_trades:
-            if trade.trade_id not in self.trade_ids:
+            if not self.is_booked(trade):
                 self.on_trade_report(trade)
                 notes.append(f"补记成交 {trade.trade_id} {trade.code} {trade.side} {trade.qty}@{trade.price}")
         seen: set[ClientOrderId] = set()
@@ -521,7 +624,8 @@ class OrderManager:
         return None
 
     def _external_order(self, report: OrderReport) -> Order:
-        cid = ClientOrderId(f"X{report.broker_order_id}"[: ClientOrderId.MAX_LEN])
+        # with the day: a new order is an INSERT, and a broker's order numbers may start again each day
+        cid = ClientOrderId(f"X{self.trading_day:%y%m%d}{report.broker_order_id}"[: ClientOrderId.MAX_LEN])
         order = Order(
             client_order_id=cid,
             code=report.code,
@@ -537,6 +641,7 @@ class OrderManager:
             updated_at=report.ts,
         )
         self._track(order)
+        self.store.stage_new_order(order)
         self._apply(order, OrderAccepted(cid, report.broker_order_id, report.ts, report.order_sysid))
         self._alert(
             "warning",
@@ -583,11 +688,53 @@ class OrderManager:
             self.store.stage_event(event)
         self._changed.add(order.client_order_id)
 
+    def mark_all_changed(self) -> None:
+        """Every order counts as changed (after the books were rebuilt, the window shows them all)."""
+        self._changed.update(self.orders)
+
     def take_changed(self) -> list[Order]:
         """Orders changed since the last call (for events to the UI after commit)."""
         changed = [self.orders[c] for c in self._changed]
         self._changed.clear()
         return changed
+
+    # ------------------------------------------------------------------ planned orders
+    def take_in(self, batch: SignalBatch, now: datetime) -> tuple[list[SignalLine], list[SignalLine]]:
+        """Take in a batch of planned orders: returns (new lines, lines already taken in earlier).
+
+        A line is identified by (strategy, trading day, signal id). The new ones are recorded as taken
+        in (staged; on disk with the batch's commit, before or with the orders made from them), so a
+        planned order becomes orders at most once, across restarts and re-runs: the caller makes
+        orders only for the new lines. Orders that continue a line already taken in (a re-send of an
+        unfilled rest with the same signal id) are not intake and are not affected."""
+        done_ids = self.store.load_signal_ids(batch.strategy_id, batch.trading_day)
+        done_ids |= self._taken.get((batch.strategy_id, batch.trading_day), set())
+        new: list[SignalLine] = []
+        done: list[SignalLine] = []
+        seen: set[str] = set()
+        for line in batch.lines:
+            if line.signal_id in done_ids or line.signal_id in seen:
+                done.append(line)
+            else:
+                seen.add(line.signal_id)
+                new.append(line)
+        if new:
+            self.store.stage_signal_lines(batch, new, now)
+            self._taken.setdefault((batch.strategy_id, batch.trading_day), set()).update(seen)
+            self._intake.append((batch, new, now))
+        return new, done
+
+    def carry_intake(self, other: OrderManager) -> None:
+        """After a rebuild: lines `other` said were new stay taken in (its caller may have made orders
+        of them), so any of them that a failed commit lost is staged again."""
+        for batch, lines, now in other._intake:
+            stored = self.store.load_signal_ids(batch.strategy_id, batch.trading_day)
+            key = (batch.strategy_id, batch.trading_day)
+            lost = [line for line in lines if line.signal_id not in stored | self._taken.get(key, set())]
+            if lost:
+                self.store.stage_signal_lines(batch, lost, now)
+                self._taken.setdefault(key, set()).update(line.signal_id for line in lost)
+            self._intake.append((batch, lines, now))
 
     # ------------------------------------------------------------------ views
     def working_orders(self) -> list[Order]:
@@ -608,6 +755,46 @@ def _t_plus_zero(code: str) -> bool:
         return classify(code).t_plus_zero
     except DomainError:
         return False
+
+
+def _trade_key(report: TradeReport) -> TradeKey:
+    return (report.broker_order_id, report.trade_id)
+
+
+def _trade_content(report: TradeReport) -> tuple[object, ...]:
+    return (report.code, report.side, report.qty, report.price)
+
+
+def _describe(report: TradeReport) -> str:
+    return f"{report.code} {report.side.value} {report.qty}@{report.price}"
+
+
+def _bounds_problem(request: NewOrder) -> str | None:
+    """Why the request's values cannot be an order at all (app.domain.bounds), or None."""
+    try:
+        check_qty(request.qty, name="数量 (qty)")
+        if request.price is not None:
+            check_price(request.price, name="价格 (price)")
+    except BoundsError as exc:
+        return str(exc)
+    if not isinstance(request.side, Side):
+        return f"买卖方向无效 (side must be buy or sell), was {request.side!r}"
+    if not isinstance(request.price_type, PriceType):
+        return f"价格类型无效 (unknown price type), was {request.price_type!r}"
+    if not isinstance(request.code, str):
+        return f"证券代码无效 (code must be text), was {request.code!r}"
+    return None
+
+
+def _storable_qty(value: object) -> int:
+    return value if type(value) is int and 0 <= value <= 2**63 - 1 else 0
+
+
+def _storable_price(value: object) -> Decimal | None:
+    try:
+        return check_price(value)
+    except BoundsError:
+        return None
 
 
 _DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from app.domain.clock import Clock, TimedClock, TimerHandle, TimerService
-from app.domain.identifiers import ClientOrderId, TradeId
+from app.domain.identifiers import ClientOrderId
 from app.domain.market import InstrumentInfo, Quote
 from app.domain.orders import Order, OrderEvent
 from app.domain.positions import Position
@@ -24,7 +24,7 @@ from app.domain.reports import (
     SubmitOrder,
     TradeReport,
 )
-from app.domain.signals import SignalBatch
+from app.domain.signals import SignalBatch, SignalLine
 
 __all__ = [
     "BrokerGateway",
@@ -140,9 +140,10 @@ class OmsStore(Protocol):
         even if a user starts over with a new database on the same day)."""
         ...
 
-    def next_order_seq(self, day: date) -> int: ...
-
-    def stage_order_seq(self, day: date, next_seq: int) -> None: ...
+    def reserve_order_seqs(self, day: date, count: int) -> int:
+        """Reserve `count` sequence numbers of `day` for client order ids, durably and at once (its
+        own committed transaction, not the batch's); returns the first. None is ever handed out twice."""
+        ...
 
     def load_cash(self) -> Decimal | None: ...
 
@@ -152,13 +153,29 @@ class OmsStore(Protocol):
         """Today's orders and any older one still working, with the trade ids applied to each."""
         ...
 
-    def load_trade_ids(self, day: date) -> set[TradeId]: ...
+    def load_trades(self, day: date) -> list[TradeReport]:
+        """The fills booked for `day`, in the order they were booked."""
+        ...
+
+    def load_signal_ids(self, strategy_id: str, day: date) -> set[str]:
+        """The planned-order lines of a strategy and day already taken in (SignalLine.signal_id)."""
+        ...
 
     def load_meta(self, key: str) -> str | None: ...
 
     def stage_meta(self, key: str, value: str) -> None: ...
 
-    def stage_order(self, order: Order) -> None: ...
+    def stage_new_order(self, order: Order) -> None:
+        """A new intent: written as an INSERT, so an id that is already stored fails the commit."""
+        ...
+
+    def stage_order(self, order: Order) -> None:
+        """A change to a stored order (or to one staged new in the same batch)."""
+        ...
+
+    def stage_signal_lines(self, batch: SignalBatch, lines: Sequence[SignalLine], taken_at: datetime) -> None:
+        """Record planned-order lines as taken in (each at most once: a second time fails the commit)."""
+        ...
 
     def stage_event(self, event: OrderEvent) -> None: ...
 

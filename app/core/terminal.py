@@ -24,6 +24,7 @@ from app.core.oms import NewOrder
 from app.domain.identifiers import ClientOrderId
 from app.domain.market import InstrumentInfo
 from app.domain.side import Side
+from app.domain.signals import SignalBatch, SignalLine
 
 
 class Terminal:
@@ -55,6 +56,19 @@ class Terminal:
     def resync(self, reason: str = "on request") -> None:
         """Query the broker and catch up (what a reconnect does by itself)."""
         self._engine.post(Resync(reason))
+
+    def take_in(self, batch: SignalBatch, timeout: float = 10.0) -> tuple[list[SignalLine], list[SignalLine]]:
+        """Take in a batch of planned orders: (new lines, lines already taken in earlier). Make orders
+        for the new lines only: a planned order becomes orders at most once, across restarts."""
+        return self._engine.take_in(batch, timeout)
+
+    def halted(self, timeout: float = 10.0) -> str | None:
+        """Why new orders are refused (a failed write to the database), or None when trading is on."""
+        return self._engine.call(lambda e: e.halted, timeout)
+
+    def resume_trading(self, timeout: float = 30.0) -> str | None:
+        """Rebuild from the file, resync with the broker and take new orders again; None if it did."""
+        return self._engine.resume_trading(timeout)
 
     def subscribe(self, listener: Listener) -> None:
         """`listener(event)` runs on the engine thread after each commit: it must only hand on."""

@@ -292,6 +292,8 @@ class Order:
     trade_ids: set[TradeId] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        if self.status is OrderStatus.DENIED:
+            return  # a denied request is kept as asked (what could be stored of it), never traded
         if not isinstance(self.qty, int) or isinstance(self.qty, bool) or self.qty <= 0:
             raise ValueError(f"order quantity must be a positive whole number of shares, was {self.qty!r}")
         if self.price_type is PriceType.LIMIT and (self.price is None or self.price <= 0):

@@ -13,6 +13,7 @@ uncommitted change must stay invisible. `load_*` rebuilds fresh objects from the
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ from app.domain.identifiers import ClientOrderId, TradeId
 from app.domain.orders import Order, OrderEvent, OrderStatus
 from app.domain.positions import Position
 from app.domain.reports import TradeReport
+from app.domain.signals import SignalBatch, SignalLine
 
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOADED_STATUSES = frozenset(s for s in OrderStatus if s.is_working or s is OrderStatus.INITIALIZED)
@@ -64,13 +66,17 @@ class MemoryOmsStore:
         self._meta: dict[str, str] = {"install_tag": install_tag}
         self._orders: dict[ClientOrderId, tuple[Any, ...]] = {}
         self._events: list[OrderEvent] = []
-        self._trades: dict[TradeId, tuple[TradeReport, ClientOrderId, str, date]] = {}
+        # keyed by a fill's identity: (trading day, broker order id, traded id), see schema.py
+        self._trades: dict[tuple[date, str, TradeId], tuple[TradeReport, ClientOrderId, str, date]] = {}
+        self._signal_ids: set[tuple[str, date, str]] = set()
         self._positions: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._cash: Decimal | None = None
         self._alerts: list[tuple[datetime, str, str, str]] = []
         # staged
         self._s_meta: dict[str, str] = {}
         self._s_orders: dict[ClientOrderId, Order] = {}
+        self._s_new: set[ClientOrderId] = set()
+        self._s_signal_ids: list[tuple[str, date, str]] = []
         self._s_events: list[OrderEvent] = []
         self._s_trades: list[tuple[TradeReport, ClientOrderId, str, date]] = []
         self._s_positions: dict[tuple[str, str], Position] = {}
@@ -91,12 +97,17 @@ class MemoryOmsStore:
     def stage_meta(self, key: str, value: str) -> None:
         self._s_meta[key] = value
 
-    def next_order_seq(self, day: date) -> int:
-        value = self.load_meta(f"order_seq:{day.isoformat()}")
-        return 1 if value is None else int(value)
-
-    def stage_order_seq(self, day: date, next_seq: int) -> None:
-        self._s_meta[f"order_seq:{day.isoformat()}"] = str(next_seq)
+    def reserve_order_seqs(self, day: date, count: int) -> int:
+        """Like SqliteOmsStore: reserved at once (committed), never undone by a discarded batch."""
+        if count <= 0:
+            raise ValueError(f"count must be positive, was {count}")
+        if self._closed:
+            raise ValueError("the in-memory OMS store is closed, was asked to reserve order ids")
+        key = f"order_seq:{day.isoformat()}"
+        value = self._meta.get(key)
+        first = 1 if value is None else int(value)
+        self._meta[key] = str(first + count)
+        return first
 
     # ------------------------------------------------------------------ loading (committed state)
     def load_cash(self) -> Decimal | None:
@@ -112,8 +123,11 @@ class MemoryOmsStore:
             if values[_TRADING_DAY] == day or values[_STATUS] in _LOADED_STATUSES
         ]
 
-    def load_trade_ids(self, day: date) -> set[TradeId]:
-        return {trade_id for trade_id, (_, _, _, d) in self._trades.items() if d == day}
+    def load_trades(self, day: date) -> list[TradeReport]:
+        return [report for report, _, _, d in self._trades.values() if d == day]
+
+    def load_signal_ids(self, strategy_id: str, day: date) -> set[str]:
+        return {s for st, d, s in self._signal_ids if st == strategy_id and d == day}
 
     def events(self) -> list[OrderEvent]:
         """The committed order-event journal, oldest first."""
@@ -124,8 +138,15 @@ class MemoryOmsStore:
         return list(self._alerts)
 
     # ------------------------------------------------------------------ staging
+    def stage_new_order(self, order: Order) -> None:
+        self._s_orders[order.client_order_id] = order
+        self._s_new.add(order.client_order_id)
+
     def stage_order(self, order: Order) -> None:
         self._s_orders[order.client_order_id] = order
+
+    def stage_signal_lines(self, batch: SignalBatch, lines: Sequence[SignalLine], taken_at: datetime) -> None:
+        self._s_signal_ids.extend((batch.strategy_id, batch.trading_day, line.signal_id) for line in lines)
 
     def stage_event(self, event: OrderEvent) -> None:
         self._s_events.append(event)
@@ -147,6 +168,8 @@ class MemoryOmsStore:
     def discard(self) -> None:
         self._s_meta.clear()
         self._s_orders.clear()
+        self._s_new.clear()
+        self._s_signal_ids.clear()
         self._s_events.clear()
         self._s_trades.clear()
         self._s_positions.clear()
@@ -156,6 +179,9 @@ class MemoryOmsStore:
     def commit(self) -> None:
         if self._closed:
             raise ValueError("the in-memory OMS store is closed, was asked to commit")
+        self._check_unique()  # like SQLite's INSERTs: all or nothing, a duplicate fails loudly
+        if self._s_signal_ids:
+            self._signal_ids.update(self._s_signal_ids)
         if self._s_orders:
             orders = self._orders
             for cid, order in self._s_orders.items():
@@ -165,7 +191,7 @@ class MemoryOmsStore:
         if self._s_trades:
             trades = self._trades
             for entry in self._s_trades:
-                trades.setdefault(entry[0].trade_id, entry)  # INSERT OR IGNORE, as in SQLite
+                trades[_trade_key(entry)] = entry
         if self._s_positions:
             positions = self._positions
             for key, position in self._s_positions.items():
@@ -178,5 +204,27 @@ class MemoryOmsStore:
             self._alerts.extend(self._s_alerts)
         self.discard()
 
+    def _check_unique(self) -> None:
+        new = self._s_new
+        for cid in new:
+            if cid in self._orders:
+                raise ValueError(f"order {cid} is already stored: a new intent must not reuse its id")
+        for cid in self._s_orders:
+            if cid not in new and cid not in self._orders:
+                raise ValueError(f"order {cid} updated but never stored")
+        keys = [_trade_key(entry) for entry in self._s_trades]
+        if len(set(keys)) != len(keys) or any(k in self._trades for k in keys):
+            raise ValueError(
+                "a fill with the same identity (day, broker order id, traded id) is stored already"
+            )
+        signals = self._s_signal_ids
+        if len(set(signals)) != len(signals) or any(k in self._signal_ids for k in signals):
+            raise ValueError("a planned order line is already taken in")
+
     def close(self) -> None:
         self._closed = True
+
+
+def _trade_key(entry: tuple[TradeReport, ClientOrderId, str, date]) -> tuple[date, str, TradeId]:
+    report, _, _, day = entry
+    return (day, report.broker_order_id, report.trade_id)

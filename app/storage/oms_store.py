@@ -8,6 +8,7 @@ one commit, and a crash leaves either all of a batch on disk or none of it.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +21,9 @@ from app.domain.orders import Order, OrderEvent, OrderFilled, OrderStatus, Price
 from app.domain.positions import Position
 from app.domain.reports import TradeReport
 from app.domain.side import Side
+from app.domain.signals import SignalBatch, SignalLine
 from app.storage.database import Database
+from app.storage.errors import StorageBugError
 from app.storage.money import from_db, to_db
 from app.storage.transactions import sqlite_transaction, translated_errors
 
@@ -40,16 +43,30 @@ _UPDATED_COLUMNS = (
     "status_msg",
     "updated_at",
 )
-# An upsert, not INSERT OR REPLACE: REPLACE deletes and re-inserts the row, index entries and all.
-_UPSERT_ORDER = (
-    f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 20)}) "
-    "ON CONFLICT (client_order_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _UPDATED_COLUMNS)
+# A new intent is an INSERT: an id handed out twice fails loudly (UNIQUE) instead of overwriting the
+# first order's code, side and quantity. A known order is an UPDATE of the columns that can change.
+_INSERT_ORDER = f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({', '.join('?' * 20)})"
+_UPDATE_ORDER = (
+    "UPDATE orders SET " + ", ".join(f"{c} = ?" for c in _UPDATED_COLUMNS) + " WHERE client_order_id = ?"
 )
+_SQLITE_INT_MAX = 2**63 - 1
 _INSERT_EVENT = "INSERT INTO order_events (client_order_id, kind, ts, payload) VALUES (?, ?, ?, ?)"
+# The OMS books a fill once per identity (trading day, broker order id, traded id; see schema.py), so
+# a second row for one identity is a bug: a plain INSERT makes it fail loudly.
 _INSERT_TRADE = (
-    "INSERT OR IGNORE INTO trades (traded_id, client_order_id, broker_order_id, code, side, price, qty, "
+    "INSERT INTO trades (traded_id, client_order_id, broker_order_id, code, side, price, qty, "
     "amount, fees, traded_at, trading_day, strategy_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_TRADE_COLUMNS = (
+    "traded_id, client_order_id, broker_order_id, code, side, price, qty, amount, fees, traded_at"
+)
+_INSERT_SIGNAL_BATCH = (
+    "INSERT OR IGNORE INTO signal_batches (batch_id, strategy_id, trading_day, source, fetched_at, "
+    "line_count, status) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_SIGNAL_LINE = (
+    "INSERT INTO signal_lines (strategy_id, trading_day, signal_id, batch_id, code, name, side, qty, "
+    "ref_price, exec_window, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPSERT_POSITION = (
     "INSERT OR REPLACE INTO positions (code, strategy_id, total, settled, frozen, avg_cost, realized_pnl, "
@@ -103,6 +120,9 @@ class SqliteOmsStore:
         self.database = database
         self.conn = database.conn
         self._orders: dict[ClientOrderId, Order] = {}
+        self._new_orders: set[ClientOrderId] = set()
+        self._signal_batches: list[tuple[Any, ...]] = []
+        self._signal_lines: list[tuple[Any, ...]] = []
         self._events: list[tuple[str, str, str, str]] = []
         self._trades: list[tuple[Any, ...]] = []
         self._positions: dict[tuple[str, str], Position] = {}
@@ -129,12 +149,20 @@ class SqliteOmsStore:
             tag = self.load_meta("install_tag") or tag
         return tag
 
-    def next_order_seq(self, day: date) -> int:
-        value = self.load_meta(f"order_seq:{day.isoformat()}")
-        return 1 if value is None else int(value)
-
-    def stage_order_seq(self, day: date, next_seq: int) -> None:
-        self._meta[f"order_seq:{day.isoformat()}"] = str(next_seq)
+    def reserve_order_seqs(self, day: date, count: int) -> int:
+        """Reserve `count` order sequence numbers of `day` in a transaction of their own, committed
+        before any of them is used; returns the first. A number reserved and never used is lost, which
+        is fine; one handed out twice (a reservation undone by a failed batch) can never happen."""
+        if count <= 0:
+            raise ValueError(f"count must be positive, was {count}")
+        key = f"order_seq:{day.isoformat()}"
+        with sqlite_transaction(self.conn, path=self.database.path):
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            first = 1 if row is None else int(row[0])
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(first + count))
+            )
+        return first
 
     # ------------------------------------------------------------------ loading
     def load_cash(self) -> Decimal | None:
@@ -182,13 +210,64 @@ class SqliteOmsStore:
                 order.trade_ids.add(TradeId(traded_id))
         return orders
 
-    def load_trade_ids(self, day: date) -> set[TradeId]:
-        rows = self.conn.execute("SELECT traded_id FROM trades WHERE trading_day = ?", (day.isoformat(),))
-        return {TradeId(r[0]) for r in rows}
+    def load_trades(self, day: date) -> list[TradeReport]:
+        rows = self.conn.execute(
+            f"SELECT {_TRADE_COLUMNS} FROM trades WHERE trading_day = ? ORDER BY rowid", (day.isoformat(),)
+        )
+        return [
+            TradeReport(
+                TradeId(traded_id),
+                BrokerOrderId(broker_order_id),
+                ClientOrderId(cid) if cid else None,
+                code,
+                Side(side),
+                qty,
+                from_db(price) or Decimal(0),
+                from_db(amount) or Decimal(0),
+                from_db(fees) or Decimal(0),
+                datetime.fromisoformat(traded_at),
+            )
+            for traded_id, cid, broker_order_id, code, side, price, qty, amount, fees, traded_at in rows
+        ]
+
+    def load_signal_ids(self, strategy_id: str, day: date) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT signal_id FROM signal_lines WHERE strategy_id = ? AND trading_day = ?",
+            (strategy_id, day.isoformat()),
+        )
+        return {r[0] for r in rows}
 
     # ------------------------------------------------------------------ staging
+    def stage_new_order(self, order: Order) -> None:
+        self._orders[order.client_order_id] = order
+        self._new_orders.add(order.client_order_id)
+
     def stage_order(self, order: Order) -> None:
         self._orders[order.client_order_id] = order
+
+    def stage_signal_lines(self, batch: SignalBatch, lines: Sequence[SignalLine], taken_at: datetime) -> None:
+        day = _iso(batch.trading_day)
+        self._signal_batches.append(
+            (batch.batch_id, batch.strategy_id, day, "", _iso(taken_at), len(batch.lines), "taken")
+        )
+        for line in lines:
+            self._signal_lines.append(
+                (
+                    batch.strategy_id,
+                    day,
+                    line.signal_id,
+                    batch.batch_id,
+                    line.code,
+                    line.name,
+                    line.side.value,
+                    line.qty if type(line.qty) is int and 0 <= line.qty <= _SQLITE_INT_MAX else None,
+                    None
+                    if line.ref_price is None or not line.ref_price.is_finite()
+                    else format(line.ref_price, "f"),
+                    line.exec_time.isoformat(),
+                    "taken",
+                )
+            )
 
     def stage_event(self, event: OrderEvent) -> None:
         self._events.append((event.client_order_id, type(event).__name__, _iso(event.ts), _payload(event)))
@@ -224,6 +303,9 @@ class SqliteOmsStore:
 
     def discard(self) -> None:
         self._orders.clear()
+        self._new_orders.clear()
+        self._signal_batches.clear()
+        self._signal_lines.clear()
         self._events.clear()
         self._trades.clear()
         self._positions.clear()
@@ -233,13 +315,34 @@ class SqliteOmsStore:
 
     def commit(self) -> None:
         if not (
-            self._orders or self._events or self._trades or self._positions or self._meta or self._alerts
+            self._orders
+            or self._events
+            or self._trades
+            or self._positions
+            or self._meta
+            or self._alerts
+            or self._signal_lines
         ) and (self._cash is None):
             return
         conn = self.conn
         with sqlite_transaction(conn, path=self.database.path):
+            if self._signal_batches:
+                conn.executemany(_INSERT_SIGNAL_BATCH, self._signal_batches)
+            if self._signal_lines:
+                conn.executemany(_INSERT_SIGNAL_LINE, self._signal_lines)
             if self._orders:
-                conn.executemany(_UPSERT_ORDER, [_order_row(o) for o in self._orders.values()])
+                new = self._new_orders
+                if new:
+                    conn.executemany(_INSERT_ORDER, [_order_row(self._orders[c]) for c in new])
+                known = [_update_row(o) for c, o in self._orders.items() if c not in new]
+                if known:
+                    updated = conn.executemany(_UPDATE_ORDER, known).rowcount
+                    if updated != len(known):
+                        raise StorageBugError(
+                            f"{len(known) - updated} 笔委托更新时不在数据库中 (orders updated but not on disk): "
+                            f"{[r[-1] for r in known][:5]}",
+                            path=self.database.path,
+                        )
             if self._events:
                 conn.executemany(_INSERT_EVENT, self._events)
             if self._trades:
@@ -264,7 +367,23 @@ class SqliteOmsStore:
             self.database.close()
 
 
+def _update_row(o: Order) -> tuple[Any, ...]:
+    return (
+        o.broker_order_id,
+        o.order_sysid,
+        o.filled_qty,
+        format(o.filled_amount, "f"),
+        format(o.fees, "f"),
+        o.status.value,
+        o.status_msg,
+        None if o.updated_at is None else _iso(o.updated_at),
+        o.client_order_id,
+    )
+
+
 def _order_row(o: Order) -> tuple[Any, ...]:
+    # A denied intent may carry what could not be a real order (2**63 shares): what SQLite cannot hold
+    # is stored as unknown (quantity 0, no price); its reason, stored with it, names the value.
     return (
         o.client_order_id,
         o.broker_order_id,
@@ -272,8 +391,8 @@ def _order_row(o: Order) -> tuple[Any, ...]:
         o.code,
         o.side.value,
         o.price_type.value,
-        None if o.price is None else format(o.price, "f"),
-        o.qty,
+        None if o.price is None or not o.price.is_finite() else format(o.price, "f"),
+        o.qty if 0 <= o.qty <= _SQLITE_INT_MAX else 0,
         o.filled_qty,
         format(o.filled_amount, "f"),
         format(o.fees, "f"),

@@ -248,9 +248,85 @@ def _v2_order_reserve_price(db: sqlite_utils.Database) -> None:
     db.conn.execute(f"ALTER TABLE orders ADD COLUMN {_decimal('reserve_price')}")
 
 
+# A fill's identity (ARCHITECTURE.md invariant 2), from what QMT guarantees about XtTrade (RULES.md A3):
+# `traded_id` is the exchange's or the counter's trade number, which starts again every trading day
+# and is numbered per market (the same number appears on SH and SZ), so on its own it is not an
+# identity. `order_id` (XtTrade.order_id) is the number QMT gave the order, unique in the account for
+# the day; an order belongs to one code, so it also fixes the market. A fill is therefore
+# (trading_day, broker_order_id, traded_id): two days, two markets, or the two sides of a
+# self-trade are different fills; the same fill pushed and then queried is the same row.
+V3_TRADES = f"""CREATE TABLE trades (
+        trading_day TEXT NOT NULL,
+        broker_order_id TEXT NOT NULL,
+        traded_id TEXT NOT NULL,
+        client_order_id TEXT,
+        code TEXT NOT NULL,
+        side TEXT NOT NULL,
+        {_decimal("price", not_null=True)},
+        qty INTEGER NOT NULL,
+        {_decimal("amount")},
+        {_decimal("fees")},
+        traded_at TEXT,
+        strategy_id TEXT,
+        PRIMARY KEY (trading_day, broker_order_id, traded_id)
+    ) STRICT"""
+# A planned order is taken in once: (strategy, trading day, signal id) is its identity (signal ids
+# are the strategy's own numbers, so two strategies may use the same one).
+V3_SIGNAL_LINES = f"""CREATE TABLE signal_lines (
+        strategy_id TEXT NOT NULL DEFAULT '',
+        trading_day TEXT NOT NULL DEFAULT '',
+        signal_id TEXT NOT NULL,
+        batch_id TEXT NOT NULL REFERENCES signal_batches (batch_id),
+        code TEXT,
+        name TEXT,
+        side TEXT,
+        qty INTEGER,
+        {_decimal("ref_price")},
+        exec_window TEXT,
+        {_decimal("target_weight")},
+        state TEXT,
+        reason TEXT,
+        PRIMARY KEY (strategy_id, trading_day, signal_id)
+    ) STRICT"""
+
+
+def _v3_trade_and_signal_identity(db: sqlite_utils.Database) -> None:
+    # SQLite cannot change a primary key in place: build the new table, copy, swap. Every row is kept;
+    # a v2 row always has its trading day and broker order id (the store wrote both), the COALESCEs
+    # only guard a hand-edited file.
+    conn = db.conn
+    conn.execute(V3_TRADES.replace("CREATE TABLE trades", "CREATE TABLE trades_v3", 1))
+    conn.execute(
+        "INSERT INTO trades_v3 (trading_day, broker_order_id, traded_id, client_order_id, code, side, price, "
+        "qty, amount, fees, traded_at, strategy_id) SELECT COALESCE(trading_day, substr(traded_at, 1, 10), ''), "
+        "COALESCE(broker_order_id, ''), traded_id, client_order_id, code, side, price, qty, amount, fees, "
+        "traded_at, strategy_id FROM trades"
+    )
+    conn.execute("DROP TABLE trades")
+    conn.execute("ALTER TABLE trades_v3 RENAME TO trades")
+    conn.execute("CREATE INDEX trades_client_order_id ON trades (client_order_id)")
+    conn.execute("CREATE INDEX trades_day ON trades (trading_day)")
+    conn.execute(V3_SIGNAL_LINES.replace("CREATE TABLE signal_lines", "CREATE TABLE signal_lines_v3", 1))
+    conn.execute(
+        "INSERT INTO signal_lines_v3 (strategy_id, trading_day, signal_id, batch_id, code, name, side, qty, "
+        "ref_price, exec_window, target_weight, state, reason) SELECT COALESCE(strategy_id, ''), "
+        "COALESCE(trading_day, ''), signal_id, batch_id, code, name, side, qty, ref_price, exec_window, "
+        "target_weight, state, reason FROM signal_lines"
+    )
+    conn.execute("DROP TABLE signal_lines")
+    conn.execute("ALTER TABLE signal_lines_v3 RENAME TO signal_lines")
+    conn.execute("CREATE INDEX signal_lines_batch ON signal_lines (batch_id)")
+    conn.execute("CREATE INDEX signal_lines_day ON signal_lines (trading_day)")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "orders.reserve_price", _v2_order_reserve_price),
+    Migration(
+        3,
+        "trade identity (day, broker order, traded id); signal lines per strategy and day",
+        _v3_trade_and_signal_identity,
+    ),
 ]
 
 

@@ -108,7 +108,7 @@ def test_demo_with_a_slow_counter_is_repeatable_and_matches_the_brokers_books(tm
         "TILLER__SIM__FILL_LATENCY_S": "2",
         "TILLER__SIM__CANCEL_LATENCY_S": "1",
     }
-    settings = load_settings(env=env, path=tmp_path / "none.toml")
+    settings = load_settings(env={**env, "TILLER_DATA_DIR": str(tmp_path)}, path=tmp_path / "none.toml")
     assert settings.sim.ack_latency_s == D("1.5")
     runs = [
         run_demo(settings, seed=5, speed=0, data_dir=tmp_path / name, out=io.StringIO(), progress=False)
@@ -136,3 +136,40 @@ def test_demo_with_a_slow_counter_is_repeatable_and_matches_the_brokers_books(tm
         assert len(broker.query_trades()) == summary.trades
     finally:
         broker.close()
+
+
+def test_demo_run_twice_on_one_data_folder_sends_each_planned_order_once_and_says_so(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from app.demo import ALREADY_DONE
+
+    settings = load_settings(env={"TILLER_DATA_DIR": str(tmp_path)}, path=tmp_path / "none.toml")
+    first = run_demo(settings, seed=7, speed=0, data_dir=tmp_path, out=io.StringIO(), progress=False)
+    sent_first = [p for p in first.planned if p.order is not None]
+    assert sent_first and all(p.note != ALREADY_DONE for p in first.planned)
+
+    second = run_demo(settings, seed=7, speed=0, data_dir=tmp_path, out=io.StringIO(), progress=False)
+
+    assert [p.order for p in second.planned] == [None] * len(second.batch.lines)
+    assert [p.note for p in second.planned] == [ALREADY_DONE] * len(second.batch.lines)
+    text = format_summary(second)
+    assert text.count(ALREADY_DONE) == len(second.batch.lines) == 6
+
+    # The broker's own books: each planned order's shares bought or sold once over both runs.
+    signal_of = {o.client_order_id: o.signal_id for o in second.summary.orders}
+    broker_file = database_path(tmp_path, settings.account.account_id, "sim")
+    broker = SimulatedBroker(
+        broker_file.with_name(broker_file.stem + "-broker.db"), SimClock(second.summary.account.ts)
+    )
+    broker.connect()
+    try:
+        filled = Counter()
+        for trade in broker.query_trades():
+            signal = signal_of.get(trade.client_order_id, "")
+            if signal:
+                filled[signal] += trade.qty
+    finally:
+        broker.close()
+    planned = {line.signal_id: line.qty for line in second.batch.lines}
+    assert filled["145909290"] == planned["145909290"] == 100  # filled once, not twice
+    assert all(qty <= planned[signal] for signal, qty in filled.items())

@@ -33,7 +33,7 @@ EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
         "line_count": INT, "status": TXT,
     },
     "signal_lines": {
-        "signal_id": TXT, "batch_id": TXT, "strategy_id": TXT, "trading_day": TXT, "code": TXT, "name": TXT,
+        "strategy_id": TXT, "trading_day": TXT, "signal_id": TXT, "batch_id": TXT, "code": TXT, "name": TXT,
         "side": TXT, "qty": INT, "ref_price": TXT, "exec_window": TXT, "target_weight": TXT, "state": TXT, "reason": TXT,
     },
     "orders": {
@@ -44,8 +44,8 @@ EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
     },
     "order_events": {"seq": INT, "client_order_id": TXT, "kind": TXT, "ts": TXT, "payload": TXT},
     "trades": {
-        "traded_id": TXT, "client_order_id": TXT, "broker_order_id": TXT, "code": TXT, "side": TXT, "price": TXT,
-        "qty": INT, "amount": TXT, "fees": TXT, "traded_at": TXT, "trading_day": TXT, "strategy_id": TXT,
+        "trading_day": TXT, "broker_order_id": TXT, "traded_id": TXT, "client_order_id": TXT, "code": TXT,
+        "side": TXT, "price": TXT, "qty": INT, "amount": TXT, "fees": TXT, "traded_at": TXT, "strategy_id": TXT,
     },
     "positions": {
         "code": TXT, "strategy_id": TXT, "total": INT, "settled": INT, "frozen": INT, "avg_cost": TXT,
@@ -126,7 +126,9 @@ def test_v1_primary_keys_are_as_designed(database):
     assert primary_key("positions") == ["code", "strategy_id"]
     assert primary_key("daily_positions") == ["trading_day", "code", "strategy_id"]
     assert primary_key("orders") == ["client_order_id"]
-    assert primary_key("trades") == ["traded_id"]
+    # v3: a fill is (day, broker order, trade number), a planned line (strategy, day, signal id)
+    assert primary_key("trades") == ["trading_day", "broker_order_id", "traded_id"]
+    assert primary_key("signal_lines") == ["strategy_id", "trading_day", "signal_id"]
 
 
 def test_v1_has_the_lookup_indexes(database):
@@ -232,20 +234,20 @@ def test_journal_tables_are_append_only(database, table, row):
     assert len(before) == 2
 
 
-def test_trades_refuse_a_second_fill_with_the_same_traded_id(database):
-    trade = {"traded_id": "T1", "code": "600000.SH", "side": "buy", "price": "10.50", "qty": 100}
+def test_trades_refuse_a_second_fill_with_the_same_identity(database):
+    # v3: the identity is (trading day, broker order id, traded id); trade numbers repeat across days
+    trade = {"trading_day": "2026-11-23", "broker_order_id": "B1", "traded_id": "T1", "code": "600000.SH",
+             "side": "buy", "price": "10.50", "qty": 100}  # fmt: skip
     with transaction(database):
         database.db["trades"].insert(trade)
 
     with pytest.raises(StorageBugError, match="UNIQUE"), transaction(database):
         database.db["trades"].insert(trade | {"qty": 200})
     with transaction(database):
-        ignored = database.conn.execute(
-            "INSERT OR IGNORE INTO trades (traded_id, code, side, price, qty) VALUES ('T1', '600000.SH', 'buy', '10.50', 300)"
-        )
+        database.db["trades"].insert(trade | {"trading_day": "2026-11-24"})  # the same number next day
+        database.db["trades"].insert(trade | {"broker_order_id": "B2", "code": "000001.SZ"})  # another order
 
-    assert ignored.rowcount == 0
-    assert [row["qty"] for row in database.db.query("SELECT qty FROM trades")] == [100]
+    assert sorted(row["qty"] for row in database.db.query("SELECT qty FROM trades")) == [100, 100, 100]
 
 
 # --- migrations ------------------------------------------------------------------------------
@@ -277,7 +279,7 @@ def make_v1_file_with_an_order(path: Path) -> None:
 
 
 def test_fresh_database_is_at_the_latest_version(database):
-    assert database.schema_version == len(MIGRATIONS) == 2
+    assert database.schema_version == len(MIGRATIONS) == 3
 
 
 def test_current_file_upgrades_to_the_next_version_and_keeps_its_data(tmp_path):
@@ -366,8 +368,60 @@ def test_a_version_1_file_gains_the_order_reserve_price_and_keeps_its_orders(tmp
         insert_order(database)
         assert "reserve_price" not in columns(database, "orders")
 
-    with open_database(path, now=NOW) as database:
+    with open_database(path, now=NOW, migrations=MIGRATIONS[:2]) as database:
         assert database.schema_version == 2
         assert columns(database, "orders")["reserve_price"] == "TEXT"
         rows = database.db.query("SELECT client_order_id, reserve_price FROM orders")
         assert [(r["client_order_id"], r["reserve_price"]) for r in rows] == [("c1", None)]
+
+
+def test_a_version_2_file_gains_the_trade_identity_and_keeps_every_trade_and_signal_line(tmp_path):
+    path = tmp_path / "tiller.db"
+    with open_database(path, now=NOW, migrations=MIGRATIONS[:2]) as database:
+        with transaction(database):
+            for traded_id, day, broker in (("T1", "2026-11-23", "B1"), ("T2", "2026-11-23", "B1"),
+                                           ("1001", "2026-11-24", "B7")):  # fmt: skip
+                database.db["trades"].insert(
+                    {
+                        "traded_id": traded_id,
+                        "client_order_id": "c1",
+                        "broker_order_id": broker,
+                        "code": "600000.SH",
+                        "side": "buy",
+                        "price": "10.50",
+                        "qty": 100,
+                        "amount": "1050.00",
+                        "fees": "5.00",
+                        "traded_at": f"{day}T09:31:00+08:00",
+                        "trading_day": day,
+                        "strategy_id": "s",
+                    }
+                )
+            database.db["signal_batches"].insert(
+                {"batch_id": "b1", "strategy_id": "s", "trading_day": "2026-11-23"}
+            )
+            database.db["signal_lines"].insert(
+                {
+                    "signal_id": "145909290",
+                    "batch_id": "b1",
+                    "strategy_id": "s",
+                    "trading_day": "2026-11-23",
+                    "qty": 100,
+                }
+            )
+        before = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
+
+    with open_database(path, now=NOW) as database:
+        assert database.schema_version == 3
+        after = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
+        assert after == before  # every row and value kept, only the key changed
+        with transaction(database):  # "1001" again, on another day: another fill
+            database.db["trades"].insert(before[1] | {"traded_id": "1001"})  # T1's day and order
+        with pytest.raises(StorageBugError, match="UNIQUE"), transaction(database):
+            database.db["trades"].insert(before[2])
+        lines = list(database.db.query("SELECT strategy_id, trading_day, signal_id FROM signal_lines"))
+        assert lines == [{"strategy_id": "s", "trading_day": "2026-11-23", "signal_id": "145909290"}]
+        indexes = {
+            r["name"] for r in database.db.query("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+        assert {"trades_day", "trades_client_order_id", "signal_lines_batch", "signal_lines_day"} <= indexes

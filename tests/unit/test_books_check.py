@@ -158,3 +158,14 @@ def test_average_costs_are_not_compared_when_the_quantities_already_differ() -> 
     local, broker = agreeing()
     (diff,) = compare_books(replace(local, positions={CODE: 1000}, avg_costs={CODE: D("41")}), broker)
     assert diff.startswith("持仓不符")
+
+
+def test_the_same_trade_number_of_two_orders_is_two_fills_not_one() -> None:
+    from dataclasses import replace
+
+    local, broker = agreeing()
+    other_market = replace(trade(), broker_order_id=BrokerOrderId("2"), code="000001.SZ")
+    # the broker has both fills numbered "7" (SH and SZ); Tiller booked only the SH one
+    broker = replace(broker, trades=[trade(), other_market])
+    differences = compare_books(local, broker)
+    assert any("漏记成交" in d and "000001.SZ" in d for d in differences)

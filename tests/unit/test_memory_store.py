@@ -1,5 +1,6 @@
 """MemoryOmsStore keeps the OmsStore contract without I/O: staged writes are invisible until commit."""
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal as D
 
@@ -83,23 +84,48 @@ def test_a_restarted_oms_on_the_same_store_finds_its_orders_fills_and_books() ->
     restored = again.orders[order.client_order_id]
     assert restored.status is OrderStatus.FILLED
     assert restored.trade_ids == {TradeId("t1")}
-    assert again.trade_ids == {TradeId("t1")}
+    assert set(again.trade_ids) == {(BrokerOrderId("9"), TradeId("t1"))}  # today's fills, by identity
     assert again.positions["600000.SH"].total == 100
     assert again.cash.cash == D("100000") - D("1000.00") - D("5.01")
     # the next id continues the day's sequence, never reusing one
     assert again.new_client_order_id() != order.client_order_id
 
 
-def test_a_trade_committed_twice_is_kept_once() -> None:
+def test_a_trade_committed_twice_fails_loudly_and_is_kept_once() -> None:
+    # like the SQLite store's INSERT: the OMS never stages one identity twice, so a second is a bug
     store = MemoryOmsStore("AB")
     report = TradeReport(TradeId("t1"), BrokerOrderId("9"), None, "600000.SH", Side.BUY, 100,
                          D("10.00"), D("1000.00"), D("5.01"), TS)  # fmt: skip
     store.stage_trade(report, "X9", "", DAY)  # type: ignore[arg-type]
     store.commit()
     store.stage_trade(report, "X9", "", DAY)  # type: ignore[arg-type]
+    store.stage_cash(D("1"))
+    with pytest.raises(ValueError, match="same identity"):
+        store.commit()
+    store.discard()
+    assert store.load_trades(DAY) == [report]
+    assert store.load_cash() is None  # all or nothing
+    assert store.load_trades(date(2026, 11, 24)) == []
+    # the same trade number on another day, or of another order, is another fill
+    store.stage_trade(report, "X9", "", date(2026, 11, 24))  # type: ignore[arg-type]
+    store.stage_trade(replace(report, broker_order_id=BrokerOrderId("10")), "X10", "", DAY)  # type: ignore[arg-type]
     store.commit()
-    assert store.load_trade_ids(DAY) == {TradeId("t1")}
-    assert store.load_trade_ids(date(2026, 11, 24)) == set()
+    assert len(store.load_trades(DAY)) == 2 and len(store.load_trades(date(2026, 11, 24))) == 1
+
+
+def test_an_order_id_stored_twice_fails_loudly_and_reservations_never_repeat() -> None:
+    store = MemoryOmsStore("AB")
+    oms = make_oms(store)
+    oms.set_cash(D("100000"))
+    order = oms.create(NewOrder("600000.SH", Side.BUY, 100, D("10.00")), TS)
+    store.commit()
+    store.stage_new_order(order)
+    with pytest.raises(ValueError, match="reuse"):
+        store.commit()
+    store.discard()
+    first = store.reserve_order_seqs(DAY, 5)
+    store.discard()  # a reservation is not part of any batch
+    assert store.reserve_order_seqs(DAY, 1) == first + 5
 
 
 def test_a_bad_install_tag_is_refused_with_the_value() -> None:
