@@ -207,7 +207,9 @@ def check_database(settings: Settings, secrets: SecretStore | None = None) -> Ch
     """The database of the current account and mode, opened read-only: the doctor never writes to it."""
     secrets = SecretStore() if secrets is None else secrets
     try:
-        from app.storage import DatabaseMissingError, KnownStorageError, database_path, open_database
+        from app.storage import MIGRATIONS, DatabaseMissingError, KnownStorageError, database_path
+        from app.storage.integrity import check_existing_file
+        from app.storage.schema import TILLER_APPLICATION_ID, latest_version
     except ImportError as exc:
         return Check("database", Status.FAIL, f"the storage layer is missing from this build: {exc}")
     account_id, why_not = _account_for_database(settings, secrets)
@@ -217,8 +219,14 @@ def check_database(settings: Settings, secrets: SecretStore | None = None) -> Ch
     if not path.exists():
         return Check("database", Status.OK, f"not created yet, will be created at first run: {path}")
     try:
-        with open_database(path, create=False, read_only=True) as database:
-            version = database.schema_version
+        # The check Tiller runs at open, on a read-only (immutable when no journal is beside it)
+        # connection: a read-only open of a WAL database would leave -wal and -shm files behind.
+        facts = check_existing_file(
+            path,
+            known_version=latest_version(MIGRATIONS),
+            application_id=TILLER_APPLICATION_ID,
+            require_id=True,
+        )
     except DatabaseMissingError:  # an empty file: SQLite's view of a brand-new database
         return Check("database", Status.OK, f"holds no data yet, will be set up at first run: {path}")
     except KnownStorageError as exc:
@@ -227,7 +235,13 @@ def check_database(settings: Settings, secrets: SecretStore | None = None) -> Ch
         return Check(
             "database", Status.FAIL, f"{path}: unexpected error opening it: {type(exc).__name__}: {exc}"
         )
-    return Check("database", Status.OK, f"{path} (schema version {version})")
+    if facts is None:
+        return Check(
+            "database",
+            Status.WARN,
+            f"{path}: a crash left a rollback journal; Tiller replays it at the next start",
+        )
+    return Check("database", Status.OK, f"{path} (schema version {facts.user_version})")
 
 
 # --- every data file in the data folder ----------------------------------------------------------

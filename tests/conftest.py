@@ -56,3 +56,16 @@ def demo_folder_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.helpers.data_files import make_demo_folder
 
     return make_demo_folder(tmp_path_factory.mktemp("demo-template") / "data")
+
+
+@pytest.fixture(autouse=True)
+def tiller_log_handlers() -> Iterator[None]:
+    """A test that runs a command in-process configures Tiller's log handlers: remove them after."""
+    yield
+    import logging
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_tiller", False):
+            root.removeHandler(handler)
+            handler.close()
