@@ -237,6 +237,10 @@ def test_open_read_only_file_raises_known_read_only_error(tmp_path):
     assert sha256(path) == before
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="Windows ignores a folder's read-only attribute: chmod cannot make it read-only",
+)
 def test_open_database_in_read_only_folder_raises_known_error(tmp_path):
     if can_write_read_only_files(tmp_path):
         pytest.skip("this process ignores file permissions (root), so chmod cannot make a folder read-only")
