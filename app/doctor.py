@@ -241,7 +241,7 @@ def check_database(settings: Settings, secrets: SecretStore | None = None) -> Ch
             Status.WARN,
             f"{path}: a crash left a rollback journal; Tiller replays it at the next start",
         )
-    return Check("database", Status.OK, f"{path} (schema version {facts.user_version})")
+    return Check("database", Status.OK, f"{path} (schema version {facts.user_version}){_lock_note(path)}")
 
 
 # --- every data file in the data folder ----------------------------------------------------------
