@@ -267,7 +267,10 @@ def _ensure_log_file(args: argparse.Namespace) -> Path | None:
     ]
     for folder in folders:
         try:
-            return configure_logging(folder())
+            path = folder()
+            if not path.is_absolute():  # e.g. a relative TILLER_DATA_DIR: never a folder in the cwd
+                continue
+            return configure_logging(path)
         except (OSError, ValueError):
             continue
     return None
