@@ -70,10 +70,12 @@ class SimSetup:
 
     def close(self) -> None:
         try:
-            self.engine.stop()
-            self.broker.close()
+            try:
+                self.engine.stop()
+            finally:
+                self.broker.close()
         finally:
-            if self.lock is not None:
+            if self.lock is not None:  # last: no file of the account is open any more
                 self.lock.release()
 
 
