@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import getpass
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import TextIO
 from app import __version__
 from app.config import Settings, SettingsError, default_config_path, load_settings, write_default_config
 from app.doctor import can_print_symbols, format_report, run_doctor
+from app.failures import EXIT_INTERRUPTED, report_failure
+from app.logs import configure_logging, current_log_file
 from app.secrets import SECRET_NAMES, SET_MARKER, SecretsError, SecretStore, keyring_status
 
 # Reads a secret without echoing it; tests replace it. Secrets never come from argv.
@@ -157,31 +160,20 @@ def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from app.bootstrap import configure_logging  # the trading stack loads only for this command
+    # the trading stack loads only for this command
+    from app.bootstrap import configure_logging as configure_demo_logging
     from app.demo import format_summary, run_demo
 
     out = _safe_output(sys.stdout)
-    try:
-        settings = settings_from_args(args)
-    except SettingsError as exc:
-        print(f"设置有误 / settings error: {exc}", file=sys.stderr)
-        return 1
+    settings = settings_from_args(args)  # a SettingsError is reported by main()
     if args.speed is not None and args.speed < 0:
         print(f"--speed must be 0 or more, was {args.speed}", file=sys.stderr)
         return 2
     speed = None if args.speed is None else (args.speed or 0.0)
-    try:
-        log_file = configure_logging(settings)
-    except OSError as exc:
-        print(f"无法写日志 / cannot write the log in {settings.general.data_dir}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        result = run_demo(
-            settings, seed=args.seed, speed=speed, data_dir=args.data_dir, out=out, progress=not args.quiet
-        )
-    except (OSError, ValueError) as exc:
-        print(f"模拟交易日未能运行 / the demo day could not run: {exc}", file=sys.stderr)
-        return 1
+    log_file = configure_demo_logging(settings)
+    result = run_demo(
+        settings, seed=args.seed, speed=speed, data_dir=args.data_dir, out=out, progress=not args.quiet
+    )
     print(format_summary(result), file=out)
     print(f"日志 (log): {log_file}", file=out)
     return 0
@@ -251,7 +243,37 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         print(f"\n{NO_COMMAND_HINT}")
         return 0
-    return SUBCOMMANDS[args.command].run(args)
+    try:
+        return SUBCOMMANDS[args.command].run(args)
+    except KeyboardInterrupt:
+        print("已中断 / interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        return report_failure(exc, command=args.command, log_file=_ensure_log_file(args), stream=sys.stderr)
+
+
+def _ensure_log_file(args: argparse.Namespace) -> Path | None:
+    """The log file the failure goes to: the one configured, else one in the data folder of the
+    settings (or the default data folder, or the temporary folder, when those cannot be used)."""
+    current = current_log_file()
+    if current is not None:
+        return current
+    from app.storage.paths import default_data_dir
+
+    folders: list[Callable[[], Path]] = [
+        lambda: settings_from_args(args).general.data_dir,
+        default_data_dir,
+        lambda: Path(tempfile.gettempdir()) / "tiller",
+    ]
+    for folder in folders:
+        try:
+            path = folder()
+            if not path.is_absolute():  # e.g. a relative TILLER_DATA_DIR: never a folder in the cwd
+                continue
+            return configure_logging(path)
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 if __name__ == "__main__":

@@ -2,53 +2,47 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import logging.handlers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from app import logs
 from app.calendar_file import load_calendar
 from app.config import Settings
 from app.core.clock import SimClock
 from app.core.engine import Engine
+from app.domain.calendar import TradingCalendar
 from app.domain.clock import CN_TZ
 from app.domain.fees import FeeSchedule
 from app.feeds.synthetic import SyntheticFeed
 from app.feeds.universe import InstrumentSpec
 from app.gateways.sim.broker import SimulatedBroker
-from app.storage import database_path, open_database
+from app.gateways.sim.store import APPLICATION_ID as SIM_APPLICATION_ID
+from app.gateways.sim.store import SCHEMA_VERSION as SIM_SCHEMA_VERSION
+from app.storage import (
+    DatabaseMissingError,
+    NotATillerDatabaseError,
+    database_path,
+    open_database,
+    translate_os_error,
+)
+from app.storage.integrity import check_existing_file
+from app.storage.lock import AccountLock, acquire_account_lock
 from app.storage.oms_store import SqliteOmsStore
+from app.storage.schema import MIGRATIONS, TILLER_APPLICATION_ID, latest_version
 
 PRE_OPEN = time(9, 0)
-LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
 
 
 def configure_logging(settings: Settings, *, console_level: int = logging.ERROR) -> Path:
-    """Log to <data_dir>/logs/tiller.log (rotated, kept after a crash); only errors to the console.
-
-    Secrets never reach a log: none are in Settings, and nothing logs the keyring's values."""
-    folder = settings.general.data_dir / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "tiller.log"
-    root = logging.getLogger()
-    root.setLevel(settings.general.log_level.upper())
-    for handler in list(root.handlers):
-        if getattr(handler, "_tiller", False):
-            root.removeHandler(handler)
-            handler.close()
-    file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
+    """Log to <data_dir>/logs/tiller.log (rotated, kept after a crash); only errors to the console."""
+    return logs.configure_logging(
+        settings.general.data_dir, level=settings.general.log_level, console_level=console_level
     )
-    console = logging.StreamHandler()
-    console.setLevel(console_level)
-    for handler in (file_handler, console):
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        handler._tiller = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    return path
 
 
 def fee_schedule(settings: Settings) -> FeeSchedule:
@@ -63,7 +57,9 @@ def fee_schedule(settings: Settings) -> FeeSchedule:
 
 @dataclass
 class SimSetup:
-    """A simulated trading day's parts, wired: clock, broker (exchange), quotes, engine."""
+    """A simulated trading day's parts, wired: clock, broker (exchange), quotes, engine.
+
+    `lock` is the account's OS lock, held until `close()` (or the end of the process)."""
 
     clock: SimClock
     broker: SimulatedBroker
@@ -72,10 +68,47 @@ class SimSetup:
     day: date
     db_path: Path
     broker_path: Path
+    lock: AccountLock | None = None
 
     def close(self) -> None:
-        self.engine.stop()
-        self.broker.close()
+        try:
+            try:
+                self.engine.stop()
+            finally:
+                self.broker.close()
+        finally:
+            if self.lock is not None:  # last: no file of the account is open any more
+                self.lock.release()
+
+
+def broker_file_path(db_path: Path) -> Path:
+    """The simulated broker's own file, beside Tiller's database of the same account."""
+    return db_path.with_name(db_path.stem + "-broker.db")
+
+
+def check_session_files(db_path: Path, broker_path: Path | None = None) -> None:
+    """Integrity-check the existing files of one account and mode before anything opens them.
+
+    The same check (storage.integrity) for Tiller's database and the simulated broker's file:
+    a damaged, foreign, empty or newer file raises a KnownStorageError and stays as it was."""
+    if db_path.exists():
+        with contextlib.suppress(DatabaseMissingError):  # a header-only file: set up at open
+            check_existing_file(
+                db_path,
+                known_version=latest_version(MIGRATIONS),
+                application_id=TILLER_APPLICATION_ID,
+                require_id=True,
+            )
+    if broker_path is not None and broker_path.exists():
+        try:
+            check_existing_file(
+                broker_path,
+                known_version=SIM_SCHEMA_VERSION,
+                application_id=SIM_APPLICATION_ID,
+                require_id=False,  # files made before the id was set carry 0
+            )
+        except DatabaseMissingError as exc:  # SQLite header but no schema: not a broker file
+            raise NotATillerDatabaseError(broker_path, "it holds no simulated broker books") from exc
 
 
 def build_sim_setup(
@@ -93,12 +126,45 @@ def build_sim_setup(
     # the user's calendar.toml lives in their data folder, even when the day's files go elsewhere
     calendar = load_calendar(settings.general.data_dir)
     data_dir = data_dir or settings.general.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise translate_os_error(exc, path=data_dir) from exc
+    account = settings.account.account_id
+    db_path = database_path(data_dir, account, "sim")
+    broker_path = broker_file_path(db_path)
+    # One process per account and mode: the lock comes before any file of the account is opened.
+    lock = acquire_account_lock(db_path, account=account, mode="sim", now=datetime.now(UTC).astimezone())
+    try:
+        check_session_files(db_path, broker_path)
+        return _wire_sim_setup(
+            settings, day=day, instruments=instruments, db_path=db_path, broker_path=broker_path, lock=lock,
+            calendar=calendar, seed=seed, limit_up=limit_up, limit_down=limit_down, suspended=suspended,
+            start=start,
+        )  # fmt: skip
+    except BaseException:
+        lock.release()
+        raise
+
+
+def _wire_sim_setup(
+    settings: Settings,
+    *,
+    day: date,
+    instruments: Sequence[InstrumentSpec],
+    db_path: Path,
+    broker_path: Path,
+    lock: AccountLock,
+    calendar: TradingCalendar,
+    seed: int | None,
+    limit_up: Sequence[str],
+    limit_down: Sequence[str],
+    suspended: Sequence[str],
+    start: time,
+) -> SimSetup:
     account = settings.account.account_id
     clock = SimClock(datetime.combine(day, start, CN_TZ))
     fees = fee_schedule(settings)
-    db_path = database_path(data_dir, account, "sim")
-    broker_path = db_path.with_name(db_path.stem + "-broker.db")
     broker = SimulatedBroker(
         broker_path,
         clock,
@@ -112,26 +178,30 @@ def build_sim_setup(
         fill_latency=_seconds(settings.sim.fill_latency_s),
         cancel_latency=_seconds(settings.sim.cancel_latency_s),
     )
-    feed = SyntheticFeed(
-        list(instruments),
-        seed=settings.sim.seed if seed is None else seed,
-        levels=settings.sim.quote_levels,
-        limit_up=limit_up,
-        limit_down=limit_down,
-        suspended=suspended,
-        calendar=calendar,
-    )
-    engine = Engine(
-        clock=clock,
-        gateway=broker,
-        store_factory=lambda: SqliteOmsStore(open_database(db_path, now=clock.now())),
-        fees=fees,
-        trading_day=day,
-        calendar=calendar,
-        answer_timeout=_seconds(settings.orders.answer_timeout_s),
-        settle_time=_seconds(settings.orders.settle_time_s),
-    )
-    return SimSetup(clock, broker, feed, engine, day, db_path, broker_path)
+    try:
+        feed = SyntheticFeed(
+            list(instruments),
+            seed=settings.sim.seed if seed is None else seed,
+            levels=settings.sim.quote_levels,
+            limit_up=limit_up,
+            limit_down=limit_down,
+            suspended=suspended,
+            calendar=calendar,
+        )
+        engine = Engine(
+            clock=clock,
+            gateway=broker,
+            store_factory=lambda: SqliteOmsStore(open_database(db_path, now=clock.now())),
+            fees=fees,
+            trading_day=day,
+            calendar=calendar,
+            answer_timeout=_seconds(settings.orders.answer_timeout_s),
+            settle_time=_seconds(settings.orders.settle_time_s),
+        )
+    except BaseException:
+        broker.close()
+        raise
+    return SimSetup(clock, broker, feed, engine, day, db_path, broker_path, lock)
 
 
 def _seconds(value: Decimal) -> timedelta:

@@ -34,10 +34,10 @@ from app.domain.prices import round_to_tick
 from app.domain.side import Side
 from app.domain.signals import SignalBatch
 from app.feeds.universe import InstrumentSpec
+from app.resources import resource_path
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources" / "demo"
-DEMO_BATCH = RESOURCES / "planned_orders.json"
-DEMO_POSITIONS = RESOURCES / "positions.json"
+DEMO_BATCH = resource_path("demo", "planned_orders.json")
+DEMO_POSITIONS = resource_path("demo", "positions.json")
 # Instruments a user trades by hand during the demo day, beside the strategy's.
 MANUAL_CODES = {"600036.SH": Decimal("41.20"), "600000.SH": Decimal("10.05")}
 LIMIT_UP = ("688981.SH",)

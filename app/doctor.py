@@ -194,11 +194,23 @@ def _account_for_database(settings: Settings, secrets: SecretStore) -> tuple[str
     return account_id, ""
 
 
+def _current_database(settings: Settings, secrets: SecretStore) -> Path | None:
+    """The database check_database looks at, if it can be named."""
+    account_id, _ = _account_for_database(settings, secrets)
+    if account_id is None:
+        return None
+    from app.storage import database_path
+
+    return database_path(settings.general.data_dir, account_id, settings.general.mode)
+
+
 def check_database(settings: Settings, secrets: SecretStore | None = None) -> Check:
     """The database of the current account and mode, opened read-only: the doctor never writes to it."""
     secrets = SecretStore() if secrets is None else secrets
     try:
-        from app.storage import DatabaseMissingError, KnownStorageError, database_path, open_database
+        from app.storage import MIGRATIONS, DatabaseMissingError, KnownStorageError, database_path
+        from app.storage.integrity import check_existing_file
+        from app.storage.schema import TILLER_APPLICATION_ID, latest_version
     except ImportError as exc:
         return Check("database", Status.FAIL, f"the storage layer is missing from this build: {exc}")
     account_id, why_not = _account_for_database(settings, secrets)
@@ -208,8 +220,14 @@ def check_database(settings: Settings, secrets: SecretStore | None = None) -> Ch
     if not path.exists():
         return Check("database", Status.OK, f"not created yet, will be created at first run: {path}")
     try:
-        with open_database(path, create=False, read_only=True) as database:
-            version = database.schema_version
+        # The check Tiller runs at open, on a read-only (immutable when no journal is beside it)
+        # connection: a read-only open of a WAL database would leave -wal and -shm files behind.
+        facts = check_existing_file(
+            path,
+            known_version=latest_version(MIGRATIONS),
+            application_id=TILLER_APPLICATION_ID,
+            require_id=True,
+        )
     except DatabaseMissingError:  # an empty file: SQLite's view of a brand-new database
         return Check("database", Status.OK, f"holds no data yet, will be set up at first run: {path}")
     except KnownStorageError as exc:
@@ -218,7 +236,79 @@ def check_database(settings: Settings, secrets: SecretStore | None = None) -> Ch
         return Check(
             "database", Status.FAIL, f"{path}: unexpected error opening it: {type(exc).__name__}: {exc}"
         )
-    return Check("database", Status.OK, f"{path} (schema version {version})")
+    if facts is None:
+        return Check(
+            "database",
+            Status.WARN,
+            f"{path}: a crash left a rollback journal; Tiller replays it at the next start",
+        )
+    return Check("database", Status.OK, f"{path} (schema version {facts.user_version}){_lock_note(path)}")
+
+
+# --- every data file in the data folder ----------------------------------------------------------
+
+
+def _data_files(folder: Path) -> list[Path]:
+    """Tiller's databases and the simulated broker's files directly in the data folder."""
+    try:
+        return sorted(p for p in folder.glob("tiller-*.db") if p.is_file())
+    except OSError:
+        return []
+
+
+def _lock_note(database: Path) -> str:
+    from app.storage.lock import is_locked, lock_path_for, read_owner
+
+    lock_file = lock_path_for(database)
+    if not is_locked(lock_file):
+        return ""
+    owner = read_owner(lock_file)
+    return f"; in use now by a Tiller process ({owner.describe() if owner else 'pid unknown'})"
+
+
+def check_data_file(path: Path) -> Check:
+    """One data file, checked read-only with the integrity check Tiller runs when it opens it."""
+    try:
+        from app.gateways.sim.store import APPLICATION_ID as SIM_APPLICATION_ID
+        from app.gateways.sim.store import SCHEMA_VERSION as SIM_SCHEMA_VERSION
+        from app.storage import MIGRATIONS, DatabaseMissingError, KnownStorageError
+        from app.storage.integrity import check_existing_file
+        from app.storage.schema import TILLER_APPLICATION_ID, latest_version
+    except ImportError as exc:
+        return Check(f"file {path.name}", Status.FAIL, f"the storage layer is missing from this build: {exc}")
+    broker = path.name.endswith("-broker.db")
+    name = f"{'simulated broker file' if broker else 'database'} {path.name}"
+    try:
+        if broker:
+            facts = check_existing_file(
+                path, known_version=SIM_SCHEMA_VERSION, application_id=SIM_APPLICATION_ID, require_id=False
+            )
+        else:
+            facts = check_existing_file(
+                path,
+                known_version=latest_version(MIGRATIONS),
+                application_id=TILLER_APPLICATION_ID,
+                require_id=True,
+            )
+    except DatabaseMissingError:
+        if broker:
+            return Check(name, Status.FAIL, f"{path} is a SQLite file with no simulated broker books in it")
+        return Check(name, Status.OK, f"holds no data yet, will be set up at first run: {path}")
+    except KnownStorageError as exc:
+        return Check(name, Status.FAIL, str(exc))
+    except Exception as exc:  # the doctor reports, it does not crash
+        return Check(name, Status.FAIL, f"{path}: unexpected error checking it: {type(exc).__name__}: {exc}")
+    if facts is None:
+        return Check(
+            name, Status.WARN, f"{path}: a crash left a rollback journal; Tiller replays it at the next start"
+        )
+    note = "" if broker else _lock_note(path)
+    return Check(name, Status.OK, f"{path} (schema version {facts.user_version}){note}")
+
+
+def check_data_files(settings: Settings, *, skip: Path | None = None) -> list[Check]:
+    """Every Tiller database and simulated broker file in the data folder, never modified."""
+    return [check_data_file(path) for path in _data_files(settings.general.data_dir) if path != skip]
 
 
 # --- trading calendar -------------------------------------------------------------------------
@@ -416,6 +506,7 @@ def run_doctor(
         checks.append(Check("database", Status.WARN, "skipped: the settings did not load"))
     else:
         checks += [check_data_dir(settings), check_database(settings, secrets)]
+        checks += check_data_files(settings, skip=_current_database(settings, secrets))
     checks.append(check_calendar(settings))
     checks.append(check_keyring(settings, secrets))
     checks += check_qmt(settings, probe)

@@ -39,7 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PEER_SCRIPT = ROOT.parent / "shared" / "bench" / "vnpy_peer.py"
-DEFAULT_VNPY_PYTHON = ROOT.parent / ".venv-vnpy" / "bin" / "python"
+DEFAULT_VNPY_PYTHON = ROOT.parent / ".venv-vnpy" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 RESULTS = ROOT / "bench" / "results"
 
 sys.path.insert(0, str(ROOT))

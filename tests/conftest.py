@@ -48,3 +48,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.gui)
         if not run_slow and item.get_closest_marker("slow") is not None:
             item.add_marker(skip_slow)
+
+
+@pytest.fixture(scope="session")
+def demo_folder_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder after one whole demo day (made once per run); copy it before changing it."""
+    from tests.helpers.data_files import make_demo_folder
+
+    return make_demo_folder(tmp_path_factory.mktemp("demo-template") / "data")
+
+
+@pytest.fixture(autouse=True)
+def tiller_log_handlers() -> Iterator[None]:
+    """A test that runs a command in-process configures Tiller's log handlers: remove them after."""
+    yield
+    import logging
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_tiller", False):
+            root.removeHandler(handler)
+            handler.close()

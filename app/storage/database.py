@@ -7,6 +7,8 @@ Threads: one writer, the engine thread); another thread touching it gets an erro
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -24,12 +26,17 @@ from app.storage.errors import (
     DatabaseMissingError,
     KnownStorageError,
     NotATillerDatabaseError,
-    SchemaTooNewError,
     StorageBugError,
     translate_os_error,
     translate_sqlite_error,
 )
-from app.storage.integrity import FileFacts, inspect_connection, inspect_file, read_only_uri
+from app.storage.integrity import (
+    FileFacts,
+    inspect_connection,
+    inspect_file,
+    read_only_uri,
+    refuse_unusable,
+)
 from app.storage.meta import Meta
 from app.storage.paths import backup_dir
 from app.storage.transactions import sqlite_transaction, translated_errors
@@ -43,6 +50,9 @@ SYNCHRONOUS_MODES: Final = frozenset({"NORMAL", "FULL"})
 DEFAULT_BUSY_TIMEOUT_SECONDS: Final = 5.0
 # STRICT tables (schema.py) need SQLite 3.37.
 MIN_SQLITE_VERSION: Final = (3, 37, 0)
+# A new database is made under this suffix and moved into place whole (see _create_whole).
+CREATING_SUFFIX: Final = ".creating"
+SIDECARS: Final = ("-wal", "-shm", "-journal")
 
 
 class Database:
@@ -143,23 +153,17 @@ def open_database(
     known_version = schema.latest_version(migrations)
     create = create and not read_only
 
-    exists = _is_existing_file(path)
-    facts: FileFacts | None = None
-    if exists:
-        facts = inspect_file(path, timeout=busy_timeout)
-        if facts is not None:
-            _refuse_unusable(path, facts, known_version, create=create)
-    elif not create:
-        raise DatabaseMissingError(path)
-    else:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise translate_os_error(exc, path=path.parent) from exc
+    if not _is_existing_file(path):
+        if not create:
+            raise DatabaseMissingError(path)
+        _create_whole(path, synchronous=synchronous, busy_timeout=busy_timeout, migrations=migrations)
+    facts: FileFacts | None = inspect_file(path, timeout=busy_timeout)
+    if facts is not None:
+        _refuse_unusable(path, facts, known_version, create=create)
 
     conn = _connect(path, read_only=read_only, busy_timeout=busy_timeout)
     try:
-        if exists and facts is None:
+        if facts is None:
             # A hot rollback journal: the read-write connection replays it, then we check.
             facts = inspect_connection(conn, path)
             _refuse_unusable(path, facts, known_version, create=create)
@@ -173,6 +177,55 @@ def open_database(
         conn.close()
         raise
     return database
+
+
+def _create_whole(
+    path: Path, *, synchronous: str, busy_timeout: float, migrations: Sequence[schema.Migration]
+) -> None:
+    """Create a new database under a temporary name, with its schema, then move it into place.
+
+    So a crash never leaves a half-made (e.g. empty) file at `path`, and an empty file there can
+    only mean lost content (integrity.check_header refuses it). A leftover of a crashed creation
+    is removed; the move never replaces a file that appeared meanwhile."""
+    temporary = path.with_name(path.name + CREATING_SUFFIX)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in (temporary, *(temporary.with_name(temporary.name + s) for s in SIDECARS)):
+            leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        raise translate_os_error(exc, path=path.parent) from exc
+    conn = _connect(temporary, read_only=False, busy_timeout=busy_timeout)
+    try:
+        with translated_errors(path=temporary):
+            _configure(conn, temporary, read_only=False, synchronous=synchronous)
+        schema.upgrade(sqlite_utils.Database(conn, execute_plugins=False), migrations, path=temporary)
+    finally:
+        conn.close()  # the last close folds the WAL into the file and removes it
+    try:
+        _move_into_place(temporary, path)
+    except OSError as exc:
+        raise translate_os_error(exc, path=path) from exc
+
+
+def _move_into_place(source: Path, target: Path) -> None:
+    if os.name == "nt":
+        os.rename(source, target)  # Windows: fails, never replaces, if target exists
+        return
+    try:
+        os.link(source, target)  # fails if target exists; then the other file wins
+    except FileExistsError:
+        source.unlink()
+        return
+    except OSError:
+        os.rename(source, target)  # a file system without hard links
+    else:
+        source.unlink()
+    with contextlib.suppress(OSError):  # make the new name itself durable
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def _check_arguments(*, synchronous: str, busy_timeout: float, now: datetime | None) -> None:
@@ -206,20 +259,11 @@ def _is_existing_file(path: Path) -> bool:
 
 def _refuse_unusable(path: Path, facts: FileFacts, known_version: int, *, create: bool) -> None:
     """Refuse, before anything is written, a file Tiller must not touch or cannot use."""
-    if facts.user_version > known_version:
-        raise SchemaTooNewError(path, facts.user_version, known_version)
-    if facts.application_id not in (0, schema.TILLER_APPLICATION_ID):
-        raise NotATillerDatabaseError(path, f"its application_id is {facts.application_id:#x}")
+    refuse_unusable(
+        path, facts, known_version=known_version, application_id=schema.TILLER_APPLICATION_ID, create=create
+    )
     if facts.user_version > 0 and facts.application_id != schema.TILLER_APPLICATION_ID:
         raise NotATillerDatabaseError(path, "it has a schema version but no Tiller application_id")
-    if facts.user_version == 0 and facts.schema_object_count > 0:
-        raise NotATillerDatabaseError(path, f"it already holds {facts.schema_object_count} tables or indexes")
-    if facts.user_version == 0 and not create:
-        # Zero bytes (or only a header) is how SQLite sees a brand-new database: nothing to lose,
-        # so create=True initialises it, while create=False treats it as missing.
-        raise DatabaseMissingError(
-            path, reason="holds no Tiller data yet", reason_zh="还没有任何 Tiller 数据"
-        )
 
 
 def _connect(path: Path, *, read_only: bool, busy_timeout: float) -> sqlite3.Connection:

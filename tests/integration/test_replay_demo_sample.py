@@ -1,4 +1,4 @@
-"""The recorded sample day shipped in resources/demo replays, and matches its recipe."""
+"""The recorded sample day shipped in app/resources/demo replays, and matches its recipe."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from pathlib import Path
 
 from app.domain.market import InstrumentStatus
 from app.feeds import WELL_KNOWN, ReplayFeed, SyntheticFeed, record
+from app.resources import resource_path
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+DEMO = resource_path("demo")
 SAMPLE_DAY = date(2026, 11, 20)
 
 
 def recipe() -> SyntheticFeed:
-    """How resources/demo/2026-11-20.jsonl.gz was made; rerun `record(recipe(), SAMPLE_DAY, path)`
+    """How app/resources/demo/2026-11-20.jsonl.gz was made; rerun `record(recipe(), SAMPLE_DAY, path)`
     after a deliberate change to the synthetic generator."""
     return SyntheticFeed(
         list(WELL_KNOWN), seed=7, step_seconds=60, limit_up=["300059.SZ"], limit_down=["600767.SH"]
@@ -41,5 +42,5 @@ def test_demo_sample_when_regenerated_from_its_recipe_then_the_same_text(tmp_pat
     # compare the text, not the compressed bytes: another zlib build may compress differently
     shipped = gzip.decompress((DEMO / "2026-11-20.jsonl.gz").read_bytes())
     assert gzip.decompress(fresh.read_bytes()) == shipped, (
-        "the synthetic generator changed: regenerate resources/demo/2026-11-20.jsonl.gz from recipe()"
+        "the synthetic generator changed: regenerate app/resources/demo/2026-11-20.jsonl.gz from recipe()"
     )

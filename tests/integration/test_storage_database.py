@@ -15,6 +15,7 @@ import pytest
 from app.storage import (
     MIGRATIONS,
     DatabaseAccessError,
+    DatabaseCorruptError,
     DatabaseMissingError,
     DatabaseReadOnlyError,
     KnownStorageError,
@@ -115,24 +116,30 @@ def test_open_missing_file_without_create_raises_missing_and_creates_nothing(tmp
     assert not path.parent.exists()
 
 
-def test_open_zero_length_file_with_create_initialises_it(tmp_path):
-    # SQLite treats a zero-byte file as an empty database: there is nothing in it to lose.
+@pytest.mark.parametrize("create", [True, False])
+def test_open_zero_length_file_is_refused_as_damaged_and_left_empty(tmp_path, create):
+    # Tiller creates a database whole (under a temporary name, then moved into place), so an empty
+    # file where one should be means its content was lost: refused, never silently started over.
     path = tmp_path / "tiller.db"
     path.touch()
+
+    with pytest.raises(DatabaseCorruptError, match="the file is empty"):
+        open_database(path, create=create)
+
+    assert path.stat().st_size == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiller.db"]
+
+
+def test_new_database_is_made_whole_under_a_temporary_name_then_moved_into_place(tmp_path):
+    path = tmp_path / "tiller.db"
+    # A leftover of a creation that was killed half-way is cleared, never taken for the database.
+    (tmp_path / "tiller.db.creating").write_bytes(b"half made")
 
     with open_database(path, now=NOW) as database:
         assert database.schema_version == len(MIGRATIONS)
         assert "orders" in database.db.table_names()
 
-
-def test_open_zero_length_file_without_create_raises_missing_and_leaves_it_empty(tmp_path):
-    path = tmp_path / "tiller.db"
-    path.touch()
-
-    with pytest.raises(DatabaseMissingError, match="holds no Tiller data yet"):
-        open_database(path, create=False)
-
-    assert path.stat().st_size == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiller.db"]
 
 
 def test_open_directory_path_raises_access_error(tmp_path):
@@ -230,6 +237,10 @@ def test_open_read_only_file_raises_known_read_only_error(tmp_path):
     assert sha256(path) == before
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="Windows ignores a folder's read-only attribute: chmod cannot make it read-only",
+)
 def test_open_database_in_read_only_folder_raises_known_error(tmp_path):
     if can_write_read_only_files(tmp_path):
         pytest.skip("this process ignores file permissions (root), so chmod cannot make a folder read-only")

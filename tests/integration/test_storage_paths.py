@@ -16,7 +16,9 @@ from app.storage import backup_dir, database_path, default_data_dir
 def clean_env(monkeypatch, tmp_path):
     for name in ("TILLER_DATA_DIR", "APPDATA", "XDG_DATA_HOME"):
         monkeypatch.delenv(name, raising=False)
+    # Path.home() reads HOME on POSIX and USERPROFILE on Windows.
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path / "home"))
     return tmp_path / "home"
 
 
@@ -50,9 +52,10 @@ def test_macos_uses_application_support(monkeypatch, clean_env):
 
 def test_linux_uses_xdg_data_home(monkeypatch, clean_env):
     monkeypatch.setattr(sys, "platform", "linux")
-    monkeypatch.setenv("XDG_DATA_HOME", "/data/xdg")
+    xdg = clean_env.parent / "xdg"  # absolute on every platform ("/data/xdg" has no drive on Windows)
+    monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
 
-    assert default_data_dir() == Path("/data/xdg/tiller")
+    assert default_data_dir() == xdg / "tiller"
 
 
 @pytest.mark.parametrize("xdg", [None, "", "relative/dir"])

@@ -14,8 +14,9 @@ from app.clients.planned_orders import (
     parse_planned_orders,
 )
 from app.domain.side import Side
+from app.resources import resource_path
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "planned_orders.json"
+DEMO = resource_path("demo", "planned_orders.json")
 
 
 def item(**overrides):

@@ -6,6 +6,7 @@ committed state through a second connection (WAL lets them run beside the writer
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +33,10 @@ from app.gateways.sim.state import (
 
 T = TypeVar("T")
 SCHEMA_VERSION = 1
+# PRAGMA application_id of a simulated broker file: "TSIM" in ASCII (Tiller's own file is "TILL").
+# Files made before it was set carry 0 and are accepted.
+APPLICATION_ID = 0x5453494D
+CREATING_SUFFIX = ".creating"
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE orders (
@@ -127,32 +132,48 @@ class Loaded:
     instruments: list[InstrumentInfo]
 
 
+class SimStoreError(ValueError):
+    """The simulated broker's file cannot be used as it is; it was left unchanged."""
+
+
 class SimStore:
+    """The counter's books on disk. A new file is made whole (under a temporary name, then moved
+    into place), so an empty or half-made file at `path` is never Tiller's own doing. An existing
+    file is integrity-checked by the composition root before it gets here (bootstrap, with the
+    same check as Tiller's database); this class still refuses one that is not a counter's file."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        if not self.path.exists():
+            _create_whole(self.path)
         self._writer = self._connect()
-        self._reader = self._connect()
+        try:
+            self._reader = self._connect()
+            version = self._writer.execute("PRAGMA user_version").fetchone()[0]
+            application_id = self._writer.execute("PRAGMA application_id").fetchone()[0]
+        except BaseException:
+            self._writer.close()
+            raise
         self._read_lock = threading.Lock()
-        version = self._writer.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
-            self._writer.execute("BEGIN")
-            for statement in _statements(SCHEMA):
-                self._writer.execute(statement)
-            self._writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            self._writer.execute("COMMIT")
-        elif version != SCHEMA_VERSION:
-            raise ValueError(
-                f"simulated broker file {self.path} has schema version {version}, expected {SCHEMA_VERSION}"
-            )
+        problem = ""
+        if version != SCHEMA_VERSION:
+            problem = f"has schema version {version}, expected {SCHEMA_VERSION}"
+        elif application_id not in (0, APPLICATION_ID):
+            problem = f"has application_id {application_id:#x}, not a simulated broker file's"
+        if problem:
+            self.close()
+            raise SimStoreError(f"simulated broker file {self.path} {problem}; it was left unchanged")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = WAL")
-        # NORMAL in WAL mode, as Tiller's own file: a committed batch survives a crash of the process
-        # (the WAL is in the OS's hands). Only a power cut may lose the last batches, and then both
-        # files lose them alike; FULL would add an fsync to every batch of a simulation.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA busy_timeout = 5000")
+        try:
+            # A damaged or foreign file fails here, on the first read, before anything is written.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:
+                _configure(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def close(self) -> None:
@@ -318,3 +339,42 @@ def _positions_with_marks(db: sqlite3.Connection) -> list[tuple[SimPosition, Dec
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode = WAL")
+    # NORMAL in WAL mode, as Tiller's own file: a committed batch survives a crash of the process
+    # (the WAL is in the OS's hands). Only a power cut may lose the last batches, and then both
+    # files lose them alike; FULL would add an fsync to every batch of a simulation.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA busy_timeout = 5000")
+
+
+def _create_whole(path: Path) -> None:
+    """Make a new file with its schema under a temporary name, then move it into place."""
+    temporary = path.with_name(path.name + CREATING_SUFFIX)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        temporary.with_name(temporary.name + suffix).unlink(missing_ok=True)
+    conn = sqlite3.connect(temporary, isolation_level=None)
+    try:
+        _configure(conn)
+        conn.execute("BEGIN")
+        for statement in _statements(SCHEMA):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()  # the last close folds the WAL into the file
+    if os.name == "nt":
+        os.rename(temporary, path)  # never replaces an existing file on Windows
+        return
+    try:
+        os.link(temporary, path)  # never replaces a file that appeared meanwhile
+    except FileExistsError:
+        pass
+    except OSError:
+        os.rename(temporary, path)  # a file system without hard links
+        return
+    temporary.unlink()
