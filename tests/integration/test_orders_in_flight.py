@@ -228,6 +228,8 @@ def test_a_cancel_asked_before_the_acknowledgement_survives_a_restart(tmp_path: 
     first.broker.on_quotes(first.feed.snapshot(DAY, later_moment.time()))
     first.broker.wait_idle()
     first.broker.close()
+    assert first.lock is not None
+    first.lock.release()  # the process is gone: the OS frees its account lock
     assert order_status_at_broker(first) == [OrderStatus.ACCEPTED]
 
     # recovery finds it at the broker; the remembered cancel goes out
