@@ -1,13 +1,19 @@
-"""A simulated trading day on real files for engine tests: Tiller's SQLite file, the simulated broker's."""
+"""A simulated trading day on real files for engine tests: Tiller's SQLite file, the simulated broker's.
+
+One set-up for every engine-level test (tests/integration/test_engine.py, test_commit_failures.py,
+test_orders_in_flight.py, test_money_books_agree.py): build the session through the composition
+root, open the day, move the simulated clock with the day's quotes, wait until both sides are idle.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from decimal import Decimal as D
 from pathlib import Path
 
 from app.bootstrap import SimSetup, build_sim_setup, seed_account
-from app.config import load_settings
+from app.config import Settings, load_settings
 from app.core.messages import QuotesArrived, StartDay
 from app.domain.clock import CN_TZ
 from app.feeds import InstrumentSpec
@@ -17,13 +23,24 @@ CODES = [
     InstrumentSpec("600000.SH", prev_close=D("10.00")),
     InstrumentSpec("000001.SZ", prev_close=D("11.37")),
 ]
+OPENING_POSITIONS = (("000001.SZ", 5000, D("11.00")),)
 WAIT = 30.0
 
 
-def make_setup(folder: Path, seed: int = 5) -> SimSetup:
-    settings = load_settings(env={}, path=folder / "none.toml")
-    setup = build_sim_setup(settings, day=DAY, instruments=CODES, data_dir=folder, seed=seed)
-    seed_account(setup, [("000001.SZ", 5000, D("11.00"))])
+def make_setup(
+    folder: Path,
+    seed: int = 5,
+    *,
+    settings: Settings | None = None,
+    codes: Sequence[InstrumentSpec] = CODES,
+    positions: Sequence[tuple[str, int, D]] = OPENING_POSITIONS,
+    start: time = time(9, 0),
+) -> SimSetup:
+    """A session on `folder` (settings default to none but a data folder inside it)."""
+    if settings is None:
+        settings = load_settings(env={"TILLER_DATA_DIR": str(folder)}, path=folder / "none.toml")
+    setup = build_sim_setup(settings, day=DAY, instruments=codes, data_dir=folder, seed=seed, start=start)
+    seed_account(setup, list(positions))
     return setup
 
 
@@ -45,12 +62,26 @@ def open_day(setup: SimSetup) -> SimSetup:
     return setup
 
 
-def at(setup: SimSetup, hh: int, mm: int) -> None:
-    """Move to a moment of the day and give the broker and the engine that moment's quotes."""
-    when = datetime.combine(DAY, time(hh, mm), CN_TZ)
-    quotes = setup.feed.snapshot(DAY, when.time())
+def at(setup: SimSetup, hh: int | time, mm: int = 0, ss: int = 0) -> None:
+    """Move to a moment of the day (timers due fire on the way) and give the broker and the engine
+    that moment's quotes. `hh` may be a `time`."""
+    when = datetime.combine(DAY, hh if isinstance(hh, time) else time(hh, mm, ss), CN_TZ)
     if when > setup.clock.now():
         setup.clock.advance_to(when)
+    quotes = setup.feed.snapshot(DAY, when.time())
     setup.broker.on_quotes(quotes)
+    setup.broker.wait_idle(WAIT)
     setup.engine.post(QuotesArrived(quotes))
     settle(setup)
+
+
+def books(setup: SimSetup) -> tuple:
+    """(cash, {code: total}) of Tiller and of the broker."""
+    local = setup.engine.call(
+        lambda e: (e.oms.cash.cash, {c: p.total for c, p in e.oms.positions.items() if p.total})
+    )
+    broker = (
+        setup.broker.query_asset().cash,
+        {p.code: p.total for p in setup.broker.query_positions() if p.total},
+    )
+    return local, broker

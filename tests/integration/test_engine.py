@@ -8,13 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.bootstrap import SimSetup, build_sim_setup, seed_account
-from app.config import load_settings
+from app.bootstrap import SimSetup
 from app.core.messages import (
     AlertRaised,
     CancelOrder,
     OrderUpdated,
-    QuotesArrived,
     StartDay,
     SubmitOrders,
     TradeBooked,
@@ -23,68 +21,14 @@ from app.core.oms import NewOrder
 from app.domain.clock import CN_TZ
 from app.domain.orders import OrderStatus
 from app.domain.side import Side
-from app.feeds import InstrumentSpec
-
-DAY = date(2026, 11, 23)
-CODES = [
-    InstrumentSpec("600000.SH", prev_close=D("10.00")),
-    InstrumentSpec("000001.SZ", prev_close=D("11.37")),
-]
-
-
-def make_setup(folder: Path) -> SimSetup:
-    settings = load_settings(env={"TILLER_DATA_DIR": str(folder)}, path=folder / "none.toml")
-    setup = build_sim_setup(settings, day=DAY, instruments=CODES, data_dir=folder, seed=3)
-    seed_account(setup, [("000001.SZ", 5000, D("11.00"))])
-    return setup
-
-
-def at(setup: SimSetup, hh: int, mm: int, ss: int = 0) -> None:
-    """Move to a moment of the day and give the broker and the engine that moment's quotes."""
-    when = datetime.combine(DAY, time(hh, mm, ss), CN_TZ)
-    quotes = setup.feed.snapshot(DAY, when.time())
-    if when > setup.clock.now():
-        setup.clock.advance_to(when)
-    setup.broker.on_quotes(quotes)
-    setup.broker.wait_idle()
-    setup.engine.post(QuotesArrived(quotes))
-    settle(setup)
-
-
-def settle(setup: SimSetup) -> None:
-    for _ in range(2):
-        setup.broker.wait_idle()
-        setup.engine.wait_idle()
-
-
-def open_day(setup: SimSetup) -> SimSetup:
-    infos = setup.feed.instruments(DAY)
-    setup.broker.connect()
-    setup.broker.set_instruments(infos)
-    setup.broker.begin_day(DAY)
-    setup.engine.start()
-    setup.engine.post(StartDay(DAY, infos))
-    settle(setup)
-    return setup
+from tests.helpers.engine_day import DAY, at, books, make_setup, open_day, settle
 
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[SimSetup]:
-    setup = open_day(make_setup(tmp_path))
+    setup = open_day(make_setup(tmp_path, 3))
     yield setup
     setup.close()
-
-
-def books(setup: SimSetup) -> tuple:
-    """(cash, {code: total}) of Tiller and of the broker."""
-    local = setup.engine.call(
-        lambda e: (e.oms.cash.cash, {c: p.total for c, p in e.oms.positions.items() if p.total})
-    )
-    broker = (
-        setup.broker.query_asset().cash,
-        {p.code: p.total for p in setup.broker.query_positions() if p.total},
-    )
-    return local, broker
 
 
 def test_a_marketable_buy_fills_and_the_books_equal_the_brokers(setup: SimSetup) -> None:
@@ -163,7 +107,7 @@ def test_dropped_connection_then_restored_catches_up_without_resending(setup: Si
 
 
 def test_restart_on_the_same_files_keeps_everything_and_sends_nothing(tmp_path: Path) -> None:
-    first = open_day(make_setup(tmp_path))
+    first = open_day(make_setup(tmp_path, 3))
     at(first, 10, 0)
     last = first.engine.call(lambda e: e.oms.last_prices["600000.SH"])
     ids = first.engine.submit(
@@ -177,7 +121,7 @@ def test_restart_on_the_same_files_keeps_everything_and_sends_nothing(tmp_path: 
     statuses = first.engine.call(lambda e: {c: e.oms.orders[c].status for c in ids})
     first.close()
 
-    second = make_setup(tmp_path)
+    second = make_setup(tmp_path, 3)
     second.clock.advance_to(datetime.combine(DAY, time(10, 1), CN_TZ))
     open_day(second)
 

@@ -1,56 +1,27 @@
 """Tiller's books and the simulated broker's agree to the digit on average cost, through real
 fills on real threads: one rounding policy (app.domain.money) on both sides."""
 
-from datetime import date, datetime, time
 from decimal import ROUND_DOWN, ROUND_UP
 from decimal import Decimal as D
 from pathlib import Path
 
-from app.bootstrap import SimSetup, build_sim_setup, seed_account
-from app.config import load_settings
 from app.core.books_check import BrokerBooks, LocalBooks, compare_books
-from app.core.messages import QuotesArrived, StartDay
 from app.core.oms import NewOrder
-from app.domain.clock import CN_TZ
 from app.domain.money import COST_QUANTUM
 from app.domain.side import Side
 from app.feeds import InstrumentSpec
+from tests.helpers.engine_day import at, make_setup, open_day, settle
 
-DAY = date(2026, 11, 23)
 CODES = [
     InstrumentSpec("600000.SH", prev_close=D("10.00")),
     InstrumentSpec("510300.SH", prev_close=D("3.913")),
 ]
 
 
-def settle(setup: SimSetup) -> None:
-    for _ in range(2):
-        setup.broker.wait_idle()
-        setup.engine.wait_idle()
-
-
-def at(setup: SimSetup, hh: int, mm: int) -> None:
-    when = datetime.combine(DAY, time(hh, mm), CN_TZ)
-    quotes = setup.feed.snapshot(DAY, when.time())
-    if when > setup.clock.now():
-        setup.clock.advance_to(when)
-    setup.broker.on_quotes(quotes)
-    setup.broker.wait_idle()
-    setup.engine.post(QuotesArrived(quotes))
-    settle(setup)
-
-
 def test_average_costs_agree_after_buys_at_many_prices_and_partial_sells(tmp_path: Path) -> None:
-    setup = build_sim_setup(load_settings(), day=DAY, instruments=CODES, data_dir=tmp_path, seed=11)
-    seed_account(setup, [("600000.SH", 3000, D("9.8765"))])
+    setup = make_setup(tmp_path, 11, codes=CODES, positions=[("600000.SH", 3000, D("9.8765"))])
     try:
-        infos = setup.feed.instruments(DAY)
-        setup.broker.connect()
-        setup.broker.set_instruments(infos)
-        setup.broker.begin_day(DAY)
-        setup.engine.start()
-        setup.engine.post(StartDay(DAY, infos))
-        settle(setup)
+        open_day(setup)
         for minute in range(0, 50, 7):
             at(setup, 10, minute)
             for code, qty, tick in (("600000.SH", 300, D("0.01")), ("510300.SH", 1700, D("0.001"))):

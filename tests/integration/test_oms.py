@@ -1,6 +1,6 @@
 """The OMS on a real SQLite file, driven report by report (no threads): every path of a fill."""
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -8,7 +8,6 @@ import pytest
 
 from app.core.oms import NewOrder, OrderManager
 from app.domain.clock import CN_TZ
-from app.domain.fees import FeeSchedule
 from app.domain.identifiers import BrokerOrderId, TradeId
 from app.domain.orders import OrderStatus, PriceType
 from app.domain.positions import Position
@@ -21,26 +20,9 @@ from app.domain.reports import (
     TradeReport,
 )
 from app.domain.side import Side
-from app.storage import open_database
-from app.storage.oms_store import SqliteOmsStore
+from tests.helpers.oms_books import FEES, make_oms
 
-DAY = date(2026, 11, 23)
 TS = datetime(2026, 11, 23, 9, 31, tzinfo=CN_TZ)
-FEES = FeeSchedule()
-
-
-class Alerts(list):
-    def __call__(self, level: str, category: str, message: str) -> None:
-        self.append((level, category, message))
-
-
-def make_oms(path: Path, alerts: Alerts | None = None) -> OrderManager:
-    store = SqliteOmsStore(open_database(path))
-    oms = OrderManager(
-        store=store, fees=FEES, trading_day=DAY, alert=alerts if alerts is not None else Alerts()
-    )
-    oms.load()
-    return oms
 
 
 @pytest.fixture

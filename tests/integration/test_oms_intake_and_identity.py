@@ -20,29 +20,10 @@ from app.domain.positions import Position
 from app.domain.reports import SubmitResponse, TradeReport
 from app.domain.side import Side
 from app.domain.signals import SignalBatch, SignalLine
-from app.storage import open_database
-from app.storage.oms_store import SqliteOmsStore
+from tests.helpers.oms_books import DAY, FEES, Alerts, make_oms
 
-DAY = date(2026, 11, 23)
 DAY2 = date(2026, 11, 24)
 TS = datetime(2026, 11, 23, 9, 31, tzinfo=CN_TZ)
-FEES = FeeSchedule()
-
-
-class Alerts(list):
-    def __call__(self, level: str, category: str, message: str) -> None:
-        self.append((level, category, message))
-
-
-def make_oms(path: Path, alerts: Alerts | None = None, day: date = DAY) -> OrderManager:
-    oms = OrderManager(
-        store=SqliteOmsStore(open_database(path)),
-        fees=FEES,
-        trading_day=day,
-        alert=alerts if alerts is not None else Alerts(),
-    )
-    oms.load()
-    return oms
 
 
 @pytest.fixture

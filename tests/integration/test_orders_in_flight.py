@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
-from app.bootstrap import SimSetup, build_sim_setup, seed_account
-from app.config import Settings, SimSettings
+from app.bootstrap import SimSetup
+from app.config import GeneralSettings, Settings, SimSettings
 from app.core.clock import LiveClock
 from app.core.engine import Engine
-from app.core.messages import CancelOrder, QuotesArrived, Resync, StartDay
+from app.core.messages import CancelOrder, Resync
 from app.core.oms import NewOrder
 from app.core.terminal import Terminal
 from app.domain.clock import CN_TZ
@@ -24,47 +24,21 @@ from app.domain.fees import FeeSchedule
 from app.domain.identifiers import ClientOrderId
 from app.domain.orders import OrderStatus
 from app.domain.side import Side
-from app.feeds import InstrumentSpec
 from app.gateways.sim.broker import SimulatedBroker
 from app.storage import open_database
 from app.storage.oms_store import SqliteOmsStore
+from tests.helpers import engine_day
+from tests.helpers.engine_day import DAY, at, books, open_day, settle
 
-DAY = date(2026, 11, 23)
 CODE = "600000.SH"
-CODES = [InstrumentSpec(CODE, prev_close=D("10.00")), InstrumentSpec("000001.SZ", prev_close=D("11.37"))]
 
 
 def make_setup(folder: Path, start: time = time(9, 0), **latencies: D) -> SimSetup:
-    settings = Settings(sim=SimSettings(**latencies))
-    setup = build_sim_setup(settings, day=DAY, instruments=CODES, data_dir=folder, seed=3, start=start)
-    seed_account(setup, [("000001.SZ", 5000, D("11.00"))])
-    infos = setup.feed.instruments(DAY)
-    setup.broker.connect()
-    setup.broker.set_instruments(infos)
-    setup.broker.begin_day(DAY)
-    setup.engine.start()
-    setup.engine.post(StartDay(DAY, infos))
-    settle(setup)
+    """A day opened at `start` and moved to 10:00, with the simulated broker's `latencies`."""
+    settings = Settings(general=GeneralSettings(data_dir=folder), sim=SimSettings(**latencies))
+    setup = open_day(engine_day.make_setup(folder, 3, settings=settings, start=start))
     at(setup, time(10, 0))
     return setup
-
-
-def settle(setup: SimSetup) -> None:
-    for _ in range(2):
-        setup.broker.wait_idle()
-        setup.engine.wait_idle()
-
-
-def at(setup: SimSetup, when: time) -> None:
-    """Move to `when` (timers due fire on the way) and give both sides that moment's quotes."""
-    moment = datetime.combine(DAY, when, CN_TZ)
-    if moment > setup.clock.now():
-        setup.clock.advance_to(moment)
-    quotes = setup.feed.snapshot(DAY, when)
-    setup.broker.on_quotes(quotes)
-    setup.broker.wait_idle()
-    setup.engine.post(QuotesArrived(quotes))
-    settle(setup)
 
 
 def later(setup: SimSetup, seconds: float) -> None:
@@ -73,17 +47,6 @@ def later(setup: SimSetup, seconds: float) -> None:
 
 def order(setup: SimSetup, cid: ClientOrderId):
     return setup.engine.call(lambda e: e.oms.orders[cid])
-
-
-def books(setup: SimSetup) -> tuple:
-    local = setup.engine.call(
-        lambda e: (e.oms.cash.cash, {c: p.total for c, p in e.oms.positions.items() if p.total})
-    )
-    broker = (
-        setup.broker.query_asset().cash,
-        {p.code: p.total for p in setup.broker.query_positions() if p.total},
-    )
-    return local, broker
 
 
 def alerts(setup: SimSetup) -> list[str]:
