@@ -146,6 +146,9 @@ def _print_settings(sanitized: dict[str, object]) -> None:
 # --- demo -------------------------------------------------------------------------------------
 
 
+MAX_SPEED = 1e6  # simulated seconds per real second, as for the setting sim.speed
+
+
 def _add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="seed of the synthetic quotes (default: sim.seed)")
     parser.add_argument(
@@ -166,8 +169,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     out = _safe_output(sys.stdout)
     settings = settings_from_args(args)  # a SettingsError is reported by main()
-    if args.speed is not None and args.speed < 0:
-        print(f"--speed must be 0 or more, was {args.speed}", file=sys.stderr)
+    if args.speed is not None and not 0 <= args.speed <= MAX_SPEED:  # also refuses nan and inf
+        print(
+            f"--speed 应为 0 到 {MAX_SPEED:g} 之间的数 (must be a number from 0 to {MAX_SPEED:g}), "
+            f"was {args.speed}",
+            file=sys.stderr,
+        )
         return 2
     speed = None if args.speed is None else (args.speed or 0.0)
     log_file = configure_demo_logging(settings)

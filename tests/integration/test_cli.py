@@ -472,3 +472,15 @@ def test_format_report_symbols_ascii_and_summary() -> None:
 )
 def test_can_print_symbols(encoding: str | None, expected: bool) -> None:
     assert can_print_symbols(encoding) is expected
+
+
+@pytest.mark.parametrize("speed", ["nan", "inf", "-inf", "1e400", "-1", "1e7"])
+def test_demo_refuses_a_speed_that_is_not_a_sane_number(
+    speed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["demo", "--quiet", f"--speed={speed}"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--speed" in err and "0 到 1e+06" in err
+    assert "Traceback" not in err
