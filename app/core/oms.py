@@ -103,6 +103,7 @@ class OrderManager:
         # The risk gate every new order passes after the exchange rules and before the hold.
         self.risk = risk
         self._view = OmsAccountView(self)
+        self.working_buys: dict[str, set[ClientOrderId]] = {}  # code -> buys holding cash (risk caps)
         self.fees = fees
         self.trading_day = trading_day
         self._alert = alert
@@ -281,6 +282,7 @@ class OrderManager:
         self._fee_estimates.pop(order.client_order_id, None)
         if order.side is Side.BUY:
             self.cash.release(order.client_order_id)
+            self.working_buys.get(order.code, set()).discard(order.client_order_id)
 
     def _deny_unusable(self, cid: ClientOrderId, request: NewOrder, reason: str, now: datetime) -> Order:
         """A DENIED order for a request whose values cannot be an order: kept with what can be stored
@@ -367,6 +369,7 @@ class OrderManager:
         """Freeze cash (buys, with fees) or shares (sells) for a working order."""
         if order.side is Side.BUY:
             self.cash.reserve(order.client_order_id, self._buy_reservation(order))
+            self.working_buys.setdefault(order.code, set()).add(order.client_order_id)
         else:
             position = self.positions.get(order.code)
             if position is None:
@@ -390,6 +393,7 @@ class OrderManager:
         if order.side is Side.BUY:
             self.cash.release(order.client_order_id)
             self._fee_estimates.pop(order.client_order_id, None)
+            self.working_buys.get(order.code, set()).discard(order.client_order_id)
         elif order.code in self.positions:
             self.positions[order.code].unfreeze(order.qty - order.filled_qty)
 

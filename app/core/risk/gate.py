@@ -167,6 +167,7 @@ class RiskGate:
     def note_cancels(self, count: int, now: datetime) -> None:
         if count <= 0:
             return
+        self._roll(now.date())  # A-shares trade within the calendar day
         self.cancels_today += count
         self._stamps.extend([now] * count)
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from app.domain.market import InstrumentInfo
-from app.domain.side import Side
 
 if TYPE_CHECKING:
     from app.core.oms import OrderManager
@@ -40,21 +39,16 @@ class OmsAccountView:
         return self.market_value() + self._oms.cash.frozen
 
     def code_exposure(self, code: str) -> Decimal:
+        """The holding at the last price plus the cash the code's working buys hold (their rest and
+        its fees): O(working buys of this code)."""
         oms = self._oms
         position = oms.positions.get(code)
         value = ZERO
         if position is not None and position.total:
             value = position.total * self._mark(code, position.avg_cost)
-        for order in oms.orders.values():
-            if (
-                order.code == code
-                and order.side is Side.BUY
-                and order.status.is_working
-                and not order.external
-            ):
-                price = order.price if order.price is not None else order.reserve_price
-                if price is not None:
-                    value += (order.qty - order.filled_qty) * price
+        held = oms.cash.reservations
+        for cid in oms.working_buys.get(code, ()):
+            value += held.get(cid, ZERO)
         return value
 
     def last_price(self, code: str) -> Decimal | None:
