@@ -65,10 +65,8 @@ Decision = Allow | Deny | Resize
 class AccountView(Protocol):
     """What the gate reads of the account (the OMS's books, or a plain view in tests)."""
 
-    def total_assets(self) -> Decimal: ...
-
-    def exposure(self) -> Decimal:
-        """Value of all holdings plus what working buys hold."""
+    def assets(self) -> tuple[Decimal, Decimal]:
+        """(total assets, exposure): cash plus holdings; holdings plus what working buys hold."""
         ...
 
     def code_exposure(self, code: str) -> Decimal:
@@ -89,11 +87,9 @@ class PlainAccountView:
     prices: dict[str, Decimal] | None = None
     instruments: dict[str, InstrumentInfo] | None = None
 
-    def total_assets(self) -> Decimal:
-        return self.cash + sum((self.holdings or {}).values(), ZERO)
-
-    def exposure(self) -> Decimal:
-        return sum((self.holdings or {}).values(), ZERO)
+    def assets(self) -> tuple[Decimal, Decimal]:
+        held = sum((self.holdings or {}).values(), ZERO)
+        return self.cash + held, held
 
     def code_exposure(self, code: str) -> Decimal:
         return (self.holdings or {}).get(code, ZERO)
@@ -114,6 +110,12 @@ class RiskGate:
         self.limits = limits if limits is not None else RiskLimits()
         self.state = state
         self.quotes: dict[str, Quote] = {}  # the latest quote of each code (price cage)
+        # the cage bound of (code, buy) computed from the quote it was computed from
+        self._cages: dict[tuple[str, bool], tuple[Quote, Decimal | None]] = {}
+        self._phase: tuple[int, Phase] = (
+            -1,
+            Phase.CLOSED,
+        )  # (minute of the day, phase): boundaries are whole minutes
         self._day: date | None = None
         self._stamps: deque[datetime] = deque()  # orders and cancels of the last second
         self.orders_today = 0
@@ -121,6 +123,16 @@ class RiskGate:
         self.bought_today: set[str] = set()
         self.turnover_today = ZERO
         self._recent: dict[tuple[object, ...], datetime] = {}  # duplicate window
+
+    @property
+    def limits(self) -> RiskLimits:
+        return self._limits
+
+    @limits.setter
+    def limits(self, limits: RiskLimits) -> None:
+        self._limits = limits
+        self._window = timedelta(seconds=float(limits.duplicate_window_s))
+        self._cages = {}
 
     # ------------------------------------------------------------------ bookkeeping
     def _roll(self, day: date) -> None:
@@ -250,7 +262,7 @@ class RiskGate:
                     return Deny(problem)
         if limits.duplicate_window_s:
             seen = self._recent.get(_key(order))
-            if seen is not None and now - seen < timedelta(seconds=float(limits.duplicate_window_s)):
+            if seen is not None and now - seen < self._window:
                 return Deny(
                     f"风控：{limits.duplicate_window_s} 秒内重复委托 (risk: same order as one placed at "
                     f"{seen:%H:%M:%S}), {code} {order.side.value} {order.qty}@{price}"
@@ -285,16 +297,40 @@ class RiskGate:
         self, order: Order, price: Decimal, last: Decimal | None, info: InstrumentInfo | None, now: datetime
     ) -> str | None:
         """RULES.md B6: continuous trading only, limit orders; constants are settings."""
-        if phase_at(now.time()) is not Phase.CONTINUOUS:
+        minute = now.hour * 60 + now.minute
+        if self._phase[0] != minute:
+            self._phase = (minute, phase_at(now.time()))
+        if self._phase[1] is not Phase.CONTINUOUS:
             return None
+        buy = order.side is Side.BUY
+        quote = self.quotes.get(order.code)
+        if quote is not None:
+            cached = self._cages.get((order.code, buy))
+            if cached is not None and cached[0] is quote:
+                bound = cached[1]
+            else:
+                bound = self._cage_bound(order.code, buy, quote, last, info)
+                self._cages[(order.code, buy)] = (quote, bound)
+        else:
+            bound = self._cage_bound(order.code, buy, None, last, info)
+        if bound is None:
+            return None
+        if buy and price > bound:
+            return f"风控：买价超出价格笼子 (risk: buy price {price} above the price cage {bound})"
+        if not buy and price < bound:
+            return f"风控：卖价超出价格笼子 (risk: sell price {price} below the price cage {bound})"
+        return None
+
+    def _cage_bound(
+        self, code: str, buy: bool, quote: Quote | None, last: Decimal | None, info: InstrumentInfo | None
+    ) -> Decimal | None:
+        """The highest buy or lowest sell price the cage allows, or None (no reference price)."""
         try:
-            instrument = classify(order.code)
+            instrument = classify(code)
         except DomainError:
             return None
-        quote = self.quotes.get(order.code)
         bid = quote.bid_prices[0] if quote is not None and quote.bid_prices else None
         ask = quote.ask_prices[0] if quote is not None and quote.ask_prices else None
-        buy = order.side is Side.BUY
         base = None
         for value in (ask, bid) if buy else (bid, ask):
             if value is not None and value > 0:
@@ -310,14 +346,8 @@ class RiskGate:
         ticks = 0 if board is Board.STAR else limits.cage_ticks
         tick = instrument.tick
         if buy:
-            top = _round_half_up(max(base * (1 + pct), base + ticks * tick), tick)
-            if price > top:
-                return f"风控：买价超出价格笼子 (risk: buy price {price} above the price cage {top}, reference {base})"
-        else:
-            floor = max(_round_half_up(min(base * (1 - pct), base - ticks * tick), tick), tick)
-            if price < floor:
-                return f"风控：卖价超出价格笼子 (risk: sell price {price} below the price cage {floor}, reference {base})"
-        return None
+            return _round_half_up(max(base * (1 + pct), base + ticks * tick), tick)
+        return max(_round_half_up(min(base * (1 - pct), base - ticks * tick), tick), tick)
 
     def _size(self, order: Order, view: AccountView, price: Decimal | None) -> Decision:
         """Caps that cut the quantity down to a valid lot; a cap leaving no valid lot denies."""
@@ -339,7 +369,7 @@ class RiskGate:
             if order.side is Side.BUY and (
                 limits.max_position_pct < 1 or limits.max_account_position_pct < 1
             ):
-                total = view.total_assets()
+                total, exposure = view.assets()
                 if limits.max_position_pct < 1:
                     room = limits.max_position_pct * total - view.code_exposure(order.code)
                     if price * qty > room:
@@ -348,7 +378,7 @@ class RiskGate:
                             f"个股仓位上限 {_pct(limits.max_position_pct)} (max position per instrument)"
                         )
                 if limits.max_account_position_pct < 1:
-                    room = limits.max_account_position_pct * total - view.exposure()
+                    room = limits.max_account_position_pct * total - exposure
                     if price * qty > room:
                         qty = min(qty, _shares(max(room, ZERO), price))
                         cut.append(

@@ -35,8 +35,10 @@ class OmsAccountView:
     def total_assets(self) -> Decimal:
         return self._oms.cash.cash + self.market_value()
 
-    def exposure(self) -> Decimal:
-        return self.market_value() + self._oms.cash.frozen
+    def assets(self) -> tuple[Decimal, Decimal]:
+        cash = self._oms.cash
+        value = self.market_value()
+        return cash.cash + value, value + cash.frozen
 
     def code_exposure(self, code: str) -> Decimal:
         """The holding at the last price plus the cash the code's working buys hold (their rest and
