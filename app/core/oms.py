@@ -267,6 +267,11 @@ class OrderManager:
         assert self.risk is not None
         decision = self.risk.check(order, self._view, now)
         if type(decision) is Deny:
+            self._alert(
+                "warning",
+                "risk",
+                f"{order.client_order_id} {order.code} {order.side.value} {order.qty}: {decision.reason}",
+            )
             return decision.reason
         if type(decision) is Resize:
             order.qty = decision.qty

@@ -112,10 +112,8 @@ class RiskGate:
         self.quotes: dict[str, Quote] = {}  # the latest quote of each code (price cage)
         # the cage bound of (code, buy) computed from the quote it was computed from
         self._cages: dict[tuple[str, bool], tuple[Quote, Decimal | None]] = {}
-        self._phase: tuple[int, Phase] = (
-            -1,
-            Phase.CLOSED,
-        )  # (minute of the day, phase): boundaries are whole minutes
+        self._boards: dict[str, Board] = {}
+        self._phase: tuple[int, Phase] = (-1, Phase.CLOSED)  # (minute of the day, phase)
         self._day: date | None = None
         self._stamps: deque[datetime] = deque()  # orders and cancels of the last second
         self.orders_today = 0
@@ -130,9 +128,22 @@ class RiskGate:
 
     @limits.setter
     def limits(self, limits: RiskLimits) -> None:
+        # what the hot path needs, worked out once per change of the settings
         self._limits = limits
         self._window = timedelta(seconds=float(limits.duplicate_window_s))
         self._cages = {}
+        self._buy_lists = bool(
+            limits.whitelist or limits.blacklist or limits.blocked_boards or limits.block_st
+        )
+        ratio = limits.max_cancel_ratio
+        self._ratio = ratio.as_integer_ratio() if ratio else None  # exact, in integers
+        self._sizing = bool(
+            limits.max_order_qty
+            or limits.max_order_value
+            or limits.max_daily_turnover
+            or limits.max_position_pct < 1
+            or limits.max_account_position_pct < 1
+        )
 
     # ------------------------------------------------------------------ bookkeeping
     def _roll(self, day: date) -> None:
@@ -218,17 +229,18 @@ class RiskGate:
                 f"风控：当日撤单已达 {limits.max_cancels_per_day} 笔，暂停新委托 "
                 f"(risk: {self.cancels_today} cancels today, limit {limits.max_cancels_per_day})"
             )
+        ratio = self._ratio
         if (
-            limits.max_cancel_ratio
+            ratio is not None
             and self.orders_today >= limits.cancel_ratio_min_orders
-            and Decimal(self.cancels_today) > limits.max_cancel_ratio * self.orders_today
+            and self.cancels_today * ratio[1] > ratio[0] * self.orders_today
         ):
             return Deny(
                 f"风控：撤单比例过高 (risk: cancel ratio {self.cancels_today}/{self.orders_today} above "
                 f"{_pct(limits.max_cancel_ratio)})"
             )
         code = order.code
-        if buy:
+        if buy and self._buy_lists:
             problem = self._list_problem(code, view)
             if problem is not None:
                 return Deny(problem)
@@ -273,6 +285,8 @@ class RiskGate:
                 f"风控：当日买入股票数已达 {limits.max_new_buys_per_day} 支 "
                 f"(risk: {len(self.bought_today)} codes bought today, limit {limits.max_new_buys_per_day})"
             )
+        if not self._sizing:
+            return ALLOW
         return self._size(order, view, price if price is not None else _unit_price(order, info, last))
 
     def _list_problem(self, code: str, view: AccountView) -> str | None:
@@ -282,10 +296,12 @@ class RiskGate:
         if limits.blacklist and code in limits.blacklist:
             return f"风控：黑名单不买入 (risk: {code} is on the blacklist)"
         if limits.blocked_boards or limits.block_st:
-            try:
-                board = classify(code).board
-            except DomainError:
-                return None  # the exchange rules already refused it
+            board = self._boards.get(code)
+            if board is None:
+                try:
+                    board = self._boards[code] = classify(code).board
+                except DomainError:
+                    return None  # the exchange rules already refused it
             if board.value in limits.blocked_boards:
                 return f"风控：板块禁止买入 (risk: board {board.value} blocked), {code}"
             info = view.instrument(code)
