@@ -350,3 +350,83 @@ def test_the_order_rate_ceiling_counts_cancels_through_the_engine(folder: Path) 
         assert terminal.order(ok).status is not OrderStatus.DENIED
     finally:
         setup.close()
+
+
+# ------------------------------------------------------------------ each check through the engine
+@pytest.mark.parametrize(
+    ("limits", "denied", "allowed", "word"),
+    [
+        # (settings, a request the gate refuses, one it lets through), prices relative to the last
+        ({"whitelist": (HELD,)}, (BUY_CODE, Side.BUY, 100, "0"), (HELD, Side.BUY, 100, "0"), "whitelist"),
+        (
+            {"blocked_boards": ("sh_main",)},
+            (BUY_CODE, Side.BUY, 100, "0"),
+            (HELD, Side.BUY, 100, "0"),
+            "board",
+        ),
+        (
+            {"max_price_deviation_pct": D("0.02")},
+            (BUY_CODE, Side.BUY, 100, "-0.50"),
+            (BUY_CODE, Side.BUY, 100, "-0.10"),
+            "too far",
+        ),
+        (
+            {"price_cage": True},
+            (BUY_CODE, Side.BUY, 100, "+0.40"),
+            (BUY_CODE, Side.BUY, 100, "+0.10"),
+            "cage",
+        ),
+        (
+            {"max_new_buys_per_day": 1},
+            (HELD, Side.BUY, 100, "0"),
+            (BUY_CODE, Side.BUY, 100, "0"),
+            "codes bought",
+        ),
+        (
+            {"duplicate_window_s": D(5)},
+            (BUY_CODE, Side.BUY, 100, "-0.30"),
+            (BUY_CODE, Side.BUY, 200, "-0.30"),
+            "same order",
+        ),
+    ],
+)
+def test_each_check_through_the_engine(
+    folder: Path, limits: dict, denied: tuple, allowed: tuple, word: str
+) -> None:
+    setup = make_setup(folder, **limits)
+    try:
+        terminal = Terminal(setup.engine)
+
+        def request(code, side, qty, delta):
+            return NewOrder(code, side, qty, last(setup, code) + D(delta))
+
+        if word == "codes bought":  # a code bought today first
+            [first] = terminal.submit([request(*allowed)])
+            assert terminal.order(first).status is not OrderStatus.DENIED
+        if word == "same order":  # the same order a moment before
+            [first] = terminal.submit([request(*denied)])
+            assert terminal.order(first).status is not OrderStatus.DENIED
+        [bad, good] = terminal.submit([request(*denied), request(*allowed)])
+        settle(setup)
+        assert terminal.order(bad).status is OrderStatus.DENIED
+        assert word in terminal.order(bad).status_msg and "风控" in terminal.order(bad).status_msg
+        assert terminal.order(good).status is not OrderStatus.DENIED, terminal.order(good).status_msg
+        assert any(bad in a for a in alerts(setup))
+    finally:
+        setup.close()
+
+
+def test_daily_turnover_cap_resizes_through_the_engine(folder: Path) -> None:
+    setup = make_setup(folder, max_daily_turnover=D("15000"))
+    try:
+        terminal = Terminal(setup.engine)
+        price = last(setup) - D("0.30")
+        [first, second, third] = terminal.submit(
+            [NewOrder(BUY_CODE, Side.BUY, 1000, price) for _ in range(3)]
+        )
+        assert terminal.order(first).qty == 1000
+        cut = terminal.order(second)
+        assert cut.qty == int(D("15000") / price - 1000) // 100 * 100 and "daily turnover" in cut.status_msg
+        assert terminal.order(third).status is OrderStatus.DENIED
+    finally:
+        setup.close()

@@ -392,6 +392,8 @@ def test_the_exchange_ceilings_cannot_be_raised() -> None:
         ("block_st", "maybe"),
         ("stop_loss_pct", "-0.1"),
         ("max_orders_per_second", "2.5"),
+        ("max_order_qty", 2**63),
+        ("max_order_value", "1e400"),
         ("no_such_key", "1"),
     ],
 )
@@ -470,3 +472,33 @@ def test_drawdown_alert_once_a_day() -> None:
     assert monitor.drawdown(limits, D("90000"), DAY) is None  # once
     assert monitor.drawdown(limits, D("90000"), DAY + timedelta(days=1)) is None  # new day, new peak
     assert monitor.drawdown(RiskLimits(), D("1"), DAY) is None
+
+
+_KEYS = [f.name for f in dataclasses.fields(RiskLimits)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    key=st.sampled_from(_KEYS),
+    raw=st.one_of(
+        st.text(max_size=30),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.decimals(allow_nan=True, allow_infinity=True),
+        st.booleans(),
+        st.lists(st.text(max_size=12), max_size=4),
+        st.none(),
+    ),
+)
+def test_any_value_is_parsed_or_refused_in_words_and_round_trips(key: str, raw: object) -> None:
+    try:
+        limits = RiskLimits().with_value(key, raw)
+    except RiskSettingError as exc:
+        assert f"risk.{key}" in str(exc)
+        return
+    text = limits.as_text(key)
+    assert RiskLimits().with_value(key, text) == limits  # what the audit stores reads back the same
+    if key == "max_orders_per_second":
+        assert 1 <= limits.max_orders_per_second <= EXCHANGE_MAX_PER_SECOND
+    if key == "max_orders_per_day":
+        assert 1 <= limits.max_orders_per_day <= EXCHANGE_MAX_PER_DAY
