@@ -422,6 +422,11 @@ def figures(
         t("risk_gate", "gate_us_per_order_default"), None, "≤ 10 µs", at_most(10))  # fmt: skip
     row("risk gate per order (check + count), every check on", "µs",
         t("risk_gate", "gate_us_per_order_all"), None, "≤ 10 µs", at_most(10))  # fmt: skip
+    row("risk gate added to the OMS order path, default settings (fastest rounds)", "µs",
+        t("risk_gate", "create_us_added_best_default"), None, "(≤ 10 µs, info)", None,
+        "difference of two timings: noisy, may even be negative")  # fmt: skip
+    row("risk gate added to the OMS order path, every check on (fastest rounds)", "µs",
+        t("risk_gate", "create_us_added_best_all"), None, "(≤ 10 µs, info)", None)  # fmt: skip
     row("memory after the tick run (RSS; Tiller: xt dicts, one per message; vn.py: ticks_gen)", "MiB",
         t("ticks:xt:single", "rss_mib_after_ticks"), v("default", "ticks_gen", "rss_mib_after_ticks"),
         "≤ vn.py", not_above_peer,
