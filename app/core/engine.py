@@ -146,6 +146,8 @@ class Engine:
         # The risk gate every new order passes (inside OrderManager.create) and its monitors.
         self.risk = risk
         self.risk_monitor = RiskMonitor()
+        # the settings file's limits and the start state: what run-time changes on disk apply over
+        self._risk_base = None if risk is None else (risk.limits, risk.state)
 
     # ------------------------------------------------------------------ life cycle
     def subscribe(self, listener: Listener) -> None:
@@ -439,8 +441,9 @@ class Engine:
     def _restore_risk(self) -> None:
         """At start: the trading state and the settings changed at run time, as last committed."""
         risk = self.risk
-        if risk is None:
+        if risk is None or self._risk_base is None:
             return
+        risk.limits, risk.state = self._risk_base
         state = self.store.load_meta(_RISK_STATE)
         if state:
             try:
@@ -812,6 +815,11 @@ class Engine:
         self._cancel_wanted_changed = False
         self._handlers = self._handler_table()
         self._account_dirty = True
+        try:  # the risk state and settings as on disk (a change in the lost batch is undone)
+            self._restore_risk()
+        except Exception as exc:
+            log.exception("engine: restoring the risk state failed")
+            self._alert("error", "risk", f"风控状态无法从数据库恢复 (risk state not restored): {exc}")
         return True
 
     def _rebuild(self, refused: Sequence[Order] = (), reason: str = "") -> None:

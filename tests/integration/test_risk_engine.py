@@ -13,6 +13,7 @@ import pytest
 
 from app.bootstrap import SimSetup
 from app.config import GeneralSettings, Settings, SimSettings
+from app.core.messages import Call
 from app.core.oms import NewOrder
 from app.core.risk import RiskLimits, RiskSettingError
 from app.core.terminal import Terminal
@@ -428,5 +429,47 @@ def test_daily_turnover_cap_resizes_through_the_engine(folder: Path) -> None:
         cut = terminal.order(second)
         assert cut.qty == int(D("15000") / price - 1000) // 100 * 100 and "daily turnover" in cut.status_msg
         assert terminal.order(third).status is OrderStatus.DENIED
+    finally:
+        setup.close()
+
+
+# ------------------------------------------------------------------ a failed write
+def fail_next_commit(setup: SimSetup) -> None:
+    """The next commit that carries a risk_audit row fails once (disk full), as
+    tests/integration/test_commit_failures.py makes commits fail."""
+
+    def arm(e) -> None:
+        real = e.store.commit
+
+        def failing() -> None:
+            if not e.store._risk_audit:  # not the batch of the change
+                return real()
+            e.store.commit = real
+            raise OSError(28, "No space left on device (injected)")
+
+        e.store.commit = failing
+
+    setup.engine.post(Call(arm))
+
+
+def test_a_change_whose_commit_fails_is_undone_and_said(folder: Path) -> None:
+    setup = make_setup(folder)
+    try:
+        terminal = Terminal(setup.engine)
+        fail_next_commit(setup)
+        with pytest.raises(RiskSettingError, match="not saved"):
+            terminal.set_risk("max_order_qty", "300", "user")
+        assert terminal.risk_settings()["max_order_qty"] == "0"  # memory follows the file
+        assert terminal.risk_audit() == []
+        assert terminal.set_risk("max_order_qty", "300", "user") == ("0", "300")  # and works again
+        fail_next_commit(setup)
+        price = last(setup) - D("0.30")
+        [working] = terminal.submit([NewOrder(BUY_CODE, Side.BUY, 100, price)])
+        settle(setup)
+        assert terminal.kill_switch("user") == 1  # the first try is lost with its batch, the second holds
+        settle(setup)
+        assert terminal.order(working).status is OrderStatus.CANCELLED
+        assert terminal.trading_state() == "halted"
+        assert [row[2] for row in terminal.risk_audit()] == ["max_order_qty", "trading_state"]
     finally:
         setup.close()
