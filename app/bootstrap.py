@@ -15,6 +15,7 @@ from app.calendar_file import load_calendar
 from app.config import Settings
 from app.core.clock import SimClock
 from app.core.engine import Engine
+from app.core.risk import RiskGate
 from app.domain.calendar import TradingCalendar
 from app.domain.clock import CN_TZ
 from app.domain.fees import FeeSchedule
@@ -197,6 +198,7 @@ def _wire_sim_setup(
             calendar=calendar,
             answer_timeout=_seconds(settings.orders.answer_timeout_s),
             settle_time=_seconds(settings.orders.settle_time_s),
+            risk=RiskGate(settings.risk),
         )
     except BaseException:
         broker.close()

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
+from app.core.risk.limits import RiskLimits
 from app.secrets import SECRET_NAMES
 
 if TYPE_CHECKING:
@@ -525,6 +526,9 @@ SECTIONS: dict[str, type] = {
     "bigquant": BigQuantSettings,
     "qmt": QmtSettings,
     "schedule": ScheduleSettings,
+    # The risk engine's limits (app/core/risk/limits.py: each field's parser, range and help);
+    # also changeable at run time through Terminal.set_risk, audited.
+    "risk": RiskLimits,
 }
 
 
@@ -538,6 +542,7 @@ class Settings:
     bigquant: BigQuantSettings = field(default_factory=BigQuantSettings)
     qmt: QmtSettings = field(default_factory=QmtSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    risk: RiskLimits = field(default_factory=RiskLimits)
     config_file: Path | None = None  # the file consulted (it may not exist)
     config_file_found: bool = False
 

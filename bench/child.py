@@ -9,6 +9,7 @@ memory are counted the same way on both sides. Scenario names:
         setup: durable | memory | instant (a diagnostic: no broker, see bench/rig.py)
     ticks:<source>:<batched|single>   source: xt | fields | prebuilt (see bench/quotes.py)
     snapshot
+    risk_gate   the risk gate's cost on OrderManager.create, with and without it (bench/risk.py)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ SCENARIOS = (
     "ticks:prebuilt:batched",
     "ticks:prebuilt:single",
     "snapshot",
+    "risk_gate",
 )
 # The tick and snapshot runs use the durable wiring: the application's real imports and store.
 QUOTE_SETUP = "durable"
@@ -78,6 +80,10 @@ def run_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
             result = quotes.snapshot(rig, infos, snapshots)
         finally:
             rig.close()
+    elif kind == "risk_gate":
+        from bench import risk
+
+        result = risk.risk_gate(args.orders)
     else:
         raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
     result["scenario"] = name

@@ -411,6 +411,22 @@ def figures(
         t("snapshot", "xt_convert_and_engine_cold_ms.p50_ms"), None, "(info)", None)  # fmt: skip
     row("snapshot in the simulated exchange (matching + marks committed)", "ms",
         t("snapshot", "sim_exchange_ms.p50_ms"), None, "(info)", None)  # fmt: skip
+    row("OMS order path (create + end, memory store), orders/s WITHOUT the risk gate", "orders/s",
+        t("risk_gate", "orders_per_s_none"), None, "(info)", None, "same run as the two rows below")  # fmt: skip
+    row("OMS order path, orders/s WITH the risk gate, default [risk] settings", "orders/s",
+        t("risk_gate", "orders_per_s_default"), None, "(info)", None)  # fmt: skip
+    row("OMS order path, orders/s WITH the risk gate, every check on", "orders/s",
+        t("risk_gate", "orders_per_s_all"), None, "(info)", None,
+        "vn.py's vnpy_riskmanager is not measured here")  # fmt: skip
+    row("risk gate per order (check + count), default settings", "µs",
+        t("risk_gate", "gate_us_per_order_default"), None, "≤ 10 µs", at_most(10))  # fmt: skip
+    row("risk gate per order (check + count), every check on", "µs",
+        t("risk_gate", "gate_us_per_order_all"), None, "≤ 10 µs", at_most(10))  # fmt: skip
+    row("risk gate added to the OMS order path, default settings (fastest rounds)", "µs",
+        t("risk_gate", "create_us_added_best_default"), None, "(≤ 10 µs, info)", None,
+        "difference of two timings: noisy, may even be negative")  # fmt: skip
+    row("risk gate added to the OMS order path, every check on (fastest rounds)", "µs",
+        t("risk_gate", "create_us_added_best_all"), None, "(≤ 10 µs, info)", None)  # fmt: skip
     row("memory after the tick run (RSS; Tiller: xt dicts, one per message; vn.py: ticks_gen)", "MiB",
         t("ticks:xt:single", "rss_mib_after_ticks"), v("default", "ticks_gen", "rss_mib_after_ticks"),
         "≤ vn.py", not_above_peer,

@@ -10,6 +10,7 @@ and nobody hears of a change that a crash could still undo.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -42,6 +43,7 @@ from app.core.messages import (
 )
 from app.core.oms import NewOrder, OrderManager
 from app.core.ports import BrokerGateway, OmsStore
+from app.core.risk import WHO, RiskGate, RiskMonitor, RiskSettingError, TradingState
 from app.domain.calendar import DEFAULT_CALENDAR, TradingCalendar, unknown_day_warning
 from app.domain.clock import TimedClock, TimerHandle
 from app.domain.fees import FeeSchedule
@@ -57,6 +59,7 @@ from app.domain.reports import (
     TradeReport,
 )
 from app.domain.reports import CancelOrder as BrokerCancel
+from app.domain.side import Side
 from app.domain.signals import SignalBatch, SignalLine
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,8 @@ log = logging.getLogger(__name__)
 Listener = Callable[[EngineEvent], None]
 _STOP = object()
 _CANCEL_WANTED = "cancel_wanted"  # meta key: cancels asked before the acknowledgement, space-separated
+_RISK_STATE = "risk_state"  # meta key: the trading state (active | reducing | halted), kept across restarts
+_RISK_OVERRIDES = "risk_overrides"  # meta key: risk settings changed at run time, JSON {key: text}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,7 @@ class Engine:
         calendar: TradingCalendar = DEFAULT_CALENDAR,
         answer_timeout: timedelta = ANSWER_TIMEOUT,
         settle_time: timedelta = SETTLE_TIME,
+        risk: RiskGate | None = None,
     ) -> None:
         if answer_timeout <= timedelta(0) or settle_time <= timedelta(0):
             raise ValueError(
@@ -137,6 +143,11 @@ class Engine:
         self.halted: str | None = None
         self._rebuild_requested = False
         self._diverged = False  # memory is ahead of the file and could not be reloaded: write nothing
+        # The risk gate every new order passes (inside OrderManager.create) and its monitors.
+        self.risk = risk
+        self.risk_monitor = RiskMonitor()
+        # the settings file's limits and the start state: what run-time changes on disk apply over
+        self._risk_base = None if risk is None else (risk.limits, risk.state)
 
     # ------------------------------------------------------------------ life cycle
     def subscribe(self, listener: Listener) -> None:
@@ -220,6 +231,7 @@ class Engine:
             self.store = self._store_factory()
             self.oms = self._loaded_oms(self.trading_day)
             self._cancel_wanted = set((self.store.load_meta(_CANCEL_WANTED) or "").split())
+            self._restore_risk()
             self._handlers = self._handler_table()
             if not self.gateway.connected:
                 self.gateway.connect()
@@ -425,6 +437,121 @@ class Engine:
             self._cancel_wanted_changed = False
             self.store.stage_meta(_CANCEL_WANTED, " ".join(sorted(self._cancel_wanted)))
 
+    # ------------------------------------------------------------------ the risk engine (engine thread)
+    def _restore_risk(self) -> None:
+        """At start: the trading state and the settings changed at run time, as last committed."""
+        risk = self.risk
+        if risk is None or self._risk_base is None:
+            return
+        risk.limits, risk.state = self._risk_base
+        state = self.store.load_meta(_RISK_STATE)
+        if state:
+            try:
+                risk.state = TradingState(state)
+            except ValueError:
+                self._alert(
+                    "error", "risk", f"无法识别的交易状态，保持停止 (unknown trading state {state!r}: halted)"
+                )
+                risk.state = TradingState.HALTED
+        overrides = self.store.load_meta(_RISK_OVERRIDES)
+        if overrides:
+            limits = risk.limits
+            try:
+                for key, value in json.loads(overrides).items():
+                    limits = limits.with_value(key, value)
+            except (ValueError, TypeError, AttributeError) as exc:
+                self._alert(
+                    "error",
+                    "risk",
+                    f"运行时风控参数无法恢复，使用配置文件的值 (run-time risk settings not restored): {exc}",
+                )
+            else:
+                risk.limits = limits
+        risk.restore_day(self.oms.trading_day, self.oms.orders.values())
+        if risk.state is not TradingState.ACTIVE:
+            self._alert("warning", "risk", f"交易状态 (trading state): {risk.state.value}")
+
+    def _require_risk(self) -> RiskGate:
+        if self.risk is None:
+            raise RiskSettingError("没有风控引擎 (no risk engine in this session)")
+        return self.risk
+
+    def set_risk(self, key: str, value: object, who: str) -> tuple[str, str]:
+        """Change one risk setting, validated; audited (when, who, old, new) in this batch's commit.
+        Returns (old, new) as text."""
+        risk = self._require_risk()
+        _check_who(who)
+        limits = risk.limits.with_value(key, value)  # raises RiskSettingError, nothing changed
+        old, new = risk.limits.as_text(key), limits.as_text(key)
+        now = self.clock.now()
+        risk.limits = limits
+        overrides = json.loads(self.store.load_meta(_RISK_OVERRIDES) or "{}")
+        overrides[key] = new
+        self.store.stage_meta(_RISK_OVERRIDES, json.dumps(overrides, sort_keys=True))
+        self.store.stage_risk_audit(now, who, key, old, new)
+        self._alert("info", "risk", f"风控参数 risk.{key}: {old} → {new} ({who})")
+        return old, new
+
+    def set_trading_state(self, state: TradingState | str, who: str, why: str = "") -> tuple[str, str]:
+        risk = self._require_risk()
+        _check_who(who)
+        try:
+            state = TradingState(state)
+        except ValueError:
+            raise RiskSettingError(
+                f"交易状态无效 (trading state must be one of {', '.join(s.value for s in TradingState)}), was {state!r}"
+            ) from None
+        old = risk.state
+        risk.state = state
+        self.store.stage_meta(_RISK_STATE, state.value)
+        self.store.stage_risk_audit(self.clock.now(), who, "trading_state", old.value, state.value)
+        level = "critical" if state is TradingState.HALTED else "warning"
+        self._alert(
+            level, "risk", f"交易状态 (trading state): {old.value} → {state.value} ({who}) {why}".rstrip()
+        )
+        return old.value, state.value
+
+    def kill_switch(self, who: str) -> int:
+        """Halt new orders and cancel every working order, those not yet acknowledged included
+        (their cancels go when the acknowledgement arrives). Returns how many were asked to cancel."""
+        self.set_trading_state(TradingState.HALTED, who, "一键停止 (kill switch)")
+        working = [o for o in self.oms.working_orders() if not o.external]
+        for order in working:
+            self._cancel(order.client_order_id)
+        return len(working)
+
+    def _monitor(self, message: QuotesArrived) -> None:
+        """Stop-loss / take-profit sells (once each, through the normal order path and the gate)
+        and the drawdown alert."""
+        risk = self.risk
+        assert risk is not None
+        oms, now = self.oms, self.clock.now()
+        exits = self.risk_monitor.exits(
+            risk.limits, message.quotes, oms.positions, oms.instruments, oms.trading_day, now
+        )
+        for exit_ in exits:
+            self._alert(
+                "warning", "risk", f"{exit_.code} {exit_.reason}: 卖出 {exit_.qty} 股 @ {exit_.price}"
+            )
+            request = NewOrder(
+                exit_.code, Side.SELL, exit_.qty, exit_.price, strategy_id="risk", signal_id=exit_.kind
+            )
+            try:
+                (cid,) = self._place([request])
+            except Exception as exc:  # halted after a failed commit: said by _place's alert
+                log.warning("risk exit %s %s not placed: %s", exit_.kind, exit_.code, exc)
+                continue
+            order = oms.orders[cid]
+            if order.status is OrderStatus.DENIED:
+                self._alert(
+                    "error",
+                    "risk",
+                    f"{exit_.code} {exit_.kind} 卖单被拒 (exit sell denied): {order.status_msg}",
+                )
+        text = self.risk_monitor.drawdown(risk.limits, oms._view.total_assets(), oms.trading_day)
+        if text is not None:
+            self._alert("warning", "risk", text)
+
     # ------------------------------------------------------------------ orders in flight
     def _on_timer(self, handle: TimerHandle) -> None:
         if not handle.cancelled:
@@ -529,6 +656,12 @@ class Engine:
         last = self.oms.last_prices
         for quote in message.quotes:
             last[quote.code] = quote.last
+        risk = self.risk
+        if risk is not None:
+            risk.on_quotes(message.quotes)
+            limits = risk.limits
+            if limits.stop_loss_pct or limits.take_profit_pct or limits.drawdown_alert_pct:
+                self._monitor(message)
         if self._listeners:
             self._events.append(QuotesUpdated(message.quotes))
             self._account_dirty = True
@@ -606,6 +739,8 @@ class Engine:
                 )
         if self._cancels:
             cancels, self._cancels = self._cancels, []
+            if self.risk is not None:  # orders and cancels count together (RULES.md B8)
+                self.risk.note_cancels(len(cancels), self.clock.now())
             for cancel in cancels:
                 try:
                     self.gateway.cancel(cancel)
@@ -645,7 +780,9 @@ class Engine:
         self._rebuild(refused, f"数据库写入失败，未发送 (not saved, not sent): {exc}")
 
     def _loaded_oms(self, day: date) -> OrderManager:
-        oms = OrderManager(store=self.store, fees=self.fees, trading_day=day, alert=self._alert)
+        oms = OrderManager(
+            store=self.store, fees=self.fees, trading_day=day, alert=self._alert, risk=self.risk
+        )
         oms.load()
         return oms
 
@@ -678,6 +815,11 @@ class Engine:
         self._cancel_wanted_changed = False
         self._handlers = self._handler_table()
         self._account_dirty = True
+        try:  # the risk state and settings as on disk (a change in the lost batch is undone)
+            self._restore_risk()
+        except Exception as exc:
+            log.exception("engine: restoring the risk state failed")
+            self._alert("error", "risk", f"风控状态无法从数据库恢复 (risk state not restored): {exc}")
         return True
 
     def _rebuild(self, refused: Sequence[Order] = (), reason: str = "") -> None:
@@ -759,3 +901,8 @@ class Engine:
         self.alerts.append(event)
         self._events.append(event)
         self.store.stage_alert(event.ts, level, category, message)
+
+
+def _check_who(who: str) -> None:
+    if who not in WHO:
+        raise RiskSettingError(f"变更来源无效 (who must be one of {', '.join(WHO)}), was {who!r}")

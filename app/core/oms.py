@@ -18,6 +18,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from app.core.ports import OmsStore
+from app.core.risk.gate import Deny, Resize, RiskGate
+from app.core.risk.view import OmsAccountView
 from app.domain.account import CashBook, InsufficientCashError
 from app.domain.bounds import BoundsError, check_price, check_qty
 from app.domain.errors import DomainError
@@ -95,8 +97,13 @@ class OrderManager:
         trading_day: date,
         alert: Alert,
         id_prefix: str = "T",
+        risk: RiskGate | None = None,
     ) -> None:
         self.store = store
+        # The risk gate every new order passes after the exchange rules and before the hold.
+        self.risk = risk
+        self._view = OmsAccountView(self)
+        self.working_buys: dict[str, set[ClientOrderId]] = {}  # code -> buys holding cash (risk caps)
         self.fees = fees
         self.trading_day = trading_day
         self._alert = alert
@@ -231,10 +238,15 @@ class OrderManager:
         reason: str | None = None
         try:
             reason = self._pre_trade_check(order)
+            if reason is None and self.risk is not None:
+                reason = self._risk_check(order, now)
             if reason is None:
                 if order.side is Side.BUY and order.price is None:
                     order.reserve_price = self._reserve_price(order)
                 self._hold(order)
+                if self.risk is not None:
+                    price = self._reserve_price(order) if order.side is Side.BUY else order.price
+                    self.risk.accepted(order, now, None if price is None else price * order.qty)
         except (InsufficientCashError, InsufficientSharesError) as exc:
             reason = str(exc)
         except Exception as exc:
@@ -249,11 +261,33 @@ class OrderManager:
             self._stage(order, None)
         return order
 
+    def _risk_check(self, order: Order, now: datetime) -> str | None:
+        """The risk gate's answer: a reason to deny, or None. A resize cuts the order's quantity
+        here, before anything is held; the note stays on the order (status_msg) and is alerted."""
+        assert self.risk is not None
+        decision = self.risk.check(order, self._view, now)
+        if type(decision) is Deny:
+            self._alert(
+                "warning",
+                "risk",
+                f"{order.client_order_id} {order.code} {order.side.value} {order.qty}: {decision.reason}",
+            )
+            return decision.reason
+        if type(decision) is Resize:
+            order.qty = decision.qty
+            order.status_msg = decision.note
+            problem = self._pre_trade_check(order)  # the smaller order meets the exchange rules too
+            if problem is not None:
+                return f"{decision.note}; {problem}"
+            self._alert("warning", "risk", f"{order.client_order_id} {order.code}: {decision.note}")
+        return None
+
     def _release_hold(self, order: Order) -> None:
         """Undo whatever `_hold` may have done for an order that is not going to be made after all."""
         self._fee_estimates.pop(order.client_order_id, None)
         if order.side is Side.BUY:
             self.cash.release(order.client_order_id)
+            self.working_buys.get(order.code, set()).discard(order.client_order_id)
 
     def _deny_unusable(self, cid: ClientOrderId, request: NewOrder, reason: str, now: datetime) -> Order:
         """A DENIED order for a request whose values cannot be an order: kept with what can be stored
@@ -282,7 +316,7 @@ class OrderManager:
         return order
 
     def _pre_trade_check(self, order: Order) -> str | None:
-        """Exchange rules the order must meet before it may leave. The risk engine comes on top."""
+        """Exchange rules the order must meet before it may leave. The risk gate comes on top."""
         try:
             instrument = classify(order.code)
             info = self.instruments.get(order.code)
@@ -340,6 +374,7 @@ class OrderManager:
         """Freeze cash (buys, with fees) or shares (sells) for a working order."""
         if order.side is Side.BUY:
             self.cash.reserve(order.client_order_id, self._buy_reservation(order))
+            self.working_buys.setdefault(order.code, set()).add(order.client_order_id)
         else:
             position = self.positions.get(order.code)
             if position is None:
@@ -363,6 +398,7 @@ class OrderManager:
         if order.side is Side.BUY:
             self.cash.release(order.client_order_id)
             self._fee_estimates.pop(order.client_order_id, None)
+            self.working_buys.get(order.code, set()).discard(order.client_order_id)
         elif order.code in self.positions:
             self.positions[order.code].unfreeze(order.qty - order.filled_qty)
 

@@ -189,6 +189,14 @@ class OmsStore(Protocol):
 
     def stage_alert(self, ts: datetime, level: str, category: str, message: str) -> None: ...
 
+    def stage_risk_audit(self, ts: datetime, who: str, key: str, old: str | None, new: str | None) -> None:
+        """One change of a risk setting or of the trading state, for the append-only audit."""
+        ...
+
+    def load_risk_audit(self) -> list[tuple[datetime, str, str, str | None, str | None]]:
+        """The committed audit as (ts, who, key, old, new), oldest first."""
+        ...
+
     def commit(self) -> None: ...
 
     def discard(self) -> None:

@@ -21,6 +21,7 @@ from app.core.messages import (
     StartDay,
 )
 from app.core.oms import NewOrder
+from app.core.risk import RiskSettingError, TradingState
 from app.domain.identifiers import ClientOrderId
 from app.domain.market import InstrumentInfo
 from app.domain.side import Side
@@ -69,6 +70,55 @@ class Terminal:
     def resume_trading(self, timeout: float = 30.0) -> str | None:
         """Rebuild from the file, resync with the broker and take new orders again; None if it did."""
         return self._engine.resume_trading(timeout)
+
+    # ------------------------------------------------------------------ risk
+    def kill_switch(self, who: str = "user", timeout: float = 10.0) -> int:
+        """Halt new orders and cancel every working order, those still on their way to the broker
+        included (cancelled as soon as it acknowledges them). Returns how many were asked to cancel.
+        Trading stays halted (across restarts) until `set_trading_state("active")`. Should the write
+        fail (the batch is then undone), it is tried again."""
+        for _ in range(3):
+            count = self._engine.call(lambda e: e.kill_switch(who), timeout)
+            self._engine.wait_idle(timeout)
+            if self.trading_state(timeout) == TradingState.HALTED.value:
+                return count
+        raise RiskSettingError("一键停止未能写入数据库 (the kill switch could not be saved): see the alerts")
+
+    def set_trading_state(
+        self, state: TradingState | str, who: str = "user", timeout: float = 10.0
+    ) -> tuple[str, str]:
+        """active | reducing (sells only) | halted (nothing new). Returns (old, new); audited."""
+        result = self._engine.call(lambda e: e.set_trading_state(state, who), timeout)
+        self._engine.wait_idle(timeout)
+        if self.trading_state(timeout) != result[1]:
+            raise RiskSettingError(f"交易状态未能保存，未改变 (not saved, unchanged): {result[0]}")
+        return result
+
+    def trading_state(self, timeout: float = 10.0) -> str:
+        return self._engine.call(lambda e: e._require_risk().state.value, timeout)
+
+    def set_risk(self, key: str, value: object, who: str = "user", timeout: float = 10.0) -> tuple[str, str]:
+        """Change one risk setting at run time (validated on the engine thread; RiskSettingError
+        says why not). Returns (old, new) as text once the change and its audit row are on disk
+        (one commit); a change whose write failed is undone and raises."""
+        old, new = self._engine.call(lambda e: e.set_risk(key, value, who), timeout)
+        self._engine.wait_idle(timeout)
+        if self.risk_settings(timeout).get(key) != new:
+            raise RiskSettingError(f"风控参数未能保存，未改变 (not saved, unchanged): risk.{key} = {old}")
+        return old, new
+
+    def risk_settings(self, timeout: float = 10.0) -> dict[str, str]:
+        """The risk settings in force, as text, with the trading state under "trading_state"."""
+
+        def read(e: Engine) -> dict[str, str]:
+            risk = e._require_risk()
+            return {**risk.limits.as_dict(), "trading_state": risk.state.value}
+
+        return self._engine.call(read, timeout)
+
+    def risk_audit(self, timeout: float = 10.0) -> list[tuple]:
+        """Every committed change (ts, who, key, old, new), oldest first."""
+        return self._engine.call(lambda e: e.store.load_risk_audit(), timeout)
 
     def subscribe(self, listener: Listener) -> None:
         """`listener(event)` runs on the engine thread after each commit: it must only hand on."""

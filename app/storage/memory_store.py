@@ -72,6 +72,7 @@ class MemoryOmsStore:
         self._positions: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._cash: Decimal | None = None
         self._alerts: list[tuple[datetime, str, str, str]] = []
+        self._risk_audit: list[tuple[datetime, str, str, str | None, str | None]] = []
         # staged
         self._s_meta: dict[str, str] = {}
         self._s_orders: dict[ClientOrderId, Order] = {}
@@ -82,6 +83,7 @@ class MemoryOmsStore:
         self._s_positions: dict[tuple[str, str], Position] = {}
         self._s_cash: Decimal | None = None
         self._s_alerts: list[tuple[datetime, str, str, str]] = []
+        self._s_risk_audit: list[tuple[datetime, str, str, str | None, str | None]] = []
         self._closed = False
 
     # ------------------------------------------------------------------ metadata
@@ -165,6 +167,12 @@ class MemoryOmsStore:
     def stage_alert(self, ts: datetime, level: str, category: str, message: str) -> None:
         self._s_alerts.append((ts, level, category, message))
 
+    def stage_risk_audit(self, ts: datetime, who: str, key: str, old: str | None, new: str | None) -> None:
+        self._s_risk_audit.append((ts, who, key, old, new))
+
+    def load_risk_audit(self) -> list[tuple[datetime, str, str, str | None, str | None]]:
+        return list(self._risk_audit)
+
     def discard(self) -> None:
         self._s_meta.clear()
         self._s_orders.clear()
@@ -175,6 +183,7 @@ class MemoryOmsStore:
         self._s_positions.clear()
         self._s_cash = None
         self._s_alerts.clear()
+        self._s_risk_audit.clear()
 
     def commit(self) -> None:
         if self._closed:
@@ -202,6 +211,8 @@ class MemoryOmsStore:
             self._meta.update(self._s_meta)
         if self._s_alerts:
             self._alerts.extend(self._s_alerts)
+        if self._s_risk_audit:
+            self._risk_audit.extend(self._s_risk_audit)
         self.discard()
 
     def _check_unique(self) -> None:

@@ -129,6 +129,7 @@ class SqliteOmsStore:
         self._cash: Decimal | None = None
         self._meta: dict[str, str] = {}
         self._alerts: list[tuple[str, str, str, str]] = []
+        self._risk_audit: list[tuple[str, str, str, str | None, str | None]] = []
 
     # ------------------------------------------------------------------ metadata
     def load_meta(self, key: str) -> str | None:
@@ -301,6 +302,16 @@ class SqliteOmsStore:
     def stage_alert(self, ts: datetime, level: str, category: str, message: str) -> None:
         self._alerts.append((ts.isoformat(), level, category, message))
 
+    def stage_risk_audit(self, ts: datetime, who: str, key: str, old: str | None, new: str | None) -> None:
+        self._risk_audit.append((ts.isoformat(), who, key, old, new))
+
+    def load_risk_audit(self) -> list[tuple[datetime, str, str, str | None, str | None]]:
+        with translated_errors(path=self.database.path):
+            rows = self.conn.execute(
+                "SELECT ts, who, key, old_value, new_value FROM risk_audit ORDER BY id"
+            ).fetchall()
+        return [(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
     def discard(self) -> None:
         self._orders.clear()
         self._new_orders.clear()
@@ -312,6 +323,7 @@ class SqliteOmsStore:
         self._cash = None
         self._meta.clear()
         self._alerts.clear()
+        self._risk_audit.clear()
 
     def commit(self) -> None:
         if not (
@@ -321,6 +333,7 @@ class SqliteOmsStore:
             or self._positions
             or self._meta
             or self._alerts
+            or self._risk_audit
             or self._signal_lines
         ) and (self._cash is None):
             return
@@ -359,6 +372,11 @@ class SqliteOmsStore:
             if self._alerts:
                 conn.executemany(
                     "INSERT INTO alerts (ts, level, category, message) VALUES (?, ?, ?, ?)", self._alerts
+                )
+            if self._risk_audit:
+                conn.executemany(
+                    "INSERT INTO risk_audit (ts, who, key, old_value, new_value) VALUES (?, ?, ?, ?, ?)",
+                    self._risk_audit,
                 )
         self.discard()
 

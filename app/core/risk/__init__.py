@@ -1,0 +1,41 @@
+"""The risk engine: one gate every order passes before anything is held, the trading state,
+the intraday monitors and the validated, audited settings (ARCHITECTURE.md, The risk engine)."""
+
+from app.core.risk.gate import (
+    ALLOW,
+    AccountView,
+    Allow,
+    Decision,
+    Deny,
+    PlainAccountView,
+    Resize,
+    RiskGate,
+    TradingState,
+)
+from app.core.risk.limits import (
+    EXCHANGE_MAX_PER_DAY,
+    EXCHANGE_MAX_PER_SECOND,
+    WHO,
+    RiskLimits,
+    RiskSettingError,
+)
+from app.core.risk.monitor import ExitOrder, RiskMonitor
+
+__all__ = [
+    "ALLOW",
+    "EXCHANGE_MAX_PER_DAY",
+    "EXCHANGE_MAX_PER_SECOND",
+    "WHO",
+    "AccountView",
+    "Allow",
+    "Decision",
+    "Deny",
+    "ExitOrder",
+    "PlainAccountView",
+    "Resize",
+    "RiskGate",
+    "RiskLimits",
+    "RiskMonitor",
+    "RiskSettingError",
+    "TradingState",
+]
