@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,6 +30,7 @@ from app.storage import (
     open_database,
     translate_os_error,
 )
+from app.storage.eod_store import Outbox, SqliteEodStore
 from app.storage.integrity import check_existing_file
 from app.storage.lock import AccountLock, acquire_account_lock
 from app.storage.oms_store import SqliteOmsStore
@@ -215,3 +216,13 @@ def seed_account(setup: SimSetup, positions: Sequence[tuple[str, int, Decimal]])
         return
     for code, qty, cost in positions:
         setup.broker.set_position(code, qty, cost)
+
+
+def eod_store_for(oms_store: SqliteOmsStore) -> SqliteEodStore:
+    """The close's store on the engine's own connection (call on the engine thread)."""
+    return SqliteEodStore(oms_store.database)
+
+
+def outbox_factory(db_path: Path) -> Callable[[], Outbox]:
+    """Opens the outbox's own connection; call it on the thread that will use it (the sync worker)."""
+    return lambda: Outbox(db_path)

@@ -759,3 +759,7 @@ class Engine:
         self.alerts.append(event)
         self._events.append(event)
         self.store.stage_alert(event.ts, level, category, message)
+
+    def alert(self, level: str, category: str, message: str) -> None:
+        """Raise an alert from the engine thread (a Call or a timer): stored with the batch, published."""
+        self._alert(level, category, message)

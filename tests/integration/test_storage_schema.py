@@ -279,7 +279,7 @@ def make_v1_file_with_an_order(path: Path) -> None:
 
 
 def test_fresh_database_is_at_the_latest_version(database):
-    assert database.schema_version == len(MIGRATIONS) == 3
+    assert database.schema_version == len(MIGRATIONS) == 4
 
 
 def test_current_file_upgrades_to_the_next_version_and_keeps_its_data(tmp_path):
@@ -412,7 +412,7 @@ def test_a_version_2_file_gains_the_trade_identity_and_keeps_every_trade_and_sig
         before = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
 
     with open_database(path, now=NOW) as database:
-        assert database.schema_version == 3
+        assert database.schema_version == len(MIGRATIONS)
         after = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
         assert after == before  # every row and value kept, only the key changed
         with transaction(database):  # "1001" again, on another day: another fill
