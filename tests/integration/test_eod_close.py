@@ -126,7 +126,7 @@ KINDS = {
                 D("0"),
                 ts[0].ts,
             ),
-        ],  # fmt: skip
+        ],
         "fill missing locally",
     ),
     "extra fill": ("query_trades", lambda ts: ts[1:], "fill the broker does not have"),
@@ -152,7 +152,7 @@ KINDS = {
                 None,
                 rs[0].ts,
             ),
-        ],  # fmt: skip
+        ],
         "broker order unknown locally",
     ),
 }
