@@ -144,6 +144,7 @@ def attribute(
         close = closes.get(t.code, t.price)
         amount = t.price * t.qty
         line.trades += 1
+        line.fees += t.fees
         if t.side is Side.BUY:
             line.bought += amount
             line.pnl += (close - t.price) * t.qty - t.fees
