@@ -83,7 +83,7 @@ def test_temporary_failures_are_retried_with_growing_waits(tmp_path: Path) -> No
         )
         assert report.outcome is Outcome.ACKNOWLEDGED and report.attempts == 4
         assert waits == [2, 4, 5]  # doubled, capped
-        payload, delivered_at, attempts, last_error = outbox.entry(sid)
+        _payload, delivered_at, attempts, last_error = outbox.entry(sid)
         assert delivered_at == NOW.isoformat() and attempts == 4 and last_error is None
         assert server.apply_count[sid] == 1
         outbox.close()
@@ -209,7 +209,7 @@ def test_killed_mid_delivery_then_restarted_each_sync_id_is_received_once_in_eff
         outbox.close()
 
         again = run_child(db, server)
-        out, err = again.communicate(timeout=60)
+        _out, err = again.communicate(timeout=60)
         assert again.returncode == 0, err
         third = run_child(db, server)
         out3, err3 = third.communicate(timeout=60)
