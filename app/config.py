@@ -590,7 +590,9 @@ class AlertSettings:
     )
     window_s: int = field(
         default=300,
-        metadata=_meta(parse=_integer(10, 86400), expected="seconds, 10 to 86400", help="the rate-limit window"),
+        metadata=_meta(
+            parse=_integer(10, 86400), expected="seconds, 10 to 86400", help="the rate-limit window"
+        ),
     )
     smtp_host: str = field(
         default="", metadata=_meta(parse=_optional_string, expected="a host name", help="SMTP server")
@@ -615,7 +617,9 @@ class AlertSettings:
     )
     email_to: str = field(
         default="",
-        metadata=_meta(parse=_optional_string, expected="addresses, comma separated", help="alert recipients"),
+        metadata=_meta(
+            parse=_optional_string, expected="addresses, comma separated", help="alert recipients"
+        ),
     )
 
 
