@@ -7,6 +7,7 @@ NOOP, QUIT. Every message received is kept as (mail from, [rcpt to], raw bytes).
 from __future__ import annotations
 
 import base64
+import contextlib
 import socket
 import threading
 
@@ -47,10 +48,8 @@ class SmtpStub:
                 return
             with conn:
                 conn.settimeout(10)
-                try:
+                with contextlib.suppress(OSError):
                     self._session(conn.makefile("rb"), conn)
-                except OSError:
-                    pass
 
     def _session(self, rfile, conn: socket.socket) -> None:
         def say(line: str) -> None:

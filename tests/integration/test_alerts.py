@@ -119,7 +119,7 @@ def test_email_goes_through_smtp_with_login() -> None:
 def test_channels_take_their_secrets_from_the_keyring_and_say_what_is_missing(tmp_path) -> None:
     settings = load_settings(argv_overrides=["alerts.channels=wecom"], path=tmp_path / "none.toml")
     store = SecretStore()
-    with pytest.raises(SetupError, match="secrets set webhook.wecom"):
+    with pytest.raises(SetupError, match=r"secrets set webhook\.wecom"):
         alert_channels(settings, store)
     store.set("webhook.wecom", "http://127.0.0.1:9/hook")
     [channel] = alert_channels(settings, store)
