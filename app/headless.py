@@ -117,6 +117,7 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
     )  # fmt: skip
     worker: DeliveryWorker | None = None
     dispatcher: AlertDispatcher | None = None
+    interrupted = False
     try:
         seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in _demo_positions()])
         engine, clock = setup.engine, setup.clock
@@ -158,11 +159,14 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
         say.flush()
         return 0
     except KeyboardInterrupt:
+        interrupted = True
         say.flush()
         print("已停止 (stopped by Ctrl-C): 账本已保存 (the books are saved)", file=out, flush=True)
         raise
     finally:
         if worker is not None:
+            if not interrupted:
+                worker.drain(30.0)  # a payload kicked at the close gets its round before the end
             worker.stop()
         if dispatcher is not None:
             dispatcher.stop()

@@ -31,7 +31,7 @@ SYNC_BACKOFF = Backoff(first_s=1.0, factor=2.0, cap_s=8.0, attempts_per_round=4)
 
 
 def run_sync(
-    settings: Settings, args: argparse.Namespace, out: TextIO, *, backoff: Backoff = SYNC_BACKOFF
+    settings: Settings, args: argparse.Namespace, out: TextIO, *, backoff: Backoff | None = None
 ) -> int:
     day: date = args.day
     today = datetime.now(CN_TZ).date()
@@ -107,7 +107,7 @@ def run_sync(
             return code
         try:
             reports = deliver_pending(
-                outbox, transport, now=lambda: datetime.now(UTC), wait=_sleep, backoff=backoff,
+                outbox, transport, now=lambda: datetime.now(UTC), wait=_sleep, backoff=backoff or SYNC_BACKOFF,
                 only_day=day.isoformat(),
             )  # fmt: skip
         finally:

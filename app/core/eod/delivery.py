@@ -164,13 +164,24 @@ class DeliveryWorker:
         self._on_round = on_round
         self._stop = threading.Event()
         self._kick = threading.Event()
+        self._rounds = threading.Condition()
+        self._wanted = 1  # the first round at start
+        self._done = 0
         self._thread = threading.Thread(target=self._run, name="tiller-sync", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def kick(self) -> None:
+        with self._rounds:
+            self._wanted += 1
         self._kick.set()
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until a round has run after the last kick (e.g. before stopping at the end of a run)."""
+        with self._rounds:
+            wanted = self._wanted
+            return self._rounds.wait_for(lambda: self._done >= wanted or not self._thread.is_alive(), timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -191,6 +202,8 @@ class DeliveryWorker:
         try:
             while not self._stop.is_set():
                 self._kick.clear()
+                with self._rounds:
+                    starting = self._wanted
                 try:
                     reports = deliver_pending(
                         outbox, self._transport, now=self._now, wait=self._stop.wait,
@@ -203,9 +216,14 @@ class DeliveryWorker:
                         self._alert("error", "sync", f"日终同步出错 (sync delivery failed): {exc}")
                 if self._on_round is not None:
                     self._on_round(reports)
+                with self._rounds:
+                    self._done = starting
+                    self._rounds.notify_all()
                 still = any(r.outcome is not Outcome.ACKNOWLEDGED for r in reports)
                 self._kick.wait(self._retry_s if still else None)
         finally:
+            with self._rounds:
+                self._rounds.notify_all()
             close = getattr(outbox, "close", None)
             if callable(close):
                 close()
