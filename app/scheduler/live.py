@@ -17,7 +17,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from app.domain.calendar import TradingCalendar
 from app.domain.clock import CN_TZ
-from app.scheduler.plan import DEFAULT_TIMES, Command, DayPlan, Handler, Times, plan_day, post_job
+from app.scheduler.plan import DEFAULT_TIMES, Command, DayPlan, Handler, Job, Times, plan_day, post_job
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +54,38 @@ class LiveScheduler:
     def plan(self, now: datetime) -> DayPlan:
         day = now.astimezone(CN_TZ).date()
         plan = plan_day(day, now, self.calendar, self.times, blocked=self._blocked(day))
+        wall_now = datetime.now(
+            CN_TZ
+        )  # APScheduler runs on the wall clock: keep each job's offset from `now`
+        # jobs due at one moment are posted by one APScheduler job, in the plan's order (its worker
+        # threads would otherwise race: the close must reach the engine before the backup)
+        groups: dict[datetime, list[tuple[Handler, Job]]] = {}
         for job in plan.jobs:
             handler = self.handlers.get(job.command)
-            if handler is None:
-                continue
-            run_at = max(job.at, now) + timedelta(milliseconds=1)
+            if handler is not None:
+                groups.setdefault(job.at, []).append((handler, job))
+        for at, items in groups.items():
+            run_at = wall_now + max(at - now, timedelta(0)) + timedelta(milliseconds=1)
             self._aps.add_job(
-                post_job, DateTrigger(run_date=run_at, timezone=CN_TZ), args=(self.engine, handler, job),
-                id=job.name, replace_existing=True,
+                self._post_all, DateTrigger(run_date=run_at, timezone=CN_TZ), args=(items,),
+                name=f"{day.isoformat()} {at:%H:%M:%S}",
             )  # fmt: skip
         self._on_plan(plan)
         return plan
+
+    def _post_all(self, items: list[tuple[Handler, Job]]) -> None:
+        for handler, job in items:
+            post_job(self.engine, handler, job)
 
     def _next_day(self) -> None:
         try:
             self.plan(self._now())
         except Exception:  # never kill APScheduler's thread; say it in the log
             log.exception("planning the new day failed")
+
+    def pending(self) -> int:
+        """Date jobs not yet run (the daily re-planning job not counted)."""
+        return sum(1 for job in self._aps.get_jobs() if job.id != "plan-next-day")
 
     def shutdown(self) -> None:
         if self._aps.running:
