@@ -67,6 +67,10 @@ EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
     },
     "alerts": {"id": INT, "ts": TXT, "level": TXT, "category": TXT, "message": TXT, "details": TXT},
     "risk_audit": {"id": INT, "ts": TXT, "who": TXT, "key": TXT, "old_value": TXT, "new_value": TXT},
+    # v4 (branch i-eod; renumbered at merge): the day's performance
+    "daily_performance": {"trading_day": TXT, "equity": TXT, "pnl": TXT, "daily_return": TXT,
+                          "cumulative_return": TXT, "max_drawdown": TXT, "sharpe": TXT, "attribution": TXT,
+                          "computed_at": TXT},
 }  # fmt: skip
 
 
