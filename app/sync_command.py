@@ -125,6 +125,47 @@ def run_sync(
         outbox.close()
 
 
+def unsettled_days(settings: Settings, data_dir: Path | None, before: date) -> list[date]:
+    """Earlier days with orders or fills but no settlement (Tiller stopped before their close), oldest
+    first; [] when there is no database yet."""
+    path = database_path(
+        data_dir or settings.general.data_dir, settings.account.account_id, settings.general.mode
+    )
+    if not path.exists():
+        return []
+    database = open_database(path, read_only=True)
+    try:
+        rows = database.conn.execute(
+            "SELECT trading_day FROM orders WHERE trading_day < ? AND trading_day IS NOT NULL "
+            "UNION SELECT trading_day FROM trades WHERE trading_day < ? "
+            "EXCEPT SELECT trading_day FROM settlements ORDER BY 1",
+            (before.isoformat(), before.isoformat()),
+        ).fetchall()
+    finally:
+        database.close()
+    return [date.fromisoformat(r[0]) for r in rows if r[0]]
+
+
+def close_earlier_day(settings: Settings, day: date, data_dir: Path | None, out: TextIO) -> SettlementStatus:
+    """The close of a day Tiller missed (stopped or crashed before it): its own session, reconciled
+    against the broker, recorded and put in the outbox (delivered by the run that follows)."""
+    setup = build_sim_setup(settings, day=day, instruments=[], data_dir=data_dir)
+    try:
+        setup.broker.connect()
+        terminal = Terminal(setup.engine)
+        terminal.start()
+        result = terminal.close_day(eod_store_for, day, account_id=settings.account.account_id)
+    finally:
+        setup.close()
+    print(
+        f"补做 {day} 的日终对账 (caught up the close of {day}): {result.reconciliation.status.value}",
+        file=out,
+    )
+    for difference in result.reconciliation.differences:
+        print(f"  {difference}", file=out)
+    return result.reconciliation.status
+
+
 def _sleep(seconds: float) -> bool:
     wall.sleep(seconds)
     return False

@@ -182,3 +182,17 @@ def test_run_headless_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert "stopped by Ctrl-C" in text and "Traceback" not in text
     # the lock is released and the books are whole: the next command opens the account
     assert cli.main(["sync", "--day", DAY, "--data-dir", str(folder), "--no-send"]) in (0, 1)
+
+
+def test_a_day_left_without_its_close_is_closed_first_by_the_next_run(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "d"
+    assert cli.main(headless(folder, start="09:00", until="14:00")) == 0  # stopped before the close
+    assert query(folder, "SELECT count(*) FROM settlements") == [(0,)]
+    capsys.readouterr()
+
+    assert cli.main(headless(folder, day=NEXT, start="08:30", until="09:40")) == 0
+    out = capsys.readouterr().out
+    assert f"caught up the close of {DAY}): ok" in out
+    assert query(folder, "SELECT trading_day, status FROM settlements") == [(DAY, "ok")]
+    assert query(folder, "SELECT trading_day FROM sync_outbox") == [(DAY,)]
+    assert "取得计划订单" in out  # settled: the next day runs
