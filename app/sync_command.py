@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import time as wall
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -80,11 +81,25 @@ def run_sync(
                 print(
                     f"同步数据 (payload) {result.outbox.sync_id} r{result.outbox.revision}: {rev}", file=out
                 )
+        settled_ok = status in (SettlementStatus.OK, SettlementStatus.RESOLVED)
+        code = EXIT_OK if settled_ok else EXIT_NOT_SETTLED
+        # delivered while the engine still runs, so a failing sync is an alert in the stream
+        return _export_and_deliver(settings, args, out, setup.db_path, day, code, backoff, terminal.alert)
     finally:
         setup.close()
-    settled_ok = status in (SettlementStatus.OK, SettlementStatus.RESOLVED)
-    code = EXIT_OK if settled_ok else EXIT_NOT_SETTLED
-    outbox = Outbox(setup.db_path)
+
+
+def _export_and_deliver(
+    settings: Settings,
+    args: argparse.Namespace,
+    out: TextIO,
+    db_path: Path,
+    day: date,
+    code: int,
+    backoff: Backoff | None,
+    alert: Callable[[str, str, str], None],
+) -> int:
+    outbox = Outbox(db_path)
     try:
         entries = outbox.for_day(day)
         if args.export is not None:
@@ -108,7 +123,7 @@ def run_sync(
         try:
             reports = deliver_pending(
                 outbox, transport, now=lambda: datetime.now(UTC), wait=_sleep, backoff=backoff or SYNC_BACKOFF,
-                only_day=day.isoformat(),
+                only_day=day.isoformat(), alert=alert,
             )  # fmt: skip
         finally:
             transport.close()

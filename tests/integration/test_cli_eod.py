@@ -98,6 +98,8 @@ def test_sync_day_exit_codes(tmp_path: Path, capsys, monkeypatch) -> None:
         server.statuses = [503] * 10
         assert cli.main(["sync", "--day", DAY, *data, "--set", f"bigquant.sync_url={url}"]) == 3
         assert "not delivered" in capsys.readouterr().out
+        [(level, message)] = query(folder, "SELECT level, message FROM alerts WHERE category = 'sync'")
+        assert level == "warning" and "HTTP 503" in message  # the failing sync is in the alert stream
         server.statuses = []
         assert cli.main(["sync", "--day", DAY, *data, "--set", f"bigquant.sync_url={url}"]) == 0
         assert "acknowledged" in capsys.readouterr().out and len(server.applied) == 1
