@@ -186,6 +186,116 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- run --headless, sync, alerts -------------------------------------------------------------
+
+EXIT_NOT_SETTLED = 1  # sync: the day has differences or could not be reconciled
+EXIT_USAGE = 2
+EXIT_NOT_DELIVERED = 3  # sync: the payload is in the outbox but was not acknowledged
+
+
+def _day(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"应为日期 YYYY-MM-DD (expected a date YYYY-MM-DD), was {text!r}"
+        ) from None
+
+
+def _hhmm(text: str):
+    from datetime import time
+
+    try:
+        parsed = time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为时间 HH:MM (expected a time HH:MM), was {text!r}") from None
+    return parsed.replace(tzinfo=None)
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--headless", action="store_true", help="no window: the scheduler runs the day and prints"
+    )
+    parser.add_argument("--day", type=_day, help="the trading day (default: today, China time)")
+    parser.add_argument(
+        "--start", type=_hhmm, help="the simulated clock starts here (default: now for today, else 08:30)"
+    )
+    parser.add_argument(
+        "--until", type=_hhmm, default=None, help="stop at this time of the day (default: 16:00)"
+    )
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="simulated seconds per real second (default 1: real time; 0: as fast as possible)")  # fmt: skip
+    parser.add_argument(
+        "--signals", type=Path, help="a BigQuant planned-order file (default: the demo batch)"
+    )
+    parser.add_argument("--data-dir", type=Path, help="the data folder (default: general.data_dir)")
+    parser.add_argument("--seed", type=int, help="seed of the synthetic quotes (default: sim.seed)")
+
+
+def _run_run(args: argparse.Namespace) -> int:
+    from datetime import datetime, time
+
+    from app.bootstrap import configure_logging as configure_run_logging
+    from app.domain.clock import CN_TZ
+    from app.headless import HeadlessOptions, run_headless
+
+    if not args.headless:
+        print("窗口尚未实现 (the window is not built yet): python -m app run --headless", file=sys.stderr)
+        return EXIT_USAGE
+    if not 0 <= args.speed <= MAX_SPEED:
+        print(f"--speed 应为 0 到 {MAX_SPEED:g} 之间的数 (must be from 0 to {MAX_SPEED:g}), was {args.speed}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    settings = settings_from_args(args)
+    now = datetime.now(CN_TZ)
+    day = args.day or now.date()
+    start = args.start or (now.time().replace(second=0, microsecond=0) if day == now.date() else time(8, 30))
+    until = args.until or time(16, 0)
+    if until <= start:
+        print(
+            f"--until 应晚于开始时间 (must be after the start, {start:%H:%M}), was {until:%H:%M}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    configure_run_logging(settings)
+    options = HeadlessOptions(day=day, start=start, until=until, speed=args.speed or None, signals=args.signals,
+                              data_dir=args.data_dir, seed=args.seed)  # fmt: skip
+    return run_headless(settings, options, _safe_output(sys.stdout))
+
+
+def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--day", type=_day, required=True, help="the trading day to reconcile and sync")
+    parser.add_argument("--accept", action="store_true",
+                        help="accept the day's differences (it no longer blocks the next automatic run)")  # fmt: skip
+    parser.add_argument(
+        "--export", type=Path, metavar="DIR", help="also write the day's payload to this folder"
+    )
+    parser.add_argument("--no-send", action="store_true", help="reconcile and store, do not send")
+    parser.add_argument("--data-dir", type=Path, help="the data folder (default: general.data_dir)")
+
+
+def _run_sync(args: argparse.Namespace) -> int:
+    from app.sync_command import run_sync
+
+    return run_sync(settings_from_args(args), args, _safe_output(sys.stdout))
+
+
+def _add_alerts_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", help="from this day or moment on (YYYY-MM-DD or YYYY-MM-DDTHH:MM)")
+    parser.add_argument("--level", choices=["info", "warning", "error", "critical"], default="info",
+                        help="the least serious level shown (default: info)")  # fmt: skip
+    parser.add_argument("--limit", type=int, default=200, help="at most this many, the newest (default 200)")
+    parser.add_argument("--data-dir", type=Path, help="the data folder (default: general.data_dir)")
+
+
+def _run_alerts(args: argparse.Namespace) -> int:
+    from app.sync_command import show_alerts
+
+    return show_alerts(settings_from_args(args), args, _safe_output(sys.stdout))
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "demo": Subcommand(
         "run one simulated A-share trading day (simulated broker, synthetic quotes) and print a summary",
@@ -199,6 +309,17 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "store, delete or list secrets in the OS keyring", _add_secrets_arguments, _run_secrets
     ),
     "config": Subcommand("the settings file: path, show, init", _add_config_arguments, _run_config),
+    "run": Subcommand(
+        "run Tiller: --headless runs the scheduler with no window (simulated broker), printing what it does",
+        _add_run_arguments,
+        _run_run,
+    ),
+    "sync": Subcommand(
+        "reconcile a day and sync it now (exit 0 settled and delivered, 1 not settled, 3 not delivered)",
+        _add_sync_arguments,
+        _run_sync,
+    ),
+    "alerts": Subcommand("show the alerts kept in the database", _add_alerts_arguments, _run_alerts),
 }
 
 NO_COMMAND_HINT = "To watch Tiller trade a simulated day, run:  python -m app demo"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app import logs
 from app.calendar_file import load_calendar
 from app.config import Settings
+from app.core.alerts import AlertChannel, AlertDispatcher, RateLimiter
 from app.core.clock import SimClock
 from app.core.engine import Engine
 from app.core.risk import RiskGate
@@ -24,6 +26,7 @@ from app.feeds.universe import InstrumentSpec
 from app.gateways.sim.broker import SimulatedBroker
 from app.gateways.sim.store import APPLICATION_ID as SIM_APPLICATION_ID
 from app.gateways.sim.store import SCHEMA_VERSION as SIM_SCHEMA_VERSION
+from app.secrets import SecretStore
 from app.storage import (
     DatabaseMissingError,
     NotATillerDatabaseError,
@@ -31,10 +34,14 @@ from app.storage import (
     open_database,
     translate_os_error,
 )
+from app.storage.eod_store import Outbox, SqliteEodStore
 from app.storage.integrity import check_existing_file
 from app.storage.lock import AccountLock, acquire_account_lock
 from app.storage.oms_store import SqliteOmsStore
 from app.storage.schema import MIGRATIONS, TILLER_APPLICATION_ID, latest_version
+
+if TYPE_CHECKING:
+    from app.clients.sync import HttpSyncTransport
 
 PRE_OPEN = time(9, 0)
 
@@ -217,3 +224,73 @@ def seed_account(setup: SimSetup, positions: Sequence[tuple[str, int, Decimal]])
         return
     for code, qty, cost in positions:
         setup.broker.set_position(code, qty, cost)
+
+
+def eod_store_for(oms_store: SqliteOmsStore) -> SqliteEodStore:
+    """The close's store on the engine's own connection (call on the engine thread)."""
+    return SqliteEodStore(oms_store.database)
+
+
+def outbox_factory(db_path: Path) -> Callable[[], Outbox]:
+    """Opens the outbox's own connection; call it on the thread that will use it (the sync worker)."""
+    return lambda: Outbox(db_path)
+
+
+class SetupError(ValueError):
+    """Something the investor must set up first (a secret, a setting); the message says what."""
+
+
+def alert_channels(settings: Settings, secrets: SecretStore) -> list[AlertChannel]:
+    """The channels of `alerts.channels`, with their secrets from the keyring."""
+    from app.clients.notify import EmailChannel, WebhookChannel
+
+    out: list[AlertChannel] = []
+    cfg = settings.alerts
+    for name in cfg.channels:
+        if name == "email":
+            password = secrets.get("smtp.password") or "" if cfg.smtp_user else ""
+            if cfg.smtp_user and not password:
+                raise SetupError(
+                    "邮件告警需要 SMTP 密码 (e-mail alerts need the SMTP password): "
+                    "python -m app secrets set smtp.password"
+                )
+            recipients = [a.strip() for a in cfg.email_to.split(",") if a.strip()]
+            try:
+                out.append(
+                    EmailChannel(host=cfg.smtp_host, port=cfg.smtp_port, security=cfg.smtp_security,
+                                 sender=cfg.email_from, recipients=recipients, user=cfg.smtp_user,
+                                 password=password)
+                )  # fmt: skip
+            except ValueError as exc:
+                raise SetupError(f"邮件告警未设置完整 (e-mail alerts are not fully set up): {exc}") from None
+        else:
+            url = secrets.get(f"webhook.{name}")
+            if not url:
+                raise SetupError(
+                    f"{name} 告警需要 webhook 地址 (the {name} channel needs its webhook URL): "
+                    f"python -m app secrets set webhook.{name}"
+                )
+            out.append(WebhookChannel(name, url, timeout_s=settings.bigquant.timeout_s))
+    return out
+
+
+def alert_dispatcher(settings: Settings, secrets: SecretStore) -> AlertDispatcher:
+    cfg = settings.alerts
+    limiter = RateLimiter(max_per_window=cfg.max_per_window, window_s=cfg.window_s, min_level=cfg.min_level)
+    return AlertDispatcher(alert_channels(settings, secrets), limiter)
+
+
+def sync_transport(settings: Settings, secrets: SecretStore) -> HttpSyncTransport | None:
+    """The signed HTTP sender of the sync payload, or None when no bigquant.sync_url is set."""
+    from app.clients.sync import HttpSyncTransport
+
+    url = settings.bigquant.sync_url
+    if not url:
+        return None
+    access, secret = secrets.get("bigquant.access_key"), secrets.get("bigquant.secret_key")
+    if not access or not secret:
+        raise SetupError(
+            "日终同步需要 BigQuant 密钥 (the sync needs the BigQuant keys): "
+            "python -m app secrets set bigquant.access_key ; python -m app secrets set bigquant.secret_key"
+        )
+    return HttpSyncTransport(url, access_key=access, secret_key=secret, timeout_s=settings.bigquant.timeout_s)

@@ -258,6 +258,18 @@ def _http_url(raw: Any) -> str:
     return raw.strip().rstrip("/")
 
 
+def _optional_http_url(raw: Any) -> str:
+    if isinstance(raw, str) and not raw.strip():
+        return ""
+    return _http_url(raw)
+
+
+def _optional_string(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise TypeError("not a string")
+    return raw.strip()
+
+
 def _hhmm(raw: Any) -> time:
     if isinstance(raw, time) and raw.second == 0 and raw.microsecond == 0 and raw.tzinfo is None:
         return raw  # a TOML local time such as 08:50:00
@@ -468,6 +480,14 @@ class BigQuantSettings:
             parse=_positive_float(300.0), expected="seconds, above 0 and at most 300", help="HTTP timeout"
         ),
     )
+    sync_url: str = field(
+        default="",
+        metadata=_meta(
+            parse=_optional_http_url,
+            expected="an http:// or https:// URL, or empty",
+            help="where the post-close eod_sync/1 payload is posted (signed); empty: kept in the outbox only",
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,6 +535,93 @@ class ScheduleSettings:
         default=time(15, 45),
         metadata=_meta(parse=_hhmm, expected="a time HH:MM", help="daily database backup"),
     )
+    open_auction: time = field(
+        default=time(9, 15),
+        metadata=_meta(parse=_hhmm, expected="a time HH:MM", help="send the opening-auction orders"),
+    )
+    continuous: time = field(
+        default=time(9, 30),
+        metadata=_meta(
+            parse=_hhmm, expected="a time HH:MM", help="continuous trading: auction leftovers and the rest go"
+        ),
+    )
+    close_auction: time = field(
+        default=time(14, 57),
+        metadata=_meta(parse=_hhmm, expected="a time HH:MM", help="send the closing-auction orders"),
+    )
+    monitor_every_min: int = field(
+        default=5,
+        metadata=_meta(
+            parse=_integer(1, 60),
+            expected="minutes, from 1 to 60",
+            help="how often the intraday monitors run in trading hours",
+        ),
+    )
+
+
+ALERT_CHANNELS = ("email", "wecom", "dingtalk", "feishu")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    # Webhook URLs and the SMTP password are secrets: python -m app secrets set webhook.wecom
+    channels: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta(
+            parse=_id_list,
+            expected="a list of email, wecom, dingtalk, feishu; in env or --set: a,b",
+            help="where alerts are also sent (they are always kept in the database)",
+        ),
+    )
+    min_level: str = field(
+        default="warning",
+        metadata=_meta(
+            parse=_choice("info", "warning", "error", "critical"),
+            expected="one of info, warning, error, critical",
+            help="the least serious alert that is sent",
+        ),
+    )
+    max_per_window: int = field(
+        default=5,
+        metadata=_meta(
+            parse=_integer(1, 1000),
+            expected="an integer from 1 to 1000",
+            help="alerts sent one by one per window; beyond that one summary goes at the window's end",
+        ),
+    )
+    window_s: int = field(
+        default=300,
+        metadata=_meta(
+            parse=_integer(10, 86400), expected="seconds, 10 to 86400", help="the rate-limit window"
+        ),
+    )
+    smtp_host: str = field(
+        default="", metadata=_meta(parse=_optional_string, expected="a host name", help="SMTP server")
+    )
+    smtp_port: int = field(
+        default=465,
+        metadata=_meta(parse=_integer(1, 65535), expected="a port, 1 to 65535", help="SMTP port"),
+    )
+    smtp_security: str = field(
+        default="ssl",
+        metadata=_meta(
+            parse=_choice("ssl", "starttls", "none"),
+            expected="ssl, starttls or none",
+            help="how the SMTP connection is protected (none only for a local relay)",
+        ),
+    )
+    smtp_user: str = field(
+        default="", metadata=_meta(parse=_optional_string, expected="a user name", help="SMTP login")
+    )
+    email_from: str = field(
+        default="", metadata=_meta(parse=_optional_string, expected="an address", help="sender address")
+    )
+    email_to: str = field(
+        default="",
+        metadata=_meta(
+            parse=_optional_string, expected="addresses, comma separated", help="alert recipients"
+        ),
+    )
 
 
 SECTIONS: dict[str, type] = {
@@ -529,6 +636,7 @@ SECTIONS: dict[str, type] = {
     # The risk engine's limits (app/core/risk/limits.py: each field's parser, range and help);
     # also changeable at run time through Terminal.set_risk, audited.
     "risk": RiskLimits,
+    "alerts": AlertSettings,
 }
 
 
@@ -543,6 +651,7 @@ class Settings:
     qmt: QmtSettings = field(default_factory=QmtSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     risk: RiskLimits = field(default_factory=RiskLimits)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     config_file: Path | None = None  # the file consulted (it may not exist)
     config_file_found: bool = False
 
@@ -714,13 +823,19 @@ def _build_section(section: str, cls: type, collected: _Collector, defaults: Map
 
 def _check_consistency(settings: Settings) -> list[str]:
     # Signals must be in before the plan can be approved (ARCHITECTURE.md, the trading day).
+    problems = []
     schedule = settings.schedule
     if schedule.approve_deadline <= schedule.pre_open_fetch:
-        return [
+        problems.append(
             f"schedule.approve_deadline: expected a time after schedule.pre_open_fetch "
             f"({schedule.pre_open_fetch:%H:%M}), was '{schedule.approve_deadline:%H:%M}'"
-        ]
-    return []
+        )
+    unknown = [c for c in settings.alerts.channels if c not in ALERT_CHANNELS]
+    if unknown:
+        problems.append(
+            f"alerts.channels: expected some of {', '.join(ALERT_CHANNELS)}, was {', '.join(unknown)}"
+        )
+    return problems
 
 
 def load_settings(

@@ -902,6 +902,10 @@ class Engine:
         self._events.append(event)
         self.store.stage_alert(event.ts, level, category, message)
 
+    def alert(self, level: str, category: str, message: str) -> None:
+        """Raise an alert from the engine thread (a Call or a timer): stored with the batch, published."""
+        self._alert(level, category, message)
+
 
 def _check_who(who: str) -> None:
     if who not in WHO:

@@ -7,12 +7,17 @@ return snapshots, never the engine's own objects.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from app.core.engine import Engine, Listener
+from app.core.eod.service import EodResult, EodStore, close_day
+from app.core.eod.settlement import Settlement
 from app.core.messages import (
     AccountSnapshot,
+    Call,
     CancelAllOrders,
     CancelOrder,
     OrderSnapshot,
@@ -123,6 +128,37 @@ class Terminal:
     def subscribe(self, listener: Listener) -> None:
         """`listener(event)` runs on the engine thread after each commit: it must only hand on."""
         self._engine.subscribe(listener)
+
+    # ------------------------------------------------------------------ after the close
+    def close_day(
+        self,
+        eod_store: Callable[[Any], EodStore],
+        day: date,
+        *,
+        account_id: str,
+        opening_equity: Decimal | None = None,
+        timeout: float = 60.0,
+    ) -> EodResult:
+        """Reconcile `day` with the broker, record its settlement and performance and put its sync
+        payload in the outbox (one transaction), on the engine thread. `eod_store(oms_store)` gives
+        the store on the engine's connection (bootstrap.eod_store_for)."""
+        return self._engine.call(
+            lambda e: close_day(
+                e, eod_store(e.store), day=day, account_id=account_id, opening_equity=opening_equity
+            ),
+            timeout,
+        )
+
+    def settlements(self, eod_store: Callable[[Any], EodStore], timeout: float = 10.0) -> list[Settlement]:
+        return self._engine.call(lambda e: eod_store(e.store).load_settlements(), timeout)
+
+    def resolve_day(self, eod_store: Callable[[Any], EodStore], day: date, timeout: float = 10.0) -> bool:
+        """The investor accepts a day that did not settle: the next automatic run may go."""
+        return self._engine.call(lambda e: eod_store(e.store).resolve(day, e.clock.now()), timeout)
+
+    def alert(self, level: str, category: str, message: str) -> None:
+        """Raise an alert from any thread (stored with the engine's next batch, published)."""
+        self._engine.post(Call(lambda e: e.alert(level, category, message)))
 
     # ------------------------------------------------------------------ queries
     def orders(self, timeout: float = 10.0) -> list[OrderSnapshot]:

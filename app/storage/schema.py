@@ -319,6 +319,25 @@ def _v3_trade_and_signal_identity(db: sqlite_utils.Database) -> None:
     conn.execute("CREATE INDEX signal_lines_day ON signal_lines (trading_day)")
 
 
+# The day's performance, kept per day (issue "Signals in, account out", item 6). Ratios as decimal text;
+# the per-strategy attribution of the day's P&L as JSON (strategy -> orders, trades, turnover, fees, pnl).
+V4_DAILY_PERFORMANCE = f"""CREATE TABLE daily_performance (
+        trading_day TEXT PRIMARY KEY NOT NULL,
+        {_decimal("equity", not_null=True)},
+        {_decimal("pnl", not_null=True)},
+        {_decimal("daily_return", not_null=True)},
+        {_decimal("cumulative_return", not_null=True)},
+        {_decimal("max_drawdown", not_null=True)},
+        {_decimal("sharpe")},
+        {_json("attribution", not_null=True)},
+        computed_at TEXT NOT NULL
+    ) STRICT"""
+
+
+def _v4_daily_performance(db: sqlite_utils.Database) -> None:
+    db.conn.execute(V4_DAILY_PERFORMANCE)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "orders.reserve_price", _v2_order_reserve_price),
@@ -327,6 +346,8 @@ MIGRATIONS: list[Migration] = [
         "trade identity (day, broker order, traded id); signal lines per strategy and day",
         _v3_trade_and_signal_identity,
     ),
+    # NOTE for the merge: numbered 4 on branch i-eod; renumber after the planner's v4.
+    Migration(4, "daily_performance", _v4_daily_performance),
 ]
 
 

@@ -67,6 +67,10 @@ EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
     },
     "alerts": {"id": INT, "ts": TXT, "level": TXT, "category": TXT, "message": TXT, "details": TXT},
     "risk_audit": {"id": INT, "ts": TXT, "who": TXT, "key": TXT, "old_value": TXT, "new_value": TXT},
+    # v4 (branch i-eod; renumbered at merge): the day's performance
+    "daily_performance": {"trading_day": TXT, "equity": TXT, "pnl": TXT, "daily_return": TXT,
+                          "cumulative_return": TXT, "max_drawdown": TXT, "sharpe": TXT, "attribution": TXT,
+                          "computed_at": TXT},
 }  # fmt: skip
 
 
@@ -279,7 +283,7 @@ def make_v1_file_with_an_order(path: Path) -> None:
 
 
 def test_fresh_database_is_at_the_latest_version(database):
-    assert database.schema_version == len(MIGRATIONS) == 3
+    assert database.schema_version == len(MIGRATIONS) == 4
 
 
 def test_current_file_upgrades_to_the_next_version_and_keeps_its_data(tmp_path):
@@ -412,7 +416,7 @@ def test_a_version_2_file_gains_the_trade_identity_and_keeps_every_trade_and_sig
         before = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
 
     with open_database(path, now=NOW) as database:
-        assert database.schema_version == 3
+        assert database.schema_version == len(MIGRATIONS)
         after = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
         assert after == before  # every row and value kept, only the key changed
         with transaction(database):  # "1001" again, on another day: another fill
