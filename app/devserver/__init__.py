@@ -1,0 +1,1 @@
+"""A local BigQuant-compatible server (app.devserver.server)."""
