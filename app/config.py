@@ -467,6 +467,20 @@ class BigQuantSettings:
             parse=_positive_float(300.0), expected="seconds, above 0 and at most 300", help="HTTP timeout"
         ),
     )
+    retries: int = field(
+        default=3,
+        metadata=_meta(
+            parse=_integer(0, 10),
+            expected="an integer from 0 to 10",
+            help="retries with backoff after a temporary failure (no connection, timeout, HTTP 5xx or 429)",
+        ),
+    )
+    page_size: int = field(
+        default=3000,
+        metadata=_meta(
+            parse=_integer(1, 3000), expected="an integer from 1 to 3000", help="planned orders per page"
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

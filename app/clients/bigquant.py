@@ -109,7 +109,11 @@ class BigQuantClient:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}, was {page_size}")
         self.base_url = base_url.rstrip("/")
-        self._base_path = urlsplit(self.base_url).path.rstrip("/")
+        try:
+            self._base_path = urlsplit(self.base_url).path.rstrip("/")
+            httpx.URL(self.base_url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise BigQuantError(f"bigquant.base_url 不是有效的地址 (not a valid URL): {exc}") from None
         self._access_key = access_key
         self._secret_key = secret_key
         self.retries = max(0, retries)
@@ -192,12 +196,12 @@ class BigQuantClient:
                     )
                 if len(items) == total:
                     return items
-                if not page_items or len(page_items) < self.page_size:
+                if not page_items or len(page_items) < _served_size(data, self.page_size):
                     raise BigQuantAnswerError(
                         f"{what} 缺失 (a page is missing): 总数 {total} 条，只收到 {len(items)} 条 "
                         f"(total {total}, received {len(items)})；不下任何单 (no order is placed)"
                     )
-            elif len(page_items) < self.page_size:
+            elif len(page_items) < _served_size(data, self.page_size):
                 return items  # no total given: a short page is the last one
         raise BigQuantAnswerError(f"计划订单超过 {MAX_PAGES} 页 (more than {MAX_PAGES} pages)")
 
@@ -215,7 +219,7 @@ class BigQuantClient:
                 problem = "超时 (timed out)"
             except httpx.TransportError as exc:
                 problem = f"无法连接 (cannot connect): {type(exc).__name__}"
-            except httpx.HTTPError as exc:  # e.g. an invalid URL: not temporary
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:  # e.g. an invalid URL: not temporary
                 raise BigQuantError(f"{what}: 请求失败 (request failed): {exc}") from None
             else:
                 status = response.status_code
@@ -275,6 +279,14 @@ class BigQuantClient:
         if status != 200:
             raise BigQuantAnswerError(f"{what}: HTTP {status}")
         return payload.get("data")
+
+
+def _served_size(data: dict[str, Any], asked: int) -> int:
+    """The page size the server used: it may give fewer than asked per page (and say so)."""
+    size = data.get("size")
+    if isinstance(size, int) and not isinstance(size, bool) and 1 <= size < asked:
+        return size
+    return asked
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -366,3 +378,70 @@ class BigQuantSignalSource:
             validated = validate_batches(parsed, day, known)
             batches.extend(validated or [SignalBatch(strategy_id, day, ())])
         return batches
+
+
+def source_from_settings(
+    settings: Any,
+    access_key: str | None,
+    secret_key: str | None,
+    known_codes: Callable[[date], Collection[str] | None] | None = None,
+) -> BigQuantSignalSource:
+    """The source for `settings` (a BigQuantSettings); keys come from the keyring, never the file."""
+    client = BigQuantClient(
+        settings.base_url,
+        access_key or "",
+        secret_key or "",
+        timeout=settings.timeout_s,
+        retries=settings.retries,
+        page_size=settings.page_size,
+    )
+    return BigQuantSignalSource(client, settings.strategy_ids, known_codes)
+
+
+def batches_as_json(batches: list[SignalBatch]) -> dict[str, Any]:
+    """`python -m app fetch --json`: {"batches": [{strategy_id, trading_day, batch_id, lines, rejected}]}."""
+    return {
+        "batches": [
+            {
+                "strategy_id": batch.strategy_id,
+                "trading_day": batch.trading_day.isoformat(),
+                "batch_id": batch.batch_id,
+                "lines": [
+                    {
+                        "signal_id": line.signal_id,
+                        "code": line.code,
+                        "side": line.side.value,
+                        "qty": line.qty,
+                        "price": None if line.ref_price is None else str(line.ref_price),
+                        "exec_time": line.exec_time.strftime("%H:%M:%S"),
+                    }
+                    for line in batch.lines
+                ],
+                "rejected": [{"signal_id": ident, "reason": reason} for ident, reason in batch.rejected],
+            }
+            for batch in batches
+        ]
+    }
+
+
+def format_batches(batches: list[SignalBatch], day: date) -> str:
+    """The batches in plain words: each with its accepted lines and its rejected lines with reasons."""
+    if not batches:
+        return f"{day.isoformat()}: 没有计划订单 (no planned orders)"
+    out: list[str] = []
+    for batch in batches:
+        out.append(
+            f"策略 (strategy) {batch.strategy_id}  交易日 (day) {batch.trading_day.isoformat()}  "
+            f"批次 (batch) {batch.batch_id[:12]}  接受 (accepted) {len(batch.lines)}  "
+            f"拒绝 (rejected) {len(batch.rejected)}"
+        )
+        for line in batch.lines:
+            price = "-" if line.ref_price is None else str(line.ref_price)
+            out.append(
+                f"  ✓ {line.signal_id}  {line.code} {line.name}  {line.side.value}  {line.qty}  "
+                f"参考价 (ref) {price}  {line.exec_time:%H:%M}"
+            )
+        for ident, reason in batch.rejected:
+            out.append(f"  ✗ {ident}: {reason}")
+    out.append("没有下任何订单 (no order was placed)")
+    return "\n".join(out)
