@@ -26,6 +26,7 @@ import httpx
 
 from app.clients.planned_orders import (
     PlannedOrdersError,
+    _ident,
     decode_utf8,
     parse_planned_orders,
     parse_planned_orders_json,
@@ -373,8 +374,10 @@ class BigQuantSignalSource:
                 continue
             try:
                 parsed = parse_planned_orders(mine, source=f"策略 {strategy_id}")
-            except PlannedOrdersError as exc:  # not one usable line: the batch is all rejected
-                parsed = [SignalBatch(strategy_id, day, (), (("*", str(exc)),))]
+            except PlannedOrdersError as exc:  # not one usable line: every one rejected, by its id
+                reason = str(exc) if len(str(exc)) <= 500 else str(exc)[:499] + "…"
+                rejected = tuple((_ident(item, n), reason) for n, item in enumerate(mine, start=1))
+                parsed = [SignalBatch(strategy_id, day, (), rejected)]
             validated = validate_batches(parsed, day, known)
             batches.extend(validated or [SignalBatch(strategy_id, day, ())])
         return batches

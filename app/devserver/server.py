@@ -133,6 +133,7 @@ class DevState:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet; tests count requests
         pass
@@ -347,7 +348,7 @@ class DevServer:
         return self.base_url + SYNC_PATH
 
     def start(self) -> DevServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tiller-devserver", daemon=True)
+        self._thread = threading.Thread(target=lambda: self._server.serve_forever(poll_interval=0.05), name="tiller-devserver", daemon=True)
         self._thread.start()
         return self
 
