@@ -155,8 +155,11 @@ class BigQuantClient:
             strategy_id, account_id, str(account_type), dict(params) if isinstance(params, dict) else {}
         )
 
-    def planned_order_items(self, account: StrategyInfo, day: date) -> list[Any]:
-        """Every planned order of `account` for `day`, all pages; raises when a page is missing."""
+    def planned_order_items(
+        self, account: StrategyInfo, day: date, raw_pages: list[str] | None = None
+    ) -> list[Any]:
+        """Every planned order of `account` for `day`, all pages; raises when a page is missing.
+        The answers' text, exactly as received, is appended to `raw_pages` when given."""
         constraints = json.dumps(
             {
                 "account_type": account.account_type,
@@ -175,6 +178,7 @@ class BigQuantClient:
                 {"constraints": constraints, "page": str(page), "size": str(self.page_size)},
                 what=what,
                 exact_numbers=True,
+                raw=raw_pages,
             )
             page_items = data.get("items") if isinstance(data, dict) else None
             if not isinstance(page_items, list):
@@ -207,7 +211,15 @@ class BigQuantClient:
         raise BigQuantAnswerError(f"计划订单超过 {MAX_PAGES} 页 (more than {MAX_PAGES} pages)")
 
     # ------------------------------------------------------------------ transport
-    def _get(self, path: str, params: Mapping[str, str], *, what: str, exact_numbers: bool = False) -> Any:
+    def _get(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        what: str,
+        exact_numbers: bool = False,
+        raw: list[str] | None = None,
+    ) -> Any:
         url = self.base_url + path
         signed_path = self._base_path + path
         attempt = 0
@@ -227,7 +239,7 @@ class BigQuantClient:
                 if status >= 500 or status == 429:
                     problem = f"服务器暂时不可用 (server busy or failing): HTTP {status}"
                 else:
-                    return self._answer(response, what=what, exact_numbers=exact_numbers)
+                    return self._answer(response, what=what, exact_numbers=exact_numbers, raw=raw)
                 retry_after = _retry_after(response)
             if attempt >= self.retries:
                 raise BigQuantUnreachableError(
@@ -240,7 +252,9 @@ class BigQuantClient:
             attempt += 1
             self._sleep(delay)
 
-    def _answer(self, response: httpx.Response, *, what: str, exact_numbers: bool) -> Any:
+    def _answer(
+        self, response: httpx.Response, *, what: str, exact_numbers: bool, raw: list[str] | None = None
+    ) -> Any:
         status = response.status_code
         body = response.content
         if len(body) > MAX_RESPONSE_BYTES:
@@ -279,6 +293,8 @@ class BigQuantClient:
             raise BigQuantAnswerError(f"{what}: BigQuant 返回错误 (error) {_short(code)}: {message}")
         if status != 200:
             raise BigQuantAnswerError(f"{what}: HTTP {status}")
+        if raw is not None:
+            raw.append(text)
         return payload.get("data")
 
 
@@ -339,7 +355,7 @@ class BigQuantSignalSource:
     """The SignalSource for BigQuant: the followed strategies' planned orders for a day.
 
     `fetch` raises BigQuantError when any request fails (no partial day); bad lines are kept in
-    `SignalBatch.rejected` with their reasons. `raw` holds the last fetch's items per strategy.
+    `SignalBatch.rejected` with their reasons. `raw_pages` holds the last fetch's answers.
     """
 
     def __init__(
@@ -351,7 +367,7 @@ class BigQuantSignalSource:
         self.client = client
         self.strategy_ids = tuple(strategy_ids)
         self.known_codes = known_codes
-        self.raw: dict[str, list[Any]] = {}
+        self.raw_pages: dict[str, list[str]] = {}  # the last fetch's answers, per strategy, as received
 
     def fetch(self, day: date) -> list[SignalBatch]:
         if not self.strategy_ids:
@@ -360,10 +376,11 @@ class BigQuantSignalSource:
                 "(e.g. --set bigquant.strategy_ids=ID1,ID2)"
             )
         raw: dict[str, list[Any]] = {}
+        pages: dict[str, list[str]] = {}
         for strategy_id in self.strategy_ids:
             account = self.client.strategy(strategy_id)
-            raw[strategy_id] = self.client.planned_order_items(account, day)
-        self.raw = raw
+            raw[strategy_id] = self.client.planned_order_items(account, day, pages.setdefault(strategy_id, []))
+        self.raw_pages = pages
         known = self.known_codes(day) if self.known_codes is not None else None
         batches: list[SignalBatch] = []
         for strategy_id, items in raw.items():

@@ -36,6 +36,8 @@ from app.core.messages import (
     QuotesArrived,
     QuotesUpdated,
     Resync,
+    SignalsFetched,
+    SignalsReceived,
     StartDay,
     SubmitOrders,
     TradeBooked,
@@ -137,6 +139,8 @@ class Engine:
         self.halted: str | None = None
         self._rebuild_requested = False
         self._diverged = False  # memory is ahead of the file and could not be reloaded: write nothing
+        # the fetched batches of planned orders by batch id, for the planner (not yet taken in)
+        self.signal_batches: dict[str, SignalBatch] = {}
 
     # ------------------------------------------------------------------ life cycle
     def subscribe(self, listener: Listener) -> None:
@@ -293,9 +297,39 @@ class Engine:
             ConnectionChanged: self._on_connection,
             Resync: self._on_resync,
             StartDay: self._start_day,
+            SignalsFetched: self._on_signals_fetched,
             TimerHandle: self._on_timer,
             _SendFailed: self._on_send_failed,
         }
+
+    def _on_signals_fetched(self, message: SignalsFetched) -> None:
+        """Store the fetched batches once each; a failed fetch is an alert and nothing else."""
+        day = message.day.isoformat()
+        if message.error is not None:
+            self._alert(
+                "error", "signals",
+                f"{day} 的计划订单获取失败，不下任何单 (fetching {message.source} failed; no order is placed): "
+                f"{message.error}",
+            )  # fmt: skip
+            return
+        known = self.store.load_signal_batch_ids(message.day)
+        now = self.clock.now()
+        new: list[str] = []
+        for batch in message.batches:
+            batch_id = batch.batch_id
+            if batch_id not in known and batch_id not in self.signal_batches:
+                self.store.stage_signal_batch(batch, message.source, now)
+                new.append(batch_id)
+                if batch.rejected:
+                    shown = "; ".join(f"{ident}: {reason}" for ident, reason in batch.rejected[:5])
+                    more = f"; … 另有 {len(batch.rejected) - 5} 条 (and more)" if len(batch.rejected) > 5 else ""
+                    self._alert(
+                        "warning", "signals",
+                        f"策略 {batch.strategy_id} {day}: {len(batch.rejected)} 条计划订单被拒绝，不下单 "
+                        f"(planned orders rejected, no order from them): {shown}{more}",
+                    )  # fmt: skip
+            self.signal_batches[batch_id] = batch
+        self._events.append(SignalsReceived(message.day, tuple(message.batches), tuple(new), now))
 
     def _on_trade(self, message: TradeReport) -> None:
         self.oms.on_trade_report(message)

@@ -100,6 +100,7 @@ class DevState:
     syncs: dict[str, Any] = field(default_factory=dict)  # sync_id -> payload, first one kept
     lock: threading.Lock = field(default_factory=threading.Lock)
     stopping: threading.Event = field(default_factory=threading.Event)
+    slow_release: threading.Event = field(default_factory=threading.Event)
 
     def set_fault(self, fault: str | None, times: int | None = None) -> None:
         if fault is not None and fault not in FAULTS:
@@ -200,7 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         if fault == "slow":
-            if state.stopping.wait(state.slow_seconds):
+            state.slow_release.wait(state.slow_seconds)  # a test may let the slow answers go early
+            if state.stopping.is_set():
                 return
         if fault == "html":
             self._send(200, _HTML, "text/html; charset=utf-8")
@@ -357,6 +359,7 @@ class DevServer:
 
     def stop(self) -> None:
         self.state.stopping.set()
+        self.state.slow_release.set()
         self._server.shutdown() if self._thread is not None else None
         self._server.server_close()
         if self._thread is not None:

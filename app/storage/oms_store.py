@@ -237,7 +237,17 @@ class SqliteOmsStore:
         )
         return {r[0] for r in rows}
 
+    def load_signal_batch_ids(self, day: date) -> set[str]:
+        rows = self.conn.execute("SELECT batch_id FROM signal_batches WHERE trading_day = ?", (day.isoformat(),))
+        return {r[0] for r in rows}
+
     # ------------------------------------------------------------------ staging
+    def stage_signal_batch(self, batch: SignalBatch, source: str, fetched_at: datetime) -> None:
+        self._signal_batches.append(
+            (batch.batch_id, batch.strategy_id, _iso(batch.trading_day), source, _iso(fetched_at),
+             len(batch.lines), "fetched")
+        )  # fmt: skip
+
     def stage_new_order(self, order: Order) -> None:
         self._orders[order.client_order_id] = order
         self._new_orders.add(order.client_order_id)
@@ -322,6 +332,7 @@ class SqliteOmsStore:
             or self._meta
             or self._alerts
             or self._signal_lines
+            or self._signal_batches
         ) and (self._cash is None):
             return
         conn = self.conn
