@@ -38,8 +38,8 @@ def explain(exc: BaseException) -> Explanation | None:
     # Imported here: the command line loads only what the failing command needed.
     from app.clients.bigquant import BigQuantError
     from app.clients.planned_orders import PlannedOrdersError
-    from app.devserver.server import DevServerError
     from app.config import SettingsError
+    from app.devserver.server import DevServerError
     from app.feeds.errors import FeedError
     from app.gateways.sim.store import SimStoreError
     from app.resources import ResourceMissingError

@@ -65,7 +65,9 @@ def sign(secret_key: str, path: str, body: str | bytes, timestamp_ms: str | int)
     return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signed_headers(access_key: str, secret_key: str, path: str, body: str | bytes, timestamp_ms: int) -> dict[str, str]:
+def signed_headers(
+    access_key: str, secret_key: str, path: str, body: str | bytes, timestamp_ms: int
+) -> dict[str, str]:
     return {
         "X-BigQuant-Access-Key": access_key,
         "X-BigQuant-Timestamp": str(timestamp_ms),
@@ -274,7 +276,9 @@ class BigQuantClient:
             problem = f"不是有效的 JSON (not valid JSON): {type(exc).__name__}"
         code = payload.get("code") if isinstance(payload, dict) else None
         message = _short(payload.get("message")) if isinstance(payload, dict) else ""
-        if status in (401, 403) or (isinstance(code, int) and not isinstance(code, bool) and code in AUTH_CODES):
+        if status in (401, 403) or (
+            isinstance(code, int) and not isinstance(code, bool) and code in AUTH_CODES
+        ):
             raise BigQuantAuthError(
                 f"BigQuant 拒绝了密钥 (the key was refused): {message or f'HTTP {status}'}；"
                 "请检查 bigquant.access_key 和 bigquant.secret_key "
@@ -345,10 +349,15 @@ def validate_batches(
         rejected.extend(batch.rejected)
         for line in batch.lines:
             if known_codes is not None and line.code not in known_codes:
-                rejected.append((line.signal_id, f"当日未知证券 (unknown instrument on {day.isoformat()}): {line.code}"))
+                rejected.append(
+                    (line.signal_id, f"当日未知证券 (unknown instrument on {day.isoformat()}): {line.code}")
+                )
             else:
                 lines.append(line)
-    return [SignalBatch(strategy, day, tuple(lines), tuple(rejected)) for strategy, (lines, rejected) in sorted(out.items())]
+    return [
+        SignalBatch(strategy, day, tuple(lines), tuple(rejected))
+        for strategy, (lines, rejected) in sorted(out.items())
+    ]
 
 
 class BigQuantSignalSource:
@@ -379,13 +388,17 @@ class BigQuantSignalSource:
         pages: dict[str, list[str]] = {}
         for strategy_id in self.strategy_ids:
             account = self.client.strategy(strategy_id)
-            raw[strategy_id] = self.client.planned_order_items(account, day, pages.setdefault(strategy_id, []))
+            raw[strategy_id] = self.client.planned_order_items(
+                account, day, pages.setdefault(strategy_id, [])
+            )
         self.raw_pages = pages
         known = self.known_codes(day) if self.known_codes is not None else None
         batches: list[SignalBatch] = []
         for strategy_id, items in raw.items():
             # a paper account may carry several strategies' orders: keep this strategy's only
-            mine = [i for i in items if not isinstance(i, dict) or i.get("strategy_id") in (strategy_id, None)]
+            mine = [
+                i for i in items if not isinstance(i, dict) or i.get("strategy_id") in (strategy_id, None)
+            ]
             if not mine:
                 batches.append(SignalBatch(strategy_id, day, ()))
                 continue

@@ -322,7 +322,9 @@ class Engine:
                 new.append(batch_id)
                 if batch.rejected:
                     shown = "; ".join(f"{ident}: {reason}" for ident, reason in batch.rejected[:5])
-                    more = f"; … 另有 {len(batch.rejected) - 5} 条 (and more)" if len(batch.rejected) > 5 else ""
+                    more = (
+                        f"; … 另有 {len(batch.rejected) - 5} 条 (and more)" if len(batch.rejected) > 5 else ""
+                    )
                     self._alert(
                         "warning", "signals",
                         f"策略 {batch.strategy_id} {day}: {len(batch.rejected)} 条计划订单被拒绝，不下单 "

@@ -136,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet; tests count requests
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     # ------------------------------------------------------------------ plumbing
@@ -216,10 +216,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, 40400, f"没有这个接口 (no such endpoint): {method} {path}", None)
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server name
+    def do_GET(self) -> None:
         self._handle("GET")
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server name
+    def do_POST(self) -> None:
         self._handle("POST")
 
     # ------------------------------------------------------------------ endpoints
@@ -308,7 +308,11 @@ def _matches(item: Any, constraints: Mapping[str, Any]) -> bool:
             if op == "" and value != wanted and str(value) != str(wanted):
                 return False
             continue
-        if (op == "" and value != wanted) or (op == "gte" and value < wanted) or (op == "lte" and value > wanted):
+        if (
+            (op == "" and value != wanted)
+            or (op == "gte" and value < wanted)
+            or (op == "lte" and value > wanted)
+        ):
             return False
     return True
 
@@ -350,7 +354,11 @@ class DevServer:
         return self.base_url + SYNC_PATH
 
     def start(self) -> DevServer:
-        self._thread = threading.Thread(target=lambda: self._server.serve_forever(poll_interval=0.05), name="tiller-devserver", daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: self._server.serve_forever(poll_interval=0.05),
+            name="tiller-devserver",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -238,7 +238,9 @@ class SqliteOmsStore:
         return {r[0] for r in rows}
 
     def load_signal_batch_ids(self, day: date) -> set[str]:
-        rows = self.conn.execute("SELECT batch_id FROM signal_batches WHERE trading_day = ?", (day.isoformat(),))
+        rows = self.conn.execute(
+            "SELECT batch_id FROM signal_batches WHERE trading_day = ?", (day.isoformat(),)
+        )
         return {r[0] for r in rows}
 
     # ------------------------------------------------------------------ staging

@@ -38,5 +38,7 @@ def client_for(server: DevServer, **kwargs: Any) -> BigQuantClient:
     return client
 
 
-def source_for(server: DevServer, strategies: tuple[str, ...] = (STRATEGY,), **kwargs: Any) -> BigQuantSignalSource:
+def source_for(
+    server: DevServer, strategies: tuple[str, ...] = (STRATEGY,), **kwargs: Any
+) -> BigQuantSignalSource:
     return BigQuantSignalSource(client_for(server, **kwargs), strategies)

@@ -87,7 +87,7 @@ def test_fetch_when_a_page_is_missing_then_error_and_no_batch() -> None:
     with dev_server() as server:
         server.state.set_fault("page_missing")
         source = source_for(server, page_size=4)
-        with pytest.raises(BigQuantAnswerError, match="缺失 \\(a page is missing\\).*total 6, received 4"):
+        with pytest.raises(BigQuantAnswerError, match=r"缺失 \(a page is missing\).*total 6, received 4"):
             source.fetch(DAY)
         assert server.state.count("/planned_order") == 2  # a bad answer is not retried
 
@@ -113,7 +113,9 @@ def test_fault_when_temporary_then_retried_then_unreachable(fault: str) -> None:
         server.state.slow_seconds = 30.0  # far beyond the client's timeout; stop() cuts it short
         server.state.set_fault(fault)
         source = source_for(server, retries=2, timeout=0.2, sleep=sleeps.append)
-        with pytest.raises(BigQuantUnreachableError, match=f"{RETRIED[fault]}；已尝试 3 次 \\(tried 3 times\\)"):
+        with pytest.raises(
+            BigQuantUnreachableError, match=rf"{RETRIED[fault]}；已尝试 3 次 \(tried 3 times\)"
+        ):
             source.fetch(DAY)
         assert server.state.count() == 3
     assert len(sleeps) == 2 and sleeps[1] >= sleeps[0]  # backoff grows
@@ -153,13 +155,13 @@ def test_fault_when_only_on_the_page_then_clear_error_and_no_batch(fault: str) -
 def test_wrong_secret_key_then_auth_error_not_retried() -> None:
     with dev_server() as server:
         source = source_for(server, secret_key="not-the-key", retries=3)
-        with pytest.raises(BigQuantAuthError, match="bigquant.secret_key"):
+        with pytest.raises(BigQuantAuthError, match=r"bigquant.secret_key"):
             source.fetch(DAY)
         assert server.state.count() == 1
 
 
 def test_no_keys_then_says_how_to_set_them() -> None:
-    with pytest.raises(BigQuantAuthError, match="secrets set bigquant.access_key"):
+    with pytest.raises(BigQuantAuthError, match=r"secrets set bigquant.access_key"):
         BigQuantClient("http://127.0.0.1:9", "", "")
 
 
@@ -168,8 +170,10 @@ def test_unreachable_server_then_retried_and_plain_words() -> None:
         url = server.base_url
     # the port is closed now: connection refused
     with (
-        BigQuantClient(url, DEV_ACCESS_KEY, DEV_SECRET_KEY, retries=1, timeout=2.0, sleep=lambda s: None) as client,
-        pytest.raises(BigQuantUnreachableError, match="无法连接 \\(cannot connect\\).*tried 2 times"),
+        BigQuantClient(
+            url, DEV_ACCESS_KEY, DEV_SECRET_KEY, retries=1, timeout=2.0, sleep=lambda s: None
+        ) as client,
+        pytest.raises(BigQuantUnreachableError, match=r"无法连接 \(cannot connect\).*tried 2 times"),
     ):
         client.strategy(STRATEGY)
 
@@ -177,7 +181,7 @@ def test_unreachable_server_then_retried_and_plain_words() -> None:
 def test_nonzero_code_then_message_reaches_the_user() -> None:
     with dev_server() as server:
         client = client_for(server)
-        with pytest.raises(BigQuantAnswerError, match="40400.*no such strategy"):
+        with pytest.raises(BigQuantAnswerError, match=r"40400.*no such strategy"):
             client.strategy("no-such-strategy")
         assert server.state.count() == 1
 
@@ -208,7 +212,9 @@ def test_fetch_when_line_of_another_day_then_rejected_with_reason() -> None:
     with dev_server(state) as server:
         (batch,) = source_for(server).fetch(DAY)
     assert len(batch.lines) == 6
-    assert batch.rejected == (("999", "交易日不符 (wrong trading day): 2026-11-24，应为 2026-11-23 (expected)"),)
+    assert batch.rejected == (
+        ("999", "交易日不符 (wrong trading day): 2026-11-24，应为 2026-11-23 (expected)"),
+    )
 
 
 def test_fetch_when_known_codes_given_then_unknown_instrument_rejected() -> None:
@@ -216,7 +222,13 @@ def test_fetch_when_known_codes_given_then_unknown_instrument_rejected() -> None
         source = source_for(server)
         source.known_codes = lambda day: {"600519.SH", "000001.SZ", "300750.SZ", "688981.SH", "600767.SH"}
         (batch,) = source.fetch(DAY)
-    assert [line.code for line in batch.lines] == ["600519.SH", "000001.SZ", "300750.SZ", "688981.SH", "600767.SH"]
+    assert [line.code for line in batch.lines] == [
+        "600519.SH",
+        "000001.SZ",
+        "300750.SZ",
+        "688981.SH",
+        "600767.SH",
+    ]
     assert batch.rejected == (("145909295", "当日未知证券 (unknown instrument on 2026-11-23): 430047.BJ"),)
 
 
@@ -246,7 +258,10 @@ def test_dev_server_sync_when_posted_twice_then_stored_once(tmp_path) -> None:
         bad = json.dumps({"schema": "other"}).encode()
         headers = signed_headers(DEV_ACCESS_KEY, DEV_SECRET_KEY, path, bad, 1)
         refused = httpx.post(server.sync_url, content=bad, headers=headers)
-    assert [a["data"] for a in answers] == [{"sync_id": "abc123", "stored": True}, {"sync_id": "abc123", "stored": False}]
+    assert [a["data"] for a in answers] == [
+        {"sync_id": "abc123", "stored": True},
+        {"sync_id": "abc123", "stored": False},
+    ]
     assert state.syncs == {"abc123": payload}
     assert json.loads((tmp_path / "syncs" / "abc123.json").read_text()) == payload
     assert unsigned.status_code == 401
@@ -261,5 +276,5 @@ def test_client_repr_never_shows_keys() -> None:
 
 def test_bigquant_error_is_the_only_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # an invalid URL is no temporary failure: one plain error, no retry loop
-    with pytest.raises(BigQuantError, match="not a valid URL"):
+    with pytest.raises(BigQuantError, match=r"not a valid URL"):
         BigQuantClient("http://[::1", DEV_ACCESS_KEY, DEV_SECRET_KEY, retries=5, sleep=lambda s: None)

@@ -19,7 +19,9 @@ from app.domain.side import Side
 from tests.helpers.bigquant import DAY, STRATEGY, client_for, dev_server
 
 FUZZ = settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 CODES = ["600519.SH", "000001.SZ", "300750.SZ", "688981.SH", "430047.BJ", "600767.SH"]
 BAD_VALUES: dict[str, list[Any]] = {
@@ -114,7 +116,11 @@ def test_malformed_lines_then_no_crash_and_no_line_from_a_bad_one(
     server: DevServer, source: BigQuantSignalSource, answer: tuple[list[Any], int, int]
 ) -> None:
     items, good, bad = answer
-    envelope = {"code": 0, "message": "ok", "data": {"items": items, "page": 1, "size": 3000, "total": len(items)}}
+    envelope = {
+        "code": 0,
+        "message": "ok",
+        "data": {"items": items, "page": 1, "size": 3000, "total": len(items)},
+    }
     _serve(server, json.dumps(envelope, allow_nan=True).encode())
 
     batches = source.fetch(DAY)
@@ -122,7 +128,9 @@ def test_malformed_lines_then_no_crash_and_no_line_from_a_bad_one(
     lines = [line for batch in batches for line in batch.lines]
     rejected = [ident for batch in batches for ident, _ in batch.rejected]
     assert sorted(line.signal_id for line in lines) == sorted(
-        i["planned_order_id"] for i in items if isinstance(i, dict) and str(i.get("planned_order_id")).startswith("good")
+        i["planned_order_id"]
+        for i in items
+        if isinstance(i, dict) and str(i.get("planned_order_id")).startswith("good")
     )
     assert len(lines) == good
     assert sum(1 for ident in rejected if ident.startswith("bad-")) == bad
@@ -136,9 +144,7 @@ def test_malformed_lines_then_no_crash_and_no_line_from_a_bad_one(
     body=st.one_of(
         json_junk.map(lambda value: json.dumps(value).encode()),
         st.binary(max_size=64),
-        st.builds(
-            lambda data: json.dumps({"code": 0, "message": "", "data": data}).encode(), json_junk
-        ),
+        st.builds(lambda data: json.dumps({"code": 0, "message": "", "data": data}).encode(), json_junk),
         st.builds(
             lambda items, total: json.dumps({"code": 0, "data": {"items": items, "total": total}}).encode(),
             st.lists(json_junk, max_size=4),

@@ -55,7 +55,9 @@ def test_fetch_json_then_exactly_one_object_of_the_schema(
         "signal_id": "145909290", "code": "600519.SH", "side": "buy", "qty": 100, "price": "1480.5",
         "exec_time": "09:30:00",
     }  # fmt: skip
-    assert batch["rejected"] == [{"signal_id": "145909291", "reason": "direction 应为 '1'(买) 或 '2'(卖), was '9'"}]
+    assert batch["rejected"] == [
+        {"signal_id": "145909291", "reason": "direction 应为 '1'(买) 或 '2'(卖), was '9'"}
+    ]
 
 
 def test_fetch_text_then_accepted_and_rejected_lines_shown(
@@ -71,7 +73,12 @@ def test_fetch_text_then_accepted_and_rejected_lines_shown(
 
 @pytest.mark.parametrize(
     ("fault", "words"),
-    [("auth", "the key was refused"), ("html", "not JSON"), ("http500", "HTTP 500"), ("page_missing", "missing")],
+    [
+        ("auth", "the key was refused"),
+        ("html", "not JSON"),
+        ("http500", "HTTP 500"),
+        ("page_missing", "missing"),
+    ],
 )
 def test_fetch_json_when_fetch_fails_then_nonzero_reason_and_no_json(
     memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str], fault: str, words: str
@@ -116,7 +123,10 @@ def test_fetch_when_strategy_ids_from_env_then_comma_list_followed(
         code = cli.main(["fetch", "--day", "2026-11-23", "--json"])
     document = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert [(b["strategy_id"], len(b["lines"])) for b in document["batches"]] == [(STRATEGY, 6), ("second", 1)]
+    assert [(b["strategy_id"], len(b["lines"])) for b in document["batches"]] == [
+        (STRATEGY, 6),
+        ("second", 1),
+    ]
 
 
 def test_fetch_when_bad_day_then_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -56,7 +56,9 @@ def test_fetch_when_server_slow_then_engine_keeps_serving_and_batch_arrives_as_m
     with dev_server() as server:
         server.state.slow_seconds = 120.0
         server.state.set_fault("slow", times=1)
-        worker = SignalFetchWorker(source_for(server, timeout=60.0), setup.engine.post, raw_dir=tmp_path / "raw")
+        worker = SignalFetchWorker(
+            source_for(server, timeout=60.0), setup.engine.post, raw_dir=tmp_path / "raw"
+        )
         worker.start()
         try:
             worker.request(DAY)
@@ -70,15 +72,18 @@ def test_fetch_when_server_slow_then_engine_keeps_serving_and_batch_arrives_as_m
 
     (batch,) = setup.engine.call(lambda e: list(e.signal_batches.values()))
     assert [line.signal_id for line in batch.lines] == FIXTURE_IDS
-    assert _rows(setup.engine, "SELECT batch_id, strategy_id, trading_day, source, line_count, status FROM signal_batches") == [
-        (batch.batch_id, STRATEGY, DAY.isoformat(), "bigquant", 6, "fetched")
-    ]
+    assert _rows(
+        setup.engine,
+        "SELECT batch_id, strategy_id, trading_day, source, line_count, status FROM signal_batches",
+    ) == [(batch.batch_id, STRATEGY, DAY.isoformat(), "bigquant", 6, "fetched")]
     # stored, not taken in: the planner decides; and no order was made by the fetch
     assert _rows(setup.engine, "SELECT count(*) FROM signal_lines") == [(0,)]
     assert setup.engine.call(lambda e: len(e.oms.orders)) == 0
     new, done = setup.engine.take_in(batch)
     assert (len(new), done) == (6, [])
-    raw = json.loads((tmp_path / "raw" / DAY.isoformat() / f"{batch.batch_id}.json").read_text(encoding="utf-8"))
+    raw = json.loads(
+        (tmp_path / "raw" / DAY.isoformat() / f"{batch.batch_id}.json").read_text(encoding="utf-8")
+    )
     assert raw["batch_id"] == batch.batch_id
     assert [item["planned_order_id"] for item in json.loads(raw["pages"][0])["data"]["items"]] == FIXTURE_IDS
     assert [e.new_batch_ids for e in events] == [(batch.batch_id,)]
@@ -102,7 +107,9 @@ def test_same_batch_fetched_twice_then_stored_once(setup: SimSetup, tmp_path: Pa
 
 @pytest.mark.parametrize(("fault", "words"), [("http500", "HTTP 500"), ("page_missing", "a page is missing"),
                                               ("truncated", "not JSON"), ("auth", "the key was refused")])  # fmt: skip
-def test_failed_or_partial_fetch_then_alert_and_no_batch_no_order(setup: SimSetup, fault: str, words: str) -> None:
+def test_failed_or_partial_fetch_then_alert_and_no_batch_no_order(
+    setup: SimSetup, fault: str, words: str
+) -> None:
     events = _received(setup)
     with dev_server() as server:
         server.state.set_fault(fault)
@@ -155,3 +162,16 @@ def test_worker_when_source_raises_a_bug_then_failed_fetch_named_not_a_dead_thre
         worker.stop()
     alerts = [a for a in setup.engine.call(lambda e: list(e.alerts)) if a.category == "signals"]
     assert all("ZeroDivisionError: a bug" in a.message for a in alerts)
+
+
+def test_demo_batch_comes_over_http_from_the_local_server(tmp_path: Path) -> None:
+    import io
+
+    from app.config import load_settings
+    from app.demo import run_demo
+
+    settings = load_settings(env={"TILLER_DATA_DIR": str(tmp_path)}, path=tmp_path / "none.toml")
+    result = run_demo(settings, seed=7, speed=0, data_dir=tmp_path / "d", out=io.StringIO(), progress=False)
+    assert result.fetched_from.startswith("http://127.0.0.1:")
+    assert result.fetched_from.endswith("/bigapis/trading/v1")
+    assert len(result.batch.lines) > 0
