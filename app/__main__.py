@@ -115,9 +115,13 @@ def _stdin_is_terminal() -> bool:
     return stdin is None or stdin.isatty()
 
 
-def _secret_from_stdin() -> str:
-    """The first line of standard input (for scripts: `echo KEY | python -m app secrets set NAME`)."""
-    line = sys.stdin.readline()
+def _secret_from_stdin() -> str | None:
+    """The first line of standard input (for scripts: `echo KEY | python -m app secrets set NAME`);
+    None when standard input cannot be read (then the value is asked for)."""
+    try:
+        line = sys.stdin.readline()
+    except (OSError, ValueError):
+        return None
     return line.removeprefix("\ufeff").rstrip("\r\n")
 
 
