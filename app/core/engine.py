@@ -16,7 +16,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -315,7 +315,9 @@ class Engine:
         known = self.store.load_signal_batch_ids(message.day)
         now = self.clock.now()
         new: list[str] = []
-        for batch in message.batches:
+        batches: list[SignalBatch] = []
+        for fetched in message.batches:
+            batch = self._known_instruments_only(fetched)
             batch_id = batch.batch_id
             if batch_id not in known and batch_id not in self.signal_batches:
                 self.store.stage_signal_batch(batch, message.source, now)
@@ -331,7 +333,30 @@ class Engine:
                         f"(planned orders rejected, no order from them): {shown}{more}",
                     )  # fmt: skip
             self.signal_batches[batch_id] = batch
-        self._events.append(SignalsReceived(message.day, tuple(message.batches), tuple(new), now))
+            batches.append(batch)
+        self._events.append(SignalsReceived(message.day, tuple(batches), tuple(new), now))
+
+    def _known_instruments_only(self, batch: SignalBatch) -> SignalBatch:
+        """A line for an instrument the day does not list is rejected with its reason (once the day's
+        instruments are known: before StartDay there is nothing to check against)."""
+        instruments = self.oms.instruments
+        if not instruments or batch.trading_day != self.oms.trading_day:
+            return batch
+        unknown = [line for line in batch.lines if line.code not in instruments]
+        if not unknown:
+            return batch
+        day = batch.trading_day.isoformat()
+        return replace(
+            batch,
+            lines=tuple(line for line in batch.lines if line.code in instruments),
+            rejected=(
+                *batch.rejected,
+                *(
+                    (line.signal_id, f"当日未知证券 (unknown instrument on {day}): {line.code}")
+                    for line in unknown
+                ),
+            ),
+        )
 
     def _on_trade(self, message: TradeReport) -> None:
         self.oms.on_trade_report(message)

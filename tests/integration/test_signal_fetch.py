@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,17 @@ from app.clients.fetch_worker import SignalFetchWorker
 from app.core.engine import Engine
 from app.core.messages import SignalsReceived
 from app.devserver.server import DevState
+from app.feeds import InstrumentSpec
 from tests.helpers.bigquant import DAY, FIXTURE_IDS, STRATEGY, dev_server, source_for
-from tests.helpers.engine_day import make_setup, open_day
+from tests.helpers.engine_day import CODES, make_setup, open_day
 
 WAIT = 30.0
+# the sample's instruments, so that every line of it is known on the day
+SAMPLE_CODES = [
+    InstrumentSpec(code, prev_close=D(price))
+    for code, price in [("600519.SH", "1480.50"), ("000001.SZ", "11.37"), ("300750.SZ", "251.20"),
+                        ("688981.SH", "89.66"), ("600767.SH", "0.42"), ("430047.BJ", "9.80")]
+]  # fmt: skip
 
 
 def wait_for(condition: Callable[[], bool], what: str) -> None:
@@ -32,7 +40,7 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[SimSetup]:
-    running = open_day(make_setup(tmp_path / "data"))
+    running = open_day(make_setup(tmp_path / "data", codes=SAMPLE_CODES))
     try:
         yield running
     finally:
@@ -175,3 +183,40 @@ def test_demo_batch_comes_over_http_from_the_local_server(tmp_path: Path) -> Non
     assert result.fetched_from.startswith("http://127.0.0.1:")
     assert result.fetched_from.endswith("/bigapis/trading/v1")
     assert len(result.batch.lines) > 0
+
+
+def test_line_for_an_instrument_the_day_does_not_list_then_rejected(tmp_path: Path) -> None:
+    setup = open_day(make_setup(tmp_path / "data", codes=CODES))  # 600000.SH and 000001.SZ only
+    try:
+        with dev_server() as server:
+            worker = SignalFetchWorker(source_for(server), setup.engine.post).start()
+            try:
+                worker.request(DAY)
+                wait_for(lambda: setup.engine.call(lambda e: len(e.signal_batches)) == 1, "the batch")
+            finally:
+                worker.stop()
+        (batch,) = setup.engine.call(lambda e: list(e.signal_batches.values()))
+    finally:
+        setup.close()
+    assert [line.code for line in batch.lines] == ["000001.SZ"]
+    assert ("145909290", "当日未知证券 (unknown instrument on 2026-11-23): 600519.SH") in batch.rejected
+    assert len(batch.rejected) == 5
+
+
+def test_same_batch_after_a_restart_then_still_stored_once(tmp_path: Path) -> None:
+    for _ in range(2):
+        setup = open_day(make_setup(tmp_path / "data", codes=SAMPLE_CODES))
+        events = _received(setup)
+        try:
+            with dev_server() as server:
+                worker = SignalFetchWorker(source_for(server), setup.engine.post).start()
+                try:
+                    worker.request(DAY)
+                    wait_for(lambda events=events: len(events) == 1, "the fetch")
+                finally:
+                    worker.stop()
+            rows = _rows(setup.engine, "SELECT count(*) FROM signal_batches")
+        finally:
+            setup.close()
+        assert rows == [(1,)]
+    assert events[0].new_batch_ids == ()  # the second run: known from the file
