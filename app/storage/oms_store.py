@@ -60,9 +60,12 @@ _INSERT_TRADE = (
 _TRADE_COLUMNS = (
     "traded_id, client_order_id, broker_order_id, code, side, price, qty, amount, fees, traded_at"
 )
+# A batch is stored once (on fetch, or when taken in); taking it in later marks it "taken" and keeps
+# what the fetch recorded; a re-fetch changes nothing.
 _INSERT_SIGNAL_BATCH = (
-    "INSERT OR IGNORE INTO signal_batches (batch_id, strategy_id, trading_day, source, fetched_at, "
-    "line_count, status) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO signal_batches (batch_id, strategy_id, trading_day, source, fetched_at, "
+    "line_count, status) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (batch_id) DO UPDATE SET status = 'taken' WHERE excluded.status = 'taken'"
 )
 _INSERT_SIGNAL_LINE = (
     "INSERT INTO signal_lines (strategy_id, trading_day, signal_id, batch_id, code, name, side, qty, "
