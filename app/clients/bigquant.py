@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -140,7 +140,10 @@ class BigQuantClient:
 
     # ------------------------------------------------------------------ endpoints
     def strategy(self, strategy_id: str) -> StrategyInfo:
-        data = self._get(f"/strategies/{strategy_id}", {}, what=f"策略 {strategy_id} (strategy)")
+        # percent-encoded as it goes on the wire, and signed as it goes
+        data = self._get(
+            f"/strategies/{quote(strategy_id, safe='')}", {}, what=f"策略 {strategy_id} (strategy)"
+        )
         accounts = data.get("account_id") if isinstance(data, dict) else None
         if (
             not isinstance(accounts, dict)

@@ -24,7 +24,7 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from app.resources import resource_path
 
@@ -210,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST" and endpoint == SYNC_PATH:
             self._sync(body, truncated=fault == "truncated")
         elif method == "GET" and endpoint.startswith("/strategies/"):
-            self._strategy(endpoint[len("/strategies/") :], truncated=fault == "truncated")
+            self._strategy(unquote(endpoint[len("/strategies/") :]), truncated=fault == "truncated")
         elif method == "GET" and endpoint == "/planned_order":
             self._planned_orders(query, fault)
         else:

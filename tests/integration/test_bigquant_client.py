@@ -278,3 +278,11 @@ def test_bigquant_error_is_the_only_error(monkeypatch: pytest.MonkeyPatch) -> No
     # an invalid URL is no temporary failure: one plain error, no retry loop
     with pytest.raises(BigQuantError, match=r"not a valid URL"):
         BigQuantClient("http://[::1", DEV_ACCESS_KEY, DEV_SECRET_KEY, retries=5, sleep=lambda s: None)
+
+
+def test_fetch_when_strategy_id_needs_percent_encoding_then_signed_as_sent() -> None:
+    state = DevState()
+    state.items = [dict(item, strategy_id="策略.一-1") for item in state.items]
+    with dev_server(state) as server:
+        (batch,) = source_for(server, strategies=("策略.一-1",)).fetch(DAY)
+    assert batch.strategy_id == "策略.一-1" and len(batch.lines) == 6
