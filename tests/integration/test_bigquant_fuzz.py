@@ -19,7 +19,7 @@ from app.domain.side import Side
 from tests.helpers.bigquant import DAY, STRATEGY, client_for, dev_server
 
 FUZZ = settings(
-    max_examples=400,
+    max_examples=600,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -139,7 +139,7 @@ def test_malformed_lines_then_no_crash_and_no_line_from_a_bad_one(
         assert line.code in CODES
 
 
-@settings(FUZZ, max_examples=300)
+@settings(FUZZ, max_examples=400)
 @given(
     body=st.one_of(
         json_junk.map(lambda value: json.dumps(value).encode()),
