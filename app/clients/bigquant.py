@@ -400,7 +400,7 @@ class BigQuantSignalSource:
         for strategy_id, items in raw.items():
             # a paper account may carry several strategies' orders: keep this strategy's only
             mine = [
-                i for i in items if not isinstance(i, dict) or i.get("strategy_id") in (strategy_id, None)
+                i for i in items if not isinstance(i, dict) or _of_strategy(i.get("strategy_id"), strategy_id)
             ]
             if not mine:
                 batches.append(SignalBatch(strategy_id, day, ()))
@@ -414,6 +414,16 @@ class BigQuantSignalSource:
             validated = validate_batches(parsed, day, known)
             batches.extend(validated or [SignalBatch(strategy_id, day, ())])
         return batches
+
+
+def _of_strategy(value: Any, strategy_id: str) -> bool:
+    """An item of this strategy, or one whose strategy_id is missing or malformed (then its line is
+    rejected with the reason, never silently dropped); another strategy's item belongs to that one."""
+    if isinstance(value, str):
+        return value.strip() in (strategy_id, "")
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() <= 128:
+        return str(value) == strategy_id
+    return True
 
 
 def source_from_settings(
