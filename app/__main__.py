@@ -171,7 +171,7 @@ def _run_fetch(args: argparse.Namespace) -> int:
 
 
 def _add_serve_dev_arguments(parser: argparse.ArgumentParser) -> None:
-    from app.devserver.server import FAULTS
+    from app.devserver import FAULTS  # the names only: the server loads when the command runs
 
     parser.add_argument("--port", type=int, default=0, help="the port on 127.0.0.1 (default 0: a free one)")
     parser.add_argument("--scenario", type=Path, help="planned orders to serve (default: the bundled sample)")

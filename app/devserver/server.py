@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from app.devserver import FAULTS
 from app.resources import resource_path
 
 BASE_PATH = "/bigapis/trading/v1"
@@ -34,15 +35,6 @@ DEV_ACCESS_KEY = "tiller-dev-access-key"  # the dev server's own key: not a secr
 DEV_SECRET_KEY = "tiller-dev-secret-key-not-a-real-secret"  # the dev server's own key: not a secret
 DEFAULT_MAX_PAGE_SIZE = 3000
 MAX_BODY_BYTES = 10 * 1024 * 1024
-FAULTS: dict[str, str] = {
-    "http500": "HTTP 500 (a temporary server failure)",
-    "http429": "HTTP 429 (too many requests)",
-    "slow": "a slow answer (longer than the client's timeout)",
-    "html": "an HTML page instead of JSON (e.g. a proxy's error page)",
-    "truncated": "JSON cut off in the middle",
-    "auth": "an authentication failure (as with a wrong key)",
-    "page_missing": "page 2 and later answer no items although the total says there are more",
-}
 _HTML = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 
 
