@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -87,7 +88,9 @@ def _run_secrets(args: argparse.Namespace) -> int:
     store = SecretStore()
     try:
         if args.secrets_action == "set":
-            value = read_secret(f"{args.name}（输入不显示 / input hidden）: ")
+            value = _secret_from_stdin() if not _stdin_is_terminal() else None
+            if value is None:
+                value = read_secret(f"{args.name}（输入不显示 / input hidden）: ")
             store.set(args.name, value)
             print(f"{args.name}: stored in the OS keyring ({store.backend_name()})")
         elif args.secrets_action == "delete":
@@ -104,6 +107,113 @@ def _run_secrets(args: argparse.Namespace) -> int:
     except SecretsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _stdin_is_terminal() -> bool:
+    stdin = sys.stdin
+    return stdin is None or stdin.isatty()
+
+
+def _secret_from_stdin() -> str | None:
+    """The first line of standard input (for scripts: `echo KEY | python -m app secrets set NAME`);
+    None when standard input cannot be read (then the value is asked for)."""
+    try:
+        line = sys.stdin.readline()
+    except (OSError, ValueError):
+        return None
+    return line.removeprefix("\ufeff").rstrip("\r\n")
+
+
+# --- fetch ------------------------------------------------------------------------------------
+
+
+def _iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, was {text!r}") from None
+
+
+def _add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--day", type=_iso_day, help="the trading day YYYY-MM-DD (default: today in China)")
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
+
+def _run_fetch(args: argparse.Namespace) -> int:
+    """Fetch a day's batches from BigQuant and show them; places no order."""
+    import json
+
+    from app.clients.bigquant import BigQuantError, batches_as_json, format_batches, source_from_settings
+    from app.domain.clock import CN_TZ
+
+    settings = settings_from_args(args)
+    day = args.day or datetime.now(CN_TZ).date()  # the command line's today; the core uses its Clock
+    store = SecretStore()
+    try:
+        source = source_from_settings(
+            settings.bigquant, store.get("bigquant.access_key"), store.get("bigquant.secret_key")
+        )
+        with source.client:
+            batches = source.fetch(day)
+    except (BigQuantError, SecretsError) as exc:
+        print(f"获取失败 (fetch failed): {exc}；没有下任何订单 (no order was placed)", file=sys.stderr)
+        return 1
+    out = _safe_output(sys.stdout)
+    if args.json:
+        print(json.dumps(batches_as_json(batches), ensure_ascii=False), file=out)
+    else:
+        print(format_batches(batches, day), file=out)
+    return 0
+
+
+# --- serve-dev --------------------------------------------------------------------------------
+
+
+def _add_serve_dev_arguments(parser: argparse.ArgumentParser) -> None:
+    from app.devserver import FAULTS  # the names only: the server loads when the command runs
+
+    parser.add_argument("--port", type=int, default=0, help="the port on 127.0.0.1 (default 0: a free one)")
+    parser.add_argument("--scenario", type=Path, help="planned orders to serve (default: the bundled sample)")
+    parser.add_argument("--day", type=_iso_day, help="move the scenario's planned orders to this trading day")
+    parser.add_argument("--fault", choices=sorted(FAULTS), help="answer every request with this fault")
+    parser.add_argument("--sync-dir", type=Path, help="also write each received eod_sync payload here")
+
+
+def _run_serve_dev(args: argparse.Namespace) -> int:
+    from app.devserver.server import (
+        DEV_ACCESS_KEY,
+        DEV_SECRET_KEY,
+        FAULTS,
+        DevServer,
+        DevState,
+        default_items,
+        load_scenario,
+        redate,
+    )
+
+    if not 0 <= args.port <= 65535:
+        print(f"--port 应为 0 到 65535 (must be 0..65535), was {args.port}", file=sys.stderr)
+        return 2
+    items = load_scenario(args.scenario) if args.scenario else default_items()
+    if args.day:
+        items = redate(items, args.day)
+    state = DevState(items=items, sync_dir=args.sync_dir)
+    state.set_fault(args.fault)
+    server = DevServer(state, port=args.port)
+    print(f"BigQuant 开发服务器 (dev server): {server.base_url}", flush=True)
+    print(f"同步地址 (sync endpoint): POST {server.sync_url}")
+    print(f"开发服务器自己的密钥，不是真实密钥 (the dev server's own keys, not real ones): "
+          f"access_key={DEV_ACCESS_KEY} secret_key={DEV_SECRET_KEY}")  # fmt: skip
+    if args.fault:
+        print(f"故障注入 (fault): {args.fault}: {FAULTS[args.fault]}")
+    print("按 Ctrl+C 停止 (Ctrl+C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
     return 0
 
 
@@ -320,6 +430,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         _run_sync,
     ),
     "alerts": Subcommand("show the alerts kept in the database", _add_alerts_arguments, _run_alerts),
+    "fetch": Subcommand(
+        "fetch a day's BigQuant planned orders and show them, accepted and rejected (places no order)",
+        _add_fetch_arguments,
+        _run_fetch,
+    ),
+    "serve-dev": Subcommand(
+        "run a local BigQuant-compatible server on 127.0.0.1 (development, tests, the demo)",
+        _add_serve_dev_arguments,
+        _run_serve_dev,
+    ),
 }
 
 NO_COMMAND_HINT = "To watch Tiller trade a simulated day, run:  python -m app demo"

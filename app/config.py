@@ -488,6 +488,20 @@ class BigQuantSettings:
             help="where the post-close eod_sync/1 payload is posted (signed); empty: kept in the outbox only",
         ),
     )
+    retries: int = field(
+        default=3,
+        metadata=_meta(
+            parse=_integer(0, 10),
+            expected="an integer from 0 to 10",
+            help="retries with backoff after a temporary failure (no connection, timeout, HTTP 5xx or 429)",
+        ),
+    )
+    page_size: int = field(
+        default=3000,
+        metadata=_meta(
+            parse=_integer(1, 3000), expected="an integer from 1 to 3000", help="planned orders per page"
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """`python -m app demo`: one whole A-share trading day, headless, on the simulated broker.
 
-The day's planned orders come from the bundled demo batch (BigQuant's planned-order format);
+The day's planned orders come from the bundled demo batch (BigQuant's planned-order format), served
+by the local BigQuant-compatible server on 127.0.0.1 and fetched over HTTP with the real client;
 quotes are synthetic; the simulated clock runs the day at `--speed`. At the end it prints what
 happened: orders sent, filled, partly filled, rejected with reasons, fees, cash, positions, P&L.
 """
@@ -14,13 +15,13 @@ import tempfile
 import time as wall
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
 from app.bootstrap import build_sim_setup, seed_account
-from app.clients.planned_orders import load_planned_orders_file
+from app.clients.bigquant import BigQuantClient, BigQuantSignalSource
 from app.config import Settings
 from app.core.auction_plan import PlannedLine, clamp_to_limits, plan_auction_orders
 from app.core.engine import Engine
@@ -28,6 +29,7 @@ from app.core.messages import CancelAllOrders
 from app.core.oms import NewOrder
 from app.core.simulation import DayRunner, Progress, ScheduledAction
 from app.core.summary import DaySummary, equity, summarize
+from app.devserver.server import DEV_ACCESS_KEY, DEV_SECRET_KEY, DevServer, DevState, load_scenario
 from app.domain.instruments import classify
 from app.domain.orders import OrderStatus, PriceType
 from app.domain.prices import round_to_tick
@@ -57,6 +59,7 @@ class DemoResult:
     seconds: float
     quotes: int
     data_dir: Path
+    fetched_from: str = ""  # the local BigQuant-compatible server the batch came from
 
 
 def run_demo(
@@ -70,7 +73,7 @@ def run_demo(
     progress: bool = True,
 ) -> DemoResult:
     started = wall.perf_counter()
-    batches = load_planned_orders_file(batch_file)
+    batches, fetched_from = _fetch_demo_batches(batch_file)
     if not batches:
         raise ValueError(f"{batch_file} 没有计划订单")
     batch = batches[0]
@@ -101,11 +104,30 @@ def run_demo(
         start_equity = setup.engine.call(equity)
         runner.run()
         summary = setup.engine.call(lambda e: summarize(e, start_cash=start_cash, start_equity=start_equity))
-        return DemoResult(summary, planned, batch, wall.perf_counter() - started, runner.quotes, folder)
+        return DemoResult(
+            summary, planned, batch, wall.perf_counter() - started, runner.quotes, folder, fetched_from
+        )
     finally:
         setup.close()
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _fetch_demo_batches(batch_file: Path) -> tuple[list[SignalBatch], str]:
+    """The demo's batch as a follower gets it: over HTTP from a local BigQuant-compatible server
+    (127.0.0.1, a free port) serving `batch_file`, signed with the dev server's own published keys
+    (never a real secret). Returns the batches and the URL they came from."""
+    items = load_scenario(batch_file)
+    days = sorted({item["trading_day"] for item in items if isinstance(item.get("trading_day"), str)})
+    if not days:
+        raise ValueError(f"{batch_file} 没有计划订单")
+    state = DevState(items=items)
+    with DevServer(state) as server:
+        client = BigQuantClient(server.base_url, DEV_ACCESS_KEY, DEV_SECRET_KEY, retries=0)
+        with client:
+            source = BigQuantSignalSource(client, sorted(state.strategies()))
+            batches = source.fetch(date.fromisoformat(days[0]))
+        return [b for b in batches if b.lines or b.rejected], server.base_url
 
 
 def _demo_positions() -> list[tuple[str, int, Decimal, Decimal]]:

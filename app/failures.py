@@ -36,8 +36,10 @@ class Explanation:
 def explain(exc: BaseException) -> Explanation | None:
     """The plain-words explanation of a known error, or None for an unexpected one (a bug)."""
     # Imported here: the command line loads only what the failing command needed.
+    from app.clients.bigquant import BigQuantError
     from app.clients.planned_orders import PlannedOrdersError
     from app.config import SettingsError
+    from app.devserver.server import DevServerError
     from app.feeds.errors import FeedError
     from app.gateways.sim.store import SimStoreError
     from app.resources import ResourceMissingError
@@ -58,6 +60,13 @@ def explain(exc: BaseException) -> Explanation | None:
             "请检查上面指出的计划订单文件或 BigQuant 的回应；没有下任何订单。\n"
             "Check the planned-order file or BigQuant response named above; no order was placed.",
         )
+    if isinstance(exc, BigQuantError):
+        return Explanation(
+            f"从 BigQuant 获取信号失败 / fetching signals from BigQuant failed: {exc}",
+            "没有下任何订单 (no order was placed)。\nNo order was placed.",
+        )
+    if isinstance(exc, DevServerError):
+        return Explanation(f"开发服务器 / dev server: {exc}")
     if isinstance(exc, FeedError):
         return Explanation(
             f"行情数据有误 / market data error: {exc}",

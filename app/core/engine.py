@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,8 @@ from app.core.messages import (
     QuotesArrived,
     QuotesUpdated,
     Resync,
+    SignalsFetched,
+    SignalsReceived,
     StartDay,
     SubmitOrders,
     TradeBooked,
@@ -148,6 +150,8 @@ class Engine:
         self.risk_monitor = RiskMonitor()
         # the settings file's limits and the start state: what run-time changes on disk apply over
         self._risk_base = None if risk is None else (risk.limits, risk.state)
+        # the fetched batches of planned orders by batch id, for the planner (not yet taken in)
+        self.signal_batches: dict[str, SignalBatch] = {}
 
     # ------------------------------------------------------------------ life cycle
     def subscribe(self, listener: Listener) -> None:
@@ -305,9 +309,66 @@ class Engine:
             ConnectionChanged: self._on_connection,
             Resync: self._on_resync,
             StartDay: self._start_day,
+            SignalsFetched: self._on_signals_fetched,
             TimerHandle: self._on_timer,
             _SendFailed: self._on_send_failed,
         }
+
+    def _on_signals_fetched(self, message: SignalsFetched) -> None:
+        """Store the fetched batches once each; a failed fetch is an alert and nothing else."""
+        day = message.day.isoformat()
+        if message.error is not None:
+            self._alert(
+                "error", "signals",
+                f"{day} 的计划订单获取失败，不下任何单 (fetching {message.source} failed; no order is placed): "
+                f"{message.error}",
+            )  # fmt: skip
+            return
+        known = self.store.load_signal_batch_ids(message.day)
+        now = self.clock.now()
+        new: list[str] = []
+        batches: list[SignalBatch] = []
+        for fetched in message.batches:
+            batch = self._known_instruments_only(fetched)
+            batch_id = batch.batch_id
+            if batch_id not in known and batch_id not in self.signal_batches:
+                self.store.stage_signal_batch(batch, message.source, now)
+                new.append(batch_id)
+                if batch.rejected:
+                    shown = "; ".join(f"{ident}: {reason}" for ident, reason in batch.rejected[:5])
+                    more = (
+                        f"; … 另有 {len(batch.rejected) - 5} 条 (and more)" if len(batch.rejected) > 5 else ""
+                    )
+                    self._alert(
+                        "warning", "signals",
+                        f"策略 {batch.strategy_id} {day}: {len(batch.rejected)} 条计划订单被拒绝，不下单 "
+                        f"(planned orders rejected, no order from them): {shown}{more}",
+                    )  # fmt: skip
+            self.signal_batches[batch_id] = batch
+            batches.append(batch)
+        self._events.append(SignalsReceived(message.day, tuple(batches), tuple(new), now))
+
+    def _known_instruments_only(self, batch: SignalBatch) -> SignalBatch:
+        """A line for an instrument the day does not list is rejected with its reason (once the day's
+        instruments are known: before StartDay there is nothing to check against)."""
+        instruments = self.oms.instruments
+        if not instruments or batch.trading_day != self.oms.trading_day:
+            return batch
+        unknown = [line for line in batch.lines if line.code not in instruments]
+        if not unknown:
+            return batch
+        day = batch.trading_day.isoformat()
+        return replace(
+            batch,
+            lines=tuple(line for line in batch.lines if line.code in instruments),
+            rejected=(
+                *batch.rejected,
+                *(
+                    (line.signal_id, f"当日未知证券 (unknown instrument on {day}): {line.code}")
+                    for line in unknown
+                ),
+            ),
+        )
 
     def _on_trade(self, message: TradeReport) -> None:
         self.oms.on_trade_report(message)

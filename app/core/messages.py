@@ -57,6 +57,17 @@ class Resync:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalsFetched:
+    """A fetch of a day's planned orders, from the fetch worker's thread (the engine never waits on
+    HTTP): the validated batches, or why the fetch failed (then no batch: a partial day makes no order)."""
+
+    day: date
+    source: str
+    batches: Sequence[Any] = ()  # Sequence[SignalBatch]
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     """Run `fn(engine)` on the engine thread and hand back its result (queries from other threads)."""
 
@@ -199,6 +210,23 @@ class ConnectionStateChanged:
     ts: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SignalsReceived:
+    """Batches of planned orders stored (not yet taken in: the planner decides); `new_batch_ids` are
+    the ones not seen before (fetching the same batch twice changes nothing)."""
+
+    day: date
+    batches: tuple[Any, ...]  # tuple[SignalBatch, ...]
+    new_batch_ids: tuple[str, ...]
+    ts: datetime
+
+
 EngineEvent = (
-    OrderUpdated | TradeBooked | AccountUpdated | QuotesUpdated | AlertRaised | ConnectionStateChanged
+    OrderUpdated
+    | TradeBooked
+    | AccountUpdated
+    | QuotesUpdated
+    | AlertRaised
+    | ConnectionStateChanged
+    | SignalsReceived
 )

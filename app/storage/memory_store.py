@@ -69,6 +69,7 @@ class MemoryOmsStore:
         # keyed by a fill's identity: (trading day, broker order id, traded id), see schema.py
         self._trades: dict[tuple[date, str, TradeId], tuple[TradeReport, ClientOrderId, str, date]] = {}
         self._signal_ids: set[tuple[str, date, str]] = set()
+        self._batch_ids: set[tuple[date, str]] = set()
         self._positions: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._cash: Decimal | None = None
         self._alerts: list[tuple[datetime, str, str, str]] = []
@@ -78,6 +79,7 @@ class MemoryOmsStore:
         self._s_orders: dict[ClientOrderId, Order] = {}
         self._s_new: set[ClientOrderId] = set()
         self._s_signal_ids: list[tuple[str, date, str]] = []
+        self._s_batch_ids: list[tuple[date, str]] = []
         self._s_events: list[OrderEvent] = []
         self._s_trades: list[tuple[TradeReport, ClientOrderId, str, date]] = []
         self._s_positions: dict[tuple[str, str], Position] = {}
@@ -147,7 +149,14 @@ class MemoryOmsStore:
     def stage_order(self, order: Order) -> None:
         self._s_orders[order.client_order_id] = order
 
+    def load_signal_batch_ids(self, day: date) -> set[str]:
+        return {batch_id for batch_day, batch_id in self._batch_ids if batch_day == day}
+
+    def stage_signal_batch(self, batch: SignalBatch, source: str, fetched_at: datetime) -> None:
+        self._s_batch_ids.append((batch.trading_day, batch.batch_id))
+
     def stage_signal_lines(self, batch: SignalBatch, lines: Sequence[SignalLine], taken_at: datetime) -> None:
+        self._s_batch_ids.append((batch.trading_day, batch.batch_id))
         self._s_signal_ids.extend((batch.strategy_id, batch.trading_day, line.signal_id) for line in lines)
 
     def stage_event(self, event: OrderEvent) -> None:
@@ -178,6 +187,7 @@ class MemoryOmsStore:
         self._s_orders.clear()
         self._s_new.clear()
         self._s_signal_ids.clear()
+        self._s_batch_ids.clear()
         self._s_events.clear()
         self._s_trades.clear()
         self._s_positions.clear()
@@ -191,6 +201,8 @@ class MemoryOmsStore:
         self._check_unique()  # like SQLite's INSERTs: all or nothing, a duplicate fails loudly
         if self._s_signal_ids:
             self._signal_ids.update(self._s_signal_ids)
+        if self._s_batch_ids:
+            self._batch_ids.update(self._s_batch_ids)
         if self._s_orders:
             orders = self._orders
             for cid, order in self._s_orders.items():

@@ -60,9 +60,12 @@ _INSERT_TRADE = (
 _TRADE_COLUMNS = (
     "traded_id, client_order_id, broker_order_id, code, side, price, qty, amount, fees, traded_at"
 )
+# A batch is stored once (on fetch, or when taken in); taking it in later marks it "taken" and keeps
+# what the fetch recorded; a re-fetch changes nothing.
 _INSERT_SIGNAL_BATCH = (
-    "INSERT OR IGNORE INTO signal_batches (batch_id, strategy_id, trading_day, source, fetched_at, "
-    "line_count, status) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO signal_batches (batch_id, strategy_id, trading_day, source, fetched_at, "
+    "line_count, status) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (batch_id) DO UPDATE SET status = 'taken' WHERE excluded.status = 'taken'"
 )
 _INSERT_SIGNAL_LINE = (
     "INSERT INTO signal_lines (strategy_id, trading_day, signal_id, batch_id, code, name, side, qty, "
@@ -238,7 +241,19 @@ class SqliteOmsStore:
         )
         return {r[0] for r in rows}
 
+    def load_signal_batch_ids(self, day: date) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT batch_id FROM signal_batches WHERE trading_day = ?", (day.isoformat(),)
+        )
+        return {r[0] for r in rows}
+
     # ------------------------------------------------------------------ staging
+    def stage_signal_batch(self, batch: SignalBatch, source: str, fetched_at: datetime) -> None:
+        self._signal_batches.append(
+            (batch.batch_id, batch.strategy_id, _iso(batch.trading_day), source, _iso(fetched_at),
+             len(batch.lines), "fetched")
+        )  # fmt: skip
+
     def stage_new_order(self, order: Order) -> None:
         self._orders[order.client_order_id] = order
         self._new_orders.add(order.client_order_id)
@@ -335,6 +350,7 @@ class SqliteOmsStore:
             or self._alerts
             or self._risk_audit
             or self._signal_lines
+            or self._signal_batches
         ) and (self._cash is None):
             return
         conn = self.conn
