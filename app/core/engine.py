@@ -40,7 +40,9 @@ from app.core.messages import (
     SubmitOrders,
     TradeBooked,
 )
+from app.core.execution.base import ExecutionService
 from app.core.oms import NewOrder, OrderManager
+from app.core.planning.desk import PlanDesk
 from app.core.ports import BrokerGateway, OmsStore
 from app.domain.calendar import DEFAULT_CALENDAR, TradingCalendar, unknown_day_warning
 from app.domain.clock import TimedClock, TimerHandle
@@ -137,6 +139,10 @@ class Engine:
         self.halted: str | None = None
         self._rebuild_requested = False
         self._diverged = False  # memory is ahead of the file and could not be reloaded: write nothing
+        # Executes approved plan lines (set by the composition root before start); the plan desk is
+        # made on the engine thread with the books (app/core/planning/desk.py).
+        self.execution: ExecutionService | None = None
+        self.plan: PlanDesk
 
     # ------------------------------------------------------------------ life cycle
     def subscribe(self, listener: Listener) -> None:
@@ -219,6 +225,8 @@ class Engine:
         try:
             self.store = self._store_factory()
             self.oms = self._loaded_oms(self.trading_day)
+            self.plan = PlanDesk(self)
+            self.plan.load(self.trading_day)
             self._cancel_wanted = set((self.store.load_meta(_CANCEL_WANTED) or "").split())
             self._handlers = self._handler_table()
             if not self.gateway.connected:
@@ -556,6 +564,8 @@ class Engine:
         for info in message.instruments:
             self.oms.instruments[info.code] = info
             self.oms.last_prices.setdefault(info.code, info.prev_close)
+        if self.plan.day != message.day:
+            self.plan.load(message.day)
 
     def _resync(self, *, at_start: bool) -> list[str]:
         """Catch up with the broker's books (at start and after a reconnect); nothing is resent.
@@ -654,6 +664,7 @@ class Engine:
         old = self.oms
         try:
             oms = self._loaded_oms(old.trading_day)
+            self.plan.load(old.trading_day)  # the plan as committed, like the books
             book_day = self.store.load_meta("book_day")
             if book_day is not None and book_day < old.trading_day.isoformat():
                 oms.roll_day(old.trading_day)  # the day's roll was in what was lost
@@ -752,6 +763,10 @@ class Engine:
             for p in self.oms.positions.values()
             if p.total or p.realized_pnl
         )
+
+    def emit(self, event: Any) -> None:
+        """Publish an event (a plan event, say) to subscribers after this batch's commit."""
+        self._events.append(event)
 
     def _alert(self, level: str, category: str, message: str) -> None:
         event = AlertRaised(level, category, message, self.clock.now())

@@ -20,6 +20,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from app.storage.plan_rows import MemoryPlanRows
 from app.domain.identifiers import ClientOrderId, TradeId
 from app.domain.orders import Order, OrderEvent, OrderStatus
 from app.domain.positions import Position
@@ -52,7 +53,7 @@ def _order_from(values: tuple[Any, ...]) -> Order:
     return order
 
 
-class MemoryOmsStore:
+class MemoryOmsStore(MemoryPlanRows):
     def __init__(self, install_tag: str | None = None) -> None:
         if install_tag is None:
             install_tag = "".join(secrets.choice(_BASE36) for _ in range(2))
@@ -83,6 +84,7 @@ class MemoryOmsStore:
         self._s_cash: Decimal | None = None
         self._s_alerts: list[tuple[datetime, str, str, str]] = []
         self._closed = False
+        self._plan_memory_init()
 
     # ------------------------------------------------------------------ metadata
     def install_tag(self) -> str:
@@ -175,6 +177,7 @@ class MemoryOmsStore:
         self._s_positions.clear()
         self._s_cash = None
         self._s_alerts.clear()
+        self._plan_discard()
 
     def commit(self) -> None:
         if self._closed:
@@ -202,6 +205,7 @@ class MemoryOmsStore:
             self._meta.update(self._s_meta)
         if self._s_alerts:
             self._alerts.extend(self._s_alerts)
+        self._plan_commit_memory()
         self.discard()
 
     def _check_unique(self) -> None:

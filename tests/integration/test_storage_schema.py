@@ -67,6 +67,27 @@ EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
     },
     "alerts": {"id": INT, "ts": TXT, "level": TXT, "category": TXT, "message": TXT, "details": TXT},
     "risk_audit": {"id": INT, "ts": TXT, "who": TXT, "key": TXT, "old_value": TXT, "new_value": TXT},
+    # v4: the plan
+    "strategies": {
+        "strategy_id": TXT, "name": TXT, "paper_capital": TXT, "allot_kind": TXT, "allot_value": TXT,
+        "followed": INT, "policy": TXT, "price_offset": TXT, "updated_at": TXT, "updated_by": TXT,
+    },
+    "strategy_positions": {
+        "strategy_id": TXT, "code": TXT, "total": INT, "settled": INT, "avg_cost": TXT, "realized_pnl": TXT,
+        "t_plus_zero": INT,
+    },
+    "plan_days": {
+        "trading_day": TXT, "approved_at": TXT, "approved_by": TXT, "paused_buys": INT, "paused_sells": INT,
+        "auto_approve_at": TXT,
+    },
+    "plan_lines": {
+        "trading_day": TXT, "strategy_id": TXT, "line_id": TXT, "seq": INT, "code": TXT, "name": TXT, "side": TXT,
+        "requested_qty": INT, "qty": INT, "price": TXT, "policy": TXT, "price_offset": TXT, "exec_time": TXT,
+        "state": TXT, "source": TXT, "changes": TXT,
+    },
+    "plan_audit": {
+        "id": INT, "trading_day": TXT, "ts": TXT, "who": TXT, "action": TXT, "line_id": TXT, "detail": TXT,
+    },
 }  # fmt: skip
 
 
@@ -279,7 +300,7 @@ def make_v1_file_with_an_order(path: Path) -> None:
 
 
 def test_fresh_database_is_at_the_latest_version(database):
-    assert database.schema_version == len(MIGRATIONS) == 3
+    assert database.schema_version == len(MIGRATIONS) == 4
 
 
 def test_current_file_upgrades_to_the_next_version_and_keeps_its_data(tmp_path):
@@ -412,7 +433,7 @@ def test_a_version_2_file_gains_the_trade_identity_and_keeps_every_trade_and_sig
         before = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
 
     with open_database(path, now=NOW) as database:
-        assert database.schema_version == 3
+        assert database.schema_version == len(MIGRATIONS)  # 3, then v4 (the plan) on top
         after = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
         assert after == before  # every row and value kept, only the key changed
         with transaction(database):  # "1001" again, on another day: another fill
