@@ -9,6 +9,7 @@ memory are counted the same way on both sides. Scenario names:
         setup: durable | memory | instant (a diagnostic: no broker, see bench/rig.py)
     ticks:<source>:<batched|single>   source: xt | fields | prebuilt (see bench/quotes.py)
     snapshot
+    plan          (planning a 300-line batch over the snapshot's market)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ SCENARIOS = (
     "ticks:prebuilt:batched",
     "ticks:prebuilt:single",
     "snapshot",
+    "plan",
 )
 # The tick and snapshot runs use the durable wiring: the application's real imports and store.
 QUOTE_SETUP = "durable"
@@ -78,6 +80,10 @@ def run_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
             result = quotes.snapshot(rig, infos, snapshots)
         finally:
             rig.close()
+    elif kind == "plan":
+        from bench import planning
+
+        result = planning.bench(args.snapshot_codes)
     else:
         raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
     result["scenario"] = name

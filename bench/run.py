@@ -411,6 +411,8 @@ def figures(
         t("snapshot", "xt_convert_and_engine_cold_ms.p50_ms"), None, "(info)", None)  # fmt: skip
     row("snapshot in the simulated exchange (matching + marks committed)", "ms",
         t("snapshot", "sim_exchange_ms.p50_ms"), None, "(info)", None)  # fmt: skip
+    row(f"planning a 300-line batch over a {n_snap}-instrument market: median", "ms",
+        t("plan", "plan_ms.p50_ms"), None, "≤ 20 ms", at_most(20))  # fmt: skip
     row("memory after the tick run (RSS; Tiller: xt dicts, one per message; vn.py: ticks_gen)", "MiB",
         t("ticks:xt:single", "rss_mib_after_ticks"), v("default", "ticks_gen", "rss_mib_after_ticks"),
         "≤ vn.py", not_above_peer,

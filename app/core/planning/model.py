@@ -3,7 +3,7 @@ made to them, with its reason (for the plan panel and the summary)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum, unique
@@ -123,7 +123,17 @@ class PlanLine:
     changes: tuple[Change, ...] = field(default=())
 
     def changed(self, change: Change, **values: object) -> PlanLine:
-        return replace(self, changes=(*self.changes, change), **values)  # type: ignore[arg-type]
+        values["changes"] = (*self.changes, change)
+        return self.with_values(**values)
+
+    def with_values(self, **values: object) -> PlanLine:
+        """A copy with some fields changed (dataclasses.replace, without its cost: the planner copies a
+        line for every change it makes)."""
+        new = object.__new__(PlanLine)
+        setter = object.__setattr__
+        for name in _LINE_FIELDS:
+            setter(new, name, values[name] if name in values else getattr(self, name))
+        return new
 
     @property
     def skipped(self) -> bool:
@@ -132,6 +142,9 @@ class PlanLine:
     @property
     def reasons(self) -> str:
         return "；".join(c.reason for c in self.changes)
+
+
+_LINE_FIELDS = tuple(f.name for f in fields(PlanLine))
 
 
 @dataclass(frozen=True, slots=True)

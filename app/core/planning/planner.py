@@ -30,6 +30,7 @@ from app.core.planning.model import (
     PlanLine,
     StrategySettings,
     TargetBatch,
+    _LINE_FIELDS,
 )
 from app.domain.errors import DomainError, QuantityError
 from app.domain.fees import FeeSchedule
@@ -94,16 +95,47 @@ def plan(
         for line in raw:
             if (line.strategy_id, line.line_id) in taken:
                 continue
-            lines.append(line if line.skipped else _scale(line, scales.get(line.strategy_id)))
+            draft = _Draft(line)
+            lines.append(draft if draft.skipped else _scale(draft, scales.get(line.strategy_id)))  # type: ignore[arg-type]
     return finish(lines, inputs)
 
 
-def finish(lines: list[PlanLine], inputs: PlanInputs) -> list[PlanLine]:
+class _Draft:
+    """A plan line being planned: changed in place (one PlanLine is made of it at the end)."""
+
+    __slots__ = _LINE_FIELDS
+
+    def __init__(self, line: PlanLine) -> None:
+        for name in _LINE_FIELDS:
+            setattr(self, name, getattr(line, name))
+        self.changes = list(line.changes)  # type: ignore[assignment]
+
+    def changed(self, change: Change, **values: object) -> _Draft:
+        self.changes.append(change)  # type: ignore[attr-defined]
+        return self.with_values(**values)
+
+    def with_values(self, **values: object) -> _Draft:
+        for name, value in values.items():
+            setattr(self, name, value)
+        return self
+
+    @property
+    def skipped(self) -> bool:
+        return self.state is LineState.SKIPPED  # type: ignore[attr-defined]
+
+    def freeze(self) -> PlanLine:
+        values = {name: getattr(self, name) for name in _LINE_FIELDS}
+        values["changes"] = tuple(values["changes"])
+        return PlanLine(**values)
+
+
+def finish(lines: Sequence[PlanLine], inputs: PlanInputs) -> list[PlanLine]:
     """Rules 2-5 on lines already scaled: market checks, sells, buys, cash; sells first."""
     used_strategy: dict[tuple[str, str], int] = {}
     used_account: dict[str, int] = {}
     out: list[PlanLine] = []
-    for line in sorted(lines, key=lambda x: x.side is Side.BUY):
+    drafts = [x if isinstance(x, _Draft) else _Draft(x) for x in lines]
+    for line in sorted(drafts, key=lambda x: x.side is Side.BUY):  # type: ignore[attr-defined]
         if line.skipped:
             out.append(line)
             continue
@@ -114,7 +146,7 @@ def finish(lines: list[PlanLine], inputs: PlanInputs) -> list[PlanLine]:
             else:
                 line = _round_buy(line)
         out.append(line)
-    return fit_cash(out, inputs.cash_budget, inputs.fees)
+    return [x.freeze() for x in fit_cash(out, inputs.cash_budget, inputs.fees)]  # type: ignore[attr-defined]
 
 
 def buy_cost(line: PlanLine, fees: FeeSchedule, qty: int | None = None) -> Decimal:
@@ -255,9 +287,7 @@ def _price(line: PlanLine, inputs: PlanInputs) -> PlanLine:
         classify(line.code)
     except DomainError as exc:
         return _skip(line, f"跳过：{exc}")
-    from dataclasses import replace
-
-    return replace(line, price=line_price(info, inputs.last_prices.get(line.code), line.side, line.price_offset))
+    return line.with_values(price=line_price(info, inputs.last_prices.get(line.code), line.side, line.price_offset))
 
 
 def _cap_sell(
