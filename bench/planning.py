@@ -44,7 +44,10 @@ def make_case(lines: int = 300, instruments: int = 5_500) -> Case:
     infos: dict[str, InstrumentInfo] = {}
     for i, code in enumerate(codes):
         prev = Decimal(5 + i % 50) + Decimal("0.37")
-        up, down = (prev * Decimal("1.1")).quantize(Decimal("0.01")), (prev * Decimal("0.9")).quantize(Decimal("0.01"))
+        up, down = (
+            (prev * Decimal("1.1")).quantize(Decimal("0.01")),
+            (prev * Decimal("0.9")).quantize(Decimal("0.01")),
+        )
         infos[code] = InstrumentInfo(code, code, DAY, prev, up, down, Decimal("0.01"))
     ledger = StrategyLedger()
     positions: dict[str, Position] = {}
@@ -56,8 +59,12 @@ def make_case(lines: int = 300, instruments: int = 5_500) -> Case:
         if side is Side.SELL:
             ledger._put(StrategyPosition(strategy, code, 1500, 1500))
             positions[code] = Position(code, "", 3000, 3000)
-        batches[strategy].append(SignalLine(str(i), strategy, DAY, code, "", side, 300 + (i % 7) * 150, None, OPEN))
-    strategies = {s: StrategySettings(s, Decimal(1_000_000), AllotKind.RATIO, Decimal("0.8")) for s in batches}
+        batches[strategy].append(
+            SignalLine(str(i), strategy, DAY, code, "", side, 300 + (i % 7) * 150, None, OPEN)
+        )
+    strategies = {
+        s: StrategySettings(s, Decimal(1_000_000), AllotKind.RATIO, Decimal("0.8")) for s in batches
+    }
     inputs = PlanInputs(
         instruments=infos,
         last_prices={c: i.prev_close for c, i in infos.items()},

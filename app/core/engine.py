@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from app.core.execution.base import ExecutionService
 from app.core.messages import (
     AccountSnapshot,
     AccountUpdated,
@@ -40,7 +41,6 @@ from app.core.messages import (
     SubmitOrders,
     TradeBooked,
 )
-from app.core.execution.base import ExecutionService
 from app.core.oms import NewOrder, OrderManager
 from app.core.planning.desk import PlanDesk
 from app.core.ports import BrokerGateway, OmsStore

@@ -148,7 +148,8 @@ class Terminal:
         from dataclasses import replace
 
         return self._engine.call(
-            lambda e: [replace(p) for p in e.oms.ledger.positions.values() if p.total or p.realized_pnl], timeout
+            lambda e: [replace(p) for p in e.oms.ledger.positions.values() if p.total or p.realized_pnl],
+            timeout,
         )
 
     # ------------------------------------------------------------------ queries

@@ -20,12 +20,12 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from app.storage.plan_rows import MemoryPlanRows
 from app.domain.identifiers import ClientOrderId, TradeId
 from app.domain.orders import Order, OrderEvent, OrderStatus
 from app.domain.positions import Position
 from app.domain.reports import TradeReport
 from app.domain.signals import SignalBatch, SignalLine
+from app.storage.plan_rows import MemoryPlanRows
 
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOADED_STATUSES = frozenset(s for s in OrderStatus if s.is_working or s is OrderStatus.INITIALIZED)

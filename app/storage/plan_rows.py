@@ -110,7 +110,10 @@ class PlanRows:
         if self._p_audit:
             conn.executemany(
                 _INSERT_AUDIT,
-                [(d.isoformat(), e.ts.isoformat(), e.who, e.action, e.line_id, e.detail) for d, e in self._p_audit],
+                [
+                    (d.isoformat(), e.ts.isoformat(), e.who, e.action, e.line_id, e.detail)
+                    for d, e in self._p_audit
+                ],
             )
 
     def _sql_load_strategies(self, conn: Any) -> list[StrategySettings]:
@@ -119,7 +122,9 @@ class PlanRows:
             "FROM strategies ORDER BY strategy_id"
         ).fetchall()
         return [
-            StrategySettings(r[0], from_db(r[2]), AllotKind(r[3]), from_db(r[4]), r[1], bool(r[5]), r[6], from_db(r[7]))
+            StrategySettings(
+                r[0], from_db(r[2]), AllotKind(r[3]), from_db(r[4]), r[1], bool(r[5]), r[6], from_db(r[7])
+            )
             for r in rows
         ]
 
@@ -127,7 +132,9 @@ class PlanRows:
         rows = conn.execute(
             "SELECT strategy_id, code, total, settled, avg_cost, realized_pnl, t_plus_zero FROM strategy_positions"
         ).fetchall()
-        return [StrategyPosition(r[0], r[1], r[2], r[3], from_db(r[4]), from_db(r[5]), bool(r[6])) for r in rows]
+        return [
+            StrategyPosition(r[0], r[1], r[2], r[3], from_db(r[4]), from_db(r[5]), bool(r[6])) for r in rows
+        ]
 
     def _sql_load_plan(self, conn: Any, day: date) -> tuple[PlanStatus | None, list[PlanLine]]:
         row = conn.execute(

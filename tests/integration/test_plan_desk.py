@@ -9,9 +9,9 @@ limit child through Engine.place."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, time
 from decimal import Decimal as D
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,9 @@ def line(sid: str, code: str, side: Side, qty: int, strategy: str = "s1") -> Sig
     return SignalLine(sid, strategy, DAY, code, "", side, qty, None, OPEN)
 
 
-BATCH = SignalBatch("s1", DAY, (line("101", "600000.SH", Side.BUY, 500), line("102", "000001.SZ", Side.SELL, 1000)))
+BATCH = SignalBatch(
+    "s1", DAY, (line("101", "600000.SH", Side.BUY, 500), line("102", "000001.SZ", Side.SELL, 1000))
+)
 
 
 def start(folder: Path, *, place: bool = True) -> tuple[SimSetup, Terminal, RecordingExecution]:
@@ -248,7 +250,7 @@ def test_auto_approve_at_a_set_time_unless_paused(tmp_path: Path) -> None:
 
 
 def test_per_strategy_attribution_through_a_day(tmp_path: Path) -> None:
-    setup, terminal, execution = start(tmp_path)
+    setup, terminal, _ = start(tmp_path)
     try:
         terminal.set_strategy(replace(S1, allot_kind=AllotKind.AMOUNT, allot_value=D("500000")))  # a half
         terminal.set_strategy(S2)  # 200,000 of a 1,000,000 paper account: a fifth
@@ -271,7 +273,11 @@ def test_per_strategy_attribution_through_a_day(tmp_path: Path) -> None:
         assert local == broker and local[1] == {"600000.SH": 700, "000001.SZ": 4500}
         bought = setup.engine.call(lambda e: {
             (e.oms.orders[e.oms.by_broker_id[t.broker_order_id]].strategy_id, t.side): 0 for t in e.oms.trade_ids.values()})  # fmt: skip
-        assert set(bought) == {("s1", Side.BUY), ("s2", Side.BUY), ("s2", Side.SELL)}  # every fill knows its strategy
+        assert set(bought) == {
+            ("s1", Side.BUY),
+            ("s2", Side.BUY),
+            ("s2", Side.SELL),
+        }  # every fill knows its strategy
         assert all(p.avg_cost > 0 for p in ledger.values() if p.total)
     finally:
         setup.close()
@@ -326,7 +332,9 @@ def test_switching_a_strategy_rotates_out_what_the_new_one_does_not_hold(tmp_pat
         seed_strategy_shares(setup, "s1", "000001.SZ", 3000)
         at(setup, 9, 31)
         rotation = terminal.switch_strategy("s1", "s2", who="jo", new_holds=[], settings=S2)
-        assert [(x.strategy_id, x.code, x.side, x.qty) for x in rotation] == [("s1", "000001.SZ", Side.SELL, 3000)]
+        assert [(x.strategy_id, x.code, x.side, x.qty) for x in rotation] == [
+            ("s1", "000001.SZ", Side.SELL, 3000)
+        ]
         assert rotation[0].changes[0].kind == "rotated" and rotation[0].state is LineState.PLANNED
         assert execution.requests == []  # the investor sees and approves it like any line
         terminal.approve_plan(who="jo")
@@ -335,7 +343,11 @@ def test_switching_a_strategy_rotates_out_what_the_new_one_does_not_hold(tmp_pat
         ledger = {(p.strategy_id, p.code): p.total for p in terminal.strategy_positions()}
         assert ledger.get(("s1", "000001.SZ"), 0) == 0
         plan = terminal.plan()
-        assert [e.action for e in plan.audit if e.who == "jo"][:3] == ["set_strategy", "set_strategy", "switch_strategy"]
+        assert [e.action for e in plan.audit if e.who == "jo"][:3] == [
+            "set_strategy",
+            "set_strategy",
+            "switch_strategy",
+        ]
     finally:
         setup.close()
 

@@ -99,7 +99,9 @@ def test_a_sell_with_nothing_sellable_is_skipped_with_the_reason() -> None:
 
 
 def test_an_odd_tail_below_a_lot_is_sold_with_the_rest() -> None:
-    (out,) = plan([batch(line("s", "600000.SH", Side.SELL, 100))], S1, inputs(sellable={("s1", "600000.SH"): 150}))
+    (out,) = plan(
+        [batch(line("s", "600000.SH", Side.SELL, 100))], S1, inputs(sellable={("s1", "600000.SH"): 150})
+    )
     assert out.qty == 150 and kinds(out) == ["rounded"]
 
 
@@ -227,7 +229,9 @@ def test_no_plan_oversells_overspends_or_breaks_a_lot_rule(raw, cash, own, ratio
         account[code] = account.get(code, 0) + q
     strategies = {s: StrategySettings(s, D("1000000"), AllotKind.RATIO, ratio) for s in ("s1", "s2")}
     batches = [
-        batch(*[line(f"{s}-{i}", c, side, q, s) for i, (x, c, side, q) in enumerate(raw) if x == s], strategy=s)
+        batch(
+            *[line(f"{s}-{i}", c, side, q, s) for i, (x, c, side, q) in enumerate(raw) if x == s], strategy=s
+        )
         for s in ("s1", "s2")
     ]
     out = plan(batches, strategies, inputs(cash=cash, sellable=own, account=account))

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.execution.base import ExecutionRequest, ExecutionService
 from app.core.planning.model import (
+    POLICIES,
     ZERO,
     AuditEntry,
     Change,
@@ -41,7 +42,6 @@ from app.core.planning.model import (
     StrategySettings,
     TargetBatch,
     check_offset,
-    POLICIES,
 )
 from app.core.planning.planner import PlanInputs, buy_cost, finish, line_price, plan
 from app.domain.clock import CN_TZ, TimerHandle
@@ -96,7 +96,7 @@ class PlanDesk:
         sent = 0
         for o in self.engine.oms.orders.values():
             if o.signal_id == line.line_id and o.strategy_id == line.strategy_id:
-                sent += (o.qty if o.status.is_working else o.filled_qty)
+                sent += o.qty if o.status.is_working else o.filled_qty
         return max(0, line.qty - sent)
 
     def inputs(self, exclude: str | None = None) -> PlanInputs:
@@ -165,7 +165,9 @@ class PlanDesk:
                 raise PlanError(f"新策略需设置分配资金 (the new strategy needs its settings): {new}")
             settings = self.strategies[new]
         if settings.strategy_id != new or old == new:
-            raise PlanError(f"策略切换参数不一致 (switch {old} -> {new} with settings of {settings.strategy_id})")
+            raise PlanError(
+                f"策略切换参数不一致 (switch {old} -> {new} with settings of {settings.strategy_id})"
+            )
         self.set_strategy(replace(self.strategies[old], followed=False), who)
         self.set_strategy(replace(settings, followed=True), who)
         oms = self.engine.oms
@@ -191,7 +193,9 @@ class PlanDesk:
         return self._add(finish(rotate, self.inputs()))
 
     # ------------------------------------------------------------------ planning
-    def add_batches(self, batches: Sequence[SignalBatch | TargetBatch], who: str = "planner") -> list[PlanLine]:
+    def add_batches(
+        self, batches: Sequence[SignalBatch | TargetBatch], who: str = "planner"
+    ) -> list[PlanLine]:
         """Plan the batches' new lines; lines already planned (or taken in) are left as they are."""
         now = self._now()
         fresh: list[SignalBatch | TargetBatch] = []
@@ -319,7 +323,9 @@ class PlanDesk:
         new_qty = line.qty
         if qty is not None and qty != line.qty:
             if type(qty) is not int or qty <= 0:
-                raise PlanError(f"数量须为正整数，不要交易请跳过 (qty must be a positive whole number; skip the line instead), was {qty!r}")
+                raise PlanError(
+                    f"数量须为正整数，不要交易请跳过 (qty must be a positive whole number; skip the line instead), was {qty!r}"
+                )
             new_qty = qty
             values["qty"] = qty
             notes.append(f"数量 {line.qty} -> {qty}")
@@ -337,16 +343,22 @@ class PlanDesk:
     def _check_edit(self, line: PlanLine, inputs: PlanInputs) -> None:
         if line.side is Side.BUY:
             if round_down_to_lot(line.code, line.qty) != line.qty:
-                raise PlanError(f"买入数量不符合交易单位 (buy quantity breaks the board's lot rule): {line.code} {line.qty}")
+                raise PlanError(
+                    f"买入数量不符合交易单位 (buy quantity breaks the board's lot rule): {line.code} {line.qty}"
+                )
             cost = buy_cost(line, inputs.fees)
             if cost > inputs.cash_budget:
                 raise PlanError(
                     f"现金不足 (not enough cash after fees): needs {cost}, available for the plan {inputs.cash_budget}"
                 )
             return
-        can = min(inputs.strategy_sellable(line.strategy_id, line.code), inputs.account_sellable.get(line.code, 0))
+        can = min(
+            inputs.strategy_sellable(line.strategy_id, line.code), inputs.account_sellable.get(line.code, 0)
+        )
         if line.qty > can:
-            raise PlanError(f"可卖数量不足 (not enough sellable shares of the strategy): {line.code} 可卖 {can}, was {line.qty}")
+            raise PlanError(
+                f"可卖数量不足 (not enough sellable shares of the strategy): {line.code} 可卖 {can}, was {line.qty}"
+            )
         try:
             check_quantity(line.code, Side.SELL, line.qty, holding=inputs.account_sellable.get(line.code, 0))
         except QuantityError as exc:
@@ -381,7 +393,9 @@ class PlanDesk:
             ):
                 continue
             if execution is None:
-                self.engine._alert("error", "plan", f"无执行服务，计划行未执行 (no execution service): {line.line_id}")
+                self.engine._alert(
+                    "error", "plan", f"无执行服务，计划行未执行 (no execution service): {line.line_id}"
+                )
                 return
             self._hand(line, execution)
 
@@ -389,7 +403,9 @@ class PlanDesk:
         params = {"price_offset": str(line.price_offset), "exec_time": line.exec_time.isoformat()}
         if line.price is not None:
             params["limit_price"] = str(line.price)
-        request = ExecutionRequest(line.line_id, line.strategy_id, line.code, line.side, line.qty, line.policy, params)
+        request = ExecutionRequest(
+            line.line_id, line.strategy_id, line.code, line.side, line.qty, line.policy, params
+        )
         # marked handed first: even if the service raises halfway, the line is never handed again
         line = self._change(line, Change("handed", f"已交执行 (handed to execution: {line.policy})", None, None,
                                          "planner", self._now()), state=LineState.HANDED)  # fmt: skip
@@ -397,7 +413,9 @@ class PlanDesk:
             execution.start(request)
         except Exception as exc:
             log.exception("execution.start failed for %s", line.line_id)
-            self.engine._alert("error", "plan", f"执行服务出错 (the execution service failed) {line.line_id}: {exc}")
+            self.engine._alert(
+                "error", "plan", f"执行服务出错 (the execution service failed) {line.line_id}: {exc}"
+            )
 
     # ------------------------------------------------------------------ helpers
     def _ordered(self) -> list[PlanLine]:
@@ -444,6 +462,8 @@ class PlanDesk:
         if self.status.approved_at is not None:
             return
         if self.status.paused_buys and self.status.paused_sells:
-            self._record("auto", "auto_approve_skipped", "", "计划已暂停，未自动批准 (paused: not auto-approved)")
+            self._record(
+                "auto", "auto_approve_skipped", "", "计划已暂停，未自动批准 (paused: not auto-approved)"
+            )
             return
         self.approve("auto")

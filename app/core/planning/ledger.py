@@ -67,7 +67,14 @@ class StrategyLedger:
 
     # ------------------------------------------------------------------ fills
     def on_fill(
-        self, strategy_id: str, code: str, side: Side, qty: int, price: Decimal, fees: Decimal, t_plus_zero: bool
+        self,
+        strategy_id: str,
+        code: str,
+        side: Side,
+        qty: int,
+        price: Decimal,
+        fees: Decimal,
+        t_plus_zero: bool,
     ) -> StrategyPosition | None:
         """Book a fill of a strategy's order; returns the row that changed (None for strategy '')."""
         if not strategy_id:

@@ -42,7 +42,11 @@ class StrategySettings:
     price_offset: Decimal = DEFAULT_OFFSET
 
     def __post_init__(self) -> None:
-        if not isinstance(self.strategy_id, str) or not self.strategy_id.strip() or len(self.strategy_id) > 64:
+        if (
+            not isinstance(self.strategy_id, str)
+            or not self.strategy_id.strip()
+            or len(self.strategy_id) > 64
+        ):
             raise PlanError(f"策略编号无效 (strategy id must be 1-64 characters), was {self.strategy_id!r}")
         for name in ("paper_capital", "allot_value"):
             try:

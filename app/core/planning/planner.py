@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from app.core.planning.model import (
+    _LINE_FIELDS,
     ZERO,
     Change,
     LineSource,
@@ -30,7 +31,6 @@ from app.core.planning.model import (
     PlanLine,
     StrategySettings,
     TargetBatch,
-    _LINE_FIELDS,
 )
 from app.domain.errors import DomainError, QuantityError
 from app.domain.fees import FeeSchedule
@@ -159,7 +159,11 @@ def buy_cost(line: PlanLine, fees: FeeSchedule, qty: int | None = None) -> Decim
 
 def fit_cash(lines: list[PlanLine], budget: Decimal, fees: FeeSchedule) -> list[PlanLine]:
     """Scale the live buys down pro rata (then step by step) until their cost fits `budget`."""
-    buys = [i for i, x in enumerate(lines) if x.side is Side.BUY and not x.skipped and x.state is LineState.PLANNED]
+    buys = [
+        i
+        for i, x in enumerate(lines)
+        if x.side is Side.BUY and not x.skipped and x.state is LineState.PLANNED
+    ]
     costs = {i: buy_cost(lines[i], fees) for i in buys}
     total = sum(costs.values(), ZERO)
     if total <= budget:
@@ -222,7 +226,9 @@ def _signal_line(line, settings: StrategySettings | None) -> PlanLine:  # type: 
     return plan_line
 
 
-def _target_lines(batch: TargetBatch, settings: StrategySettings | None, inputs: PlanInputs) -> list[PlanLine]:
+def _target_lines(
+    batch: TargetBatch, settings: StrategySettings | None, inputs: PlanInputs
+) -> list[PlanLine]:
     """Target weights -> the difference from what the strategy holds, as buy or sell lines."""
     weights = dict(batch.weights)
     for code in inputs.strategy_codes(batch.strategy_id):
@@ -287,7 +293,9 @@ def _price(line: PlanLine, inputs: PlanInputs) -> PlanLine:
         classify(line.code)
     except DomainError as exc:
         return _skip(line, f"跳过：{exc}")
-    return line.with_values(price=line_price(info, inputs.last_prices.get(line.code), line.side, line.price_offset))
+    return line.with_values(
+        price=line_price(info, inputs.last_prices.get(line.code), line.side, line.price_offset)
+    )
 
 
 def _cap_sell(
@@ -304,7 +312,9 @@ def _cap_sell(
     can = max(0, can)
     qty = line.qty
     if qty > can:
-        reason = f"卖出数量按本策略可卖 (T+1) 由 {qty} 调整为 {can} (capped at the strategy's sellable shares)"
+        reason = (
+            f"卖出数量按本策略可卖 (T+1) 由 {qty} 调整为 {can} (capped at the strategy's sellable shares)"
+        )
         line = line.changed(Change("capped", reason, qty, can), qty=can)
         qty = can
     elif 0 < can - qty < lot_size(line.code):
