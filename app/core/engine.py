@@ -664,6 +664,7 @@ class Engine:
         old = self.oms
         try:
             oms = self._loaded_oms(old.trading_day)
+            plan_memory = self.plan.memory()
             self.plan.load(old.trading_day)  # the plan as committed, like the books
             book_day = self.store.load_meta("book_day")
             if book_day is not None and book_day < old.trading_day.isoformat():
@@ -681,6 +682,7 @@ class Engine:
         oms.instruments = old.instruments  # market data of the day, never stored
         oms.last_prices = old.last_prices
         oms.carry_intake(old)  # planned lines already answered as new stay taken in
+        self.plan.carry(plan_memory)  # and the plan stays what its callers were told
         oms.mark_all_changed()  # the window shows the books as rebuilt
         self.oms = oms
         # cancels asked before an acknowledgement: what the file holds (one asked in the lost batch is

@@ -398,3 +398,38 @@ def test_a_restart_mid_plan_resumes_the_same_plan_without_a_duplicate(tmp_path: 
         assert local == broker
     finally:
         second.close()
+
+
+def test_a_failed_commit_keeps_the_plan_its_callers_were_told(tmp_path: Path) -> None:
+    setup, terminal, execution = start(tmp_path)
+    try:
+        terminal.set_strategy(S1)
+
+        def plan_on_a_failing_disk(e) -> list:
+            real = e.store.commit
+
+            def failing() -> None:
+                e.store.commit = real
+                raise OSError(28, "No space left on device (injected)")
+
+            e.store.commit = failing
+            added = e.plan.add_batches([BATCH], "lee")
+            e.plan.pause(Side.BUY, "lee")
+            return added
+
+        added = setup.engine.call(plan_on_a_failing_disk)
+        settle(setup)
+        assert terminal.halted() is None  # rebuilt and resynced
+        plan = terminal.plan()
+        assert [x.line_id for x in plan.lines] == [x.line_id for x in added]
+        assert plan.status.paused_buys
+        assert terminal.plan_batches([BATCH]) == []  # still taken in once
+    finally:
+        setup.close()
+    again, terminal, _ = start(tmp_path)  # and it is on disk
+    try:
+        plan = terminal.plan()
+        assert [x.line_id for x in plan.lines] == ["102", "101"] and plan.status.paused_buys
+        assert ("lee", "pause_buys") in [(e.who, e.action) for e in plan.audit]
+    finally:
+        again.close()

@@ -72,16 +72,50 @@ class PlanDesk:
     def load(self, day: date) -> None:
         """Today's plan as last committed (a restart, a rebuild, a new day)."""
         store = self.engine.store
+        strategies = {s.strategy_id: s for s in store.load_strategies()}  # everything read first:
+        status, lines = store.load_plan(day)  # a failed read changes nothing
+        audit = store.load_plan_audit(day)
         self.day = day
-        self.strategies = {s.strategy_id: s for s in store.load_strategies()}
-        status, lines = store.load_plan(day)
+        self.strategies = strategies
         self.status = status or PlanStatus(day)
         self.lines, self._seq = {}, {}
         for line in lines:
             self._seq[line.line_id] = len(self._seq)
             self.lines[line.line_id] = line
-        self.audit = store.load_plan_audit(day)
+        self.audit = audit
         self._schedule_auto_approve()
+
+    def carry(self, memory: tuple[dict[str, PlanLine], PlanStatus, list[AuditEntry], dict[str, StrategySettings]]) -> None:
+        """After a failed commit and a reload: what the desk had answered (lines, pauses, approvals,
+        settings, audit) but the file lost is staged again, so the plan stays what callers were told.
+        A line handed in the lost batch stays handed (never handed twice); its children were recorded
+        as never sent, and the line says so."""
+        lines, status, audit, strategies = memory
+        now = self._now()
+        for line_id, line in lines.items():
+            if self.lines.get(line_id) == line:
+                continue
+            stored = self.lines.get(line_id)
+            if line.state is LineState.HANDED and (stored is None or stored.state is not LineState.HANDED):
+                reason = "数据库写入失败，子委托未发送 (a commit failed: this line's children were not sent)"
+                line = line.changed(Change("handed", reason, None, None, "engine", now))
+            self._put(line)
+        if status != self.status:
+            self.status = status
+            self.engine.store.stage_plan_status(status)
+        stored_audit = set(self.audit)
+        for entry in audit:
+            if entry not in stored_audit:
+                self.audit.append(entry)
+                self.engine.store.stage_plan_audit(self.day, entry)
+        for sid, settings in strategies.items():
+            if self.strategies.get(sid) != settings:
+                self.strategies[sid] = settings
+                self.engine.store.stage_strategy(settings, "engine", now)
+        self._schedule_auto_approve()
+
+    def memory(self) -> tuple[dict[str, PlanLine], PlanStatus, list[AuditEntry], dict[str, StrategySettings]]:
+        return dict(self.lines), self.status, list(self.audit), dict(self.strategies)
 
     # ------------------------------------------------------------------ queries
     def snapshot(self) -> PlanSnapshot:
