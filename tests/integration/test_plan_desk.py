@@ -433,3 +433,54 @@ def test_a_failed_commit_keeps_the_plan_its_callers_were_told(tmp_path: Path) ->
         assert ("lee", "pause_buys") in [(e.who, e.action) for e in plan.audit]
     finally:
         again.close()
+
+
+def test_a_resize_by_risk_is_kept_with_its_reason(day) -> None:
+    _, terminal, execution = day
+    terminal.plan_batches([BATCH])
+    line = terminal._engine.call(lambda e: e.plan.resize("101", 250, "单票仓位上限 (position limit)"))
+    assert line.qty == 200 and line.changes[-1].kind == "risk" and line.changes[-1].who == "risk"
+    gone = terminal._engine.call(lambda e: e.plan.resize("102", 0, "黑名单 (blacklisted)"))
+    assert gone.state is LineState.SKIPPED
+    with pytest.raises(PlanError, match="lower"):
+        terminal._engine.call(lambda e: e.plan.resize("101", 900, "x"))
+    terminal.approve_plan()
+    assert [(r.line_id, r.qty) for r in execution.requests] == [("101", 200)]
+
+
+def test_same_day_sell_proceeds_count_only_once_booked(tmp_path: Path) -> None:
+    from app.config import load_settings
+
+    settings = load_settings(
+        env={"TILLER_DATA_DIR": str(tmp_path), "TILLER__ACCOUNT__INITIAL_CASH": "30000"},
+        path=tmp_path / "none.toml",
+    )
+    setup = make_setup(tmp_path, 3, settings=settings)
+    execution = RecordingExecution(setup.engine, place=True)
+    setup.engine.execution = execution
+    open_day(setup)
+    terminal = Terminal(setup.engine)
+    try:
+        terminal.set_strategy(replace(S1, paper_capital=D("80000")))  # scale 1, within the capital
+        at(setup, 9, 31)
+        sell = SignalBatch("s1", DAY, (line("1", "000001.SZ", Side.SELL, 3000),))
+        buy = SignalBatch("s1", DAY, (line("2", "600000.SH", Side.BUY, 5000),))
+        terminal.plan_batches([sell, buy])
+        first = terminal.plan().line("2")
+        assert first.changes[-1].kind == "cash" and first.qty * first.price < D("30000")  # sells not counted
+        terminal.approve_plan()
+        at(setup, 9, 32)
+        assert terminal.order(execution.sent["1"][0]).status is OrderStatus.FILLED
+        later = SignalBatch("s1", DAY, (line("3", "600000.SH", Side.BUY, 5000),))
+        (again,) = terminal.plan_batches([later])
+        assert again.qty > first.qty  # the sell's proceeds are booked now: a re-plan counts them
+        assert buy_cost_of(again) <= terminal.account().available
+    finally:
+        setup.close()
+
+
+def buy_cost_of(x) -> D:
+    from app.core.planning.planner import buy_cost
+    from app.domain.fees import FeeSchedule
+
+    return buy_cost(x, FeeSchedule())

@@ -236,6 +236,10 @@ def test_json_columns_refuse_text_that_is_not_json(database):
             "risk_audit",
             {"ts": "t1", "who": "user", "key": "max_order_value", "old_value": "1", "new_value": "2"},
         ),
+        (
+            "plan_audit",
+            {"trading_day": "2026-11-23", "ts": "t1", "who": "user", "action": "pause_buys"},
+        ),
     ],
 )
 def test_journal_tables_are_append_only(database, table, row):

@@ -85,7 +85,9 @@ class PlanDesk:
         self.audit = audit
         self._schedule_auto_approve()
 
-    def carry(self, memory: tuple[dict[str, PlanLine], PlanStatus, list[AuditEntry], dict[str, StrategySettings]]) -> None:
+    def carry(
+        self, memory: tuple[dict[str, PlanLine], PlanStatus, list[AuditEntry], dict[str, StrategySettings]]
+    ) -> None:
         """After a failed commit and a reload: what the desk had answered (lines, pauses, approvals,
         settings, audit) but the file lost is staged again, so the plan stays what callers were told.
         A line handed in the lost batch stays handed (never handed twice); its children were recorded
@@ -397,6 +399,23 @@ class PlanDesk:
             check_quantity(line.code, Side.SELL, line.qty, holding=inputs.account_sellable.get(line.code, 0))
         except QuantityError as exc:
             raise PlanError(str(exc)) from exc
+
+    def resize(self, line_id: str, qty: int, reason: str, who: str = "risk") -> PlanLine:
+        """A line made smaller by a check outside the planner (the risk engine's limits): kept as a
+        change with its reason; a line resized to zero is skipped. Only lines not yet handed."""
+        line = self._line(line_id)
+        if line.state not in _WAITING:
+            raise PlanError(f"此行已交执行或已跳过 (line {line_id} is {line.state.value})")
+        if type(qty) is not int or not 0 <= qty <= line.qty:
+            raise PlanError(f"只能减少数量 (a resize may only lower the quantity {line.qty}), was {qty!r}")
+        if line.side is Side.BUY and qty:
+            qty = round_down_to_lot(line.code, qty)
+        values: dict[str, Any] = {"qty": qty}
+        if qty == 0:
+            values["state"] = LineState.SKIPPED
+        line = self._change(line, Change("risk", reason, line.qty, qty, who, self._now()), **values)
+        self._record(who, "resize", line_id, reason)
+        return line
 
     def cancel_order(self, client_order_id: str, who: str) -> None:
         self._record(who, "cancel_order", "", client_order_id)
