@@ -424,6 +424,7 @@ def test_a_failed_commit_keeps_the_plan_its_callers_were_told(tmp_path: Path) ->
         assert [x.line_id for x in plan.lines] == [x.line_id for x in added]
         assert plan.status.paused_buys
         assert terminal.plan_batches([BATCH]) == []  # still taken in once
+        assert execution.requests == []  # nothing approved: nothing handed
     finally:
         setup.close()
     again, terminal, _ = start(tmp_path)  # and it is on disk
