@@ -552,6 +552,17 @@ class OrderManager:
             )  # fmt: skip
             if row is not None:
                 self.store.stage_strategy_position(row)
+        elif report.side is Side.SELL and self.ledger.holders(report.code):
+            clipped = self.ledger.clip_to_account(report.code, position)
+            for row in clipped:
+                self.store.stage_strategy_position(row)
+            if clipped:
+                self._alert(
+                    "warning",
+                    "attribution",
+                    f"非策略卖出动用了策略持仓 (a sell no strategy made used strategy shares): {report.code} "
+                    + ", ".join(f"{r.strategy_id} -> {r.total}" for r in clipped),
+                )
         self.store.stage_cash(self.cash.cash)
 
     def on_order_error(self, report: OrderErrorReport) -> None:

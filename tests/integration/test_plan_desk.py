@@ -485,3 +485,22 @@ def buy_cost_of(x) -> D:
     from app.domain.fees import FeeSchedule
 
     return buy_cost(x, FeeSchedule())
+
+
+def test_a_hand_typed_sell_of_strategy_shares_is_taken_from_the_strategy_and_said(tmp_path: Path) -> None:
+    setup, terminal, _ = start(tmp_path)
+    try:
+        seed_strategy_shares(setup, "s1", "000001.SZ", 4800)  # 200 of the 5,000 unattributed
+        at(setup, 9, 31)
+        last = setup.engine.call(lambda e: e.oms.last_prices["000001.SZ"])
+        [cid] = terminal.submit([NewOrder("000001.SZ", Side.SELL, 1000, last - D("0.05"))])  # no strategy
+        at(setup, 9, 32)
+        assert terminal.order(cid).status is OrderStatus.FILLED
+        ledger = {(p.strategy_id, p.code): p.total for p in terminal.strategy_positions()}
+        assert ledger == {("s1", "000001.SZ"): 4000}  # the account holds 4,000: all of them s1's
+        alerts = setup.engine.call(lambda e: [a.message for a in e.alerts if a.category == "attribution"])
+        assert len(alerts) == 1 and "s1 -> 4000" in alerts[0]
+        local, broker = books(setup)
+        assert local == broker
+    finally:
+        setup.close()

@@ -73,3 +73,33 @@ def test_no_strategy_ever_sells_another_strategys_shares(own, extra, asks) -> No
     # beyond its own shares, the strategies together never sell more than the unattributed ones
     beyond = sum(max(0, q - own.get(s, 0)) for s, q in by.items())
     assert beyond <= extra
+
+
+def test_a_sell_no_strategy_made_takes_from_the_strategies_only_what_the_account_lost() -> None:
+    ledger = StrategyLedger(
+        [StrategyPosition("s1", CODE, 3000, 3000), StrategyPosition("s2", CODE, 1000, 1000)]
+    )
+    assert ledger.clip_to_account(CODE, Position(CODE, "", 4500, 4500)) == []  # 500 unattributed: enough
+    changed = ledger.clip_to_account(CODE, Position(CODE, "", 3500, 3500))  # a hand-typed sell of 1,000
+    assert [(p.strategy_id, p.total, p.settled) for p in changed] == [("s1", 2500, 2500)]
+    assert ledger.attributed(CODE) == (3500, 3500)
+    ledger.clip_to_account(CODE, Position(CODE, "", 0, 0))
+    assert ledger.attributed(CODE) == (0, 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    own=st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 5000)), min_size=1, max_size=4),
+    account_total=st.integers(0, 20000),
+    account_settled=st.integers(0, 20000),
+)
+def test_clipping_never_leaves_the_strategies_above_the_account(own, account_total, account_settled) -> None:
+    rows = [StrategyPosition(f"s{i}", CODE, max(t, s), min(t, s)) for i, (t, s) in enumerate(own)]
+    before = {p.strategy_id: (p.total, p.settled) for p in rows}
+    ledger = StrategyLedger(rows)
+    account = Position(CODE, "", account_total, min(account_total, account_settled))
+    ledger.clip_to_account(CODE, account)
+    total, settled = ledger.attributed(CODE)
+    assert total <= account.total and settled <= account.settled
+    for p in rows:
+        assert 0 <= p.settled <= p.total <= before[p.strategy_id][0]

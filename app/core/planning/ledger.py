@@ -99,6 +99,29 @@ class StrategyLedger:
                 p.avg_cost = ZERO
         return p
 
+    def clip_to_account(self, code: str, account: Position) -> list[StrategyPosition]:
+        """After a sell no strategy made (hand-typed, or not Tiller's) left the account with fewer shares
+        than the strategies hold: take the difference from the strategies, largest first, so the
+        sub-ledger never claims shares the account does not have. Returns the rows changed."""
+        changed: list[StrategyPosition] = []
+        for s in sorted(self.holders(code), key=lambda s: -self.positions[(s, code)].total):
+            total, settled = self.attributed(code)
+            over_total, over_settled = total - account.total, settled - account.settled
+            if over_total <= 0 and over_settled <= 0:
+                break
+            p = self.positions[(s, code)]
+            before = (p.total, p.settled)
+            p.total -= min(p.total, max(over_total, 0))
+            p.settled = min(p.settled, p.total)
+            over_settled = self.attributed(code)[1] - account.settled
+            if over_settled > 0:
+                p.settled -= min(p.settled, over_settled)
+            if p.total == 0:
+                p.avg_cost = ZERO
+            if (p.total, p.settled) != before:
+                changed.append(p)
+        return changed
+
     def roll_day(self) -> list[StrategyPosition]:
         changed = []
         for p in self.positions.values():
