@@ -94,6 +94,11 @@ def test_approval_hands_each_line_once_sells_first_and_children_carry_the_line(d
     assert len(terminal.orders()) == 2
     plan = terminal.plan()
     assert {x.line_id: x.state for x in plan.lines} == {"101": LineState.HANDED, "102": LineState.HANDED}
+    filled = {o.signal_id: o.filled_qty for o in terminal.orders()}
+    assert {i: (p.sent, p.filled) for i, p in plan.progress.items()} == {"101": (500, filled["101"]),
+                                                                          "102": (1000, filled["102"])}  # fmt: skip
+    text = plan.describe()
+    assert text[0].startswith("s1 102 000001.SZ sell 1000 [handed") and len(text) == 2
     assert plan.status.approved_by == "alice" and plan.status.approved_at is not None
     local, broker = books(setup)
     assert local == broker  # the account-level book is still the broker's

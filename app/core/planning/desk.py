@@ -29,6 +29,7 @@ from app.core.planning.model import (
     ZERO,
     AuditEntry,
     Change,
+    LineProgress,
     LineSource,
     LineState,
     PlanError,
@@ -121,7 +122,17 @@ class PlanDesk:
 
     # ------------------------------------------------------------------ queries
     def snapshot(self) -> PlanSnapshot:
-        return PlanSnapshot(self.status, tuple(self.lines.values()), tuple(self.audit))
+        handed = {x.line_id: x.strategy_id for x in self.lines.values() if x.state is LineState.HANDED}
+        sums: dict[str, list[int]] = {}
+        for o in self.engine.oms.orders.values() if handed else ():
+            if handed.get(o.signal_id) == o.strategy_id:
+                acc = sums.setdefault(o.signal_id, [0, 0, 0])
+                acc[0] += o.qty if o.status.is_working else o.filled_qty
+                acc[1] += o.filled_qty
+                acc[2] |= o.status.is_working
+        progress = {i: LineProgress(*(sums.get(i) or (0, 0, 0))[:2], bool((sums.get(i) or (0, 0, 0))[2]))
+                    for i in handed}  # fmt: skip
+        return PlanSnapshot(self.status, tuple(self.lines.values()), tuple(self.audit), progress)
 
     def pending_qty(self, line: PlanLine) -> int:
         """Shares of the line not yet in any child order (all of it until it is handed)."""

@@ -3,6 +3,7 @@ made to them, with its reason (for the plan panel and the summary)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -186,10 +187,34 @@ class PlanStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class LineProgress:
+    """A line's children as they stand: shares sent (working or done) and filled."""
+
+    sent: int = 0
+    filled: int = 0
+    working: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class PlanSnapshot:
     status: PlanStatus
     lines: tuple[PlanLine, ...]
     audit: tuple[AuditEntry, ...]
+    progress: Mapping[str, LineProgress] = field(default_factory=dict)  # by line id, handed lines only
+
+    def describe(self) -> list[str]:
+        """The plan in words, a line each, for the summary and the log: what each line asked, what the
+        plan made of it and why, and how far it got."""
+        out = []
+        for x in self.lines:
+            p = self.progress.get(x.line_id)
+            done = f"，已成交 {p.filled}/{x.qty}" if p is not None else ""
+            asked = f"{x.requested_qty}->{x.qty}" if x.requested_qty != x.qty else f"{x.qty}"
+            why = f" — {x.reasons}" if x.reasons else ""
+            out.append(
+                f"{x.strategy_id} {x.line_id} {x.code} {x.side.value} {asked} [{x.state.value}{done}]{why}"
+            )
+        return out
 
     def line(self, line_id: str) -> PlanLine:
         for line in self.lines:
