@@ -134,17 +134,32 @@ class PlanDesk:
                     for i in handed}  # fmt: skip
         return PlanSnapshot(self.status, tuple(self.lines.values()), tuple(self.audit), progress)
 
-    def pending_qty(self, line: PlanLine) -> int:
+    def _sent(self) -> dict[str, int]:
+        """Shares in child orders (working, or filled) of each handed line: one pass over the orders."""
+        handed = {x.line_id: x.strategy_id for x in self.lines.values() if x.state is LineState.HANDED}
+        sent: dict[str, int] = {}
+        if handed:
+            for o in self.engine.oms.orders.values():
+                if handed.get(o.signal_id) == o.strategy_id:
+                    sent[o.signal_id] = sent.get(o.signal_id, 0) + (
+                        o.qty if o.status.is_working else o.filled_qty
+                    )
+        return sent
+
+    def pending_qty(self, line: PlanLine, sent: dict[str, int] | None = None) -> int:
         """Shares of the line not yet in any child order (all of it until it is handed)."""
         if line.state in _WAITING:
             return line.qty
         if line.state is LineState.SKIPPED:
             return 0
-        sent = 0
-        for o in self.engine.oms.orders.values():
-            if o.signal_id == line.line_id and o.strategy_id == line.strategy_id:
-                sent += o.qty if o.status.is_working else o.filled_qty
-        return max(0, line.qty - sent)
+        execution = self.engine.execution
+        if execution is not None:
+            progress = execution.progress(line.line_id)
+            if progress is not None and not progress.working:
+                return 0  # the policy is done with it (filled, or given up): it needs nothing more
+        if sent is None:
+            sent = self._sent()
+        return max(0, line.qty - sent.get(line.line_id, 0))
 
     def inputs(self, exclude: str | None = None) -> PlanInputs:
         """The account and market as the planner sees them now, less what plan lines still need."""
@@ -153,10 +168,11 @@ class PlanDesk:
         pending_sells: dict[tuple[str, str], int] = {}
         pending_code: dict[str, int] = {}
         pending_cash = ZERO
+        sent = self._sent()
         for line in self.lines.values():
             if line.line_id == exclude:
                 continue
-            left = self.pending_qty(line)
+            left = self.pending_qty(line, sent)
             if left <= 0:
                 continue
             if line.side is Side.SELL:
