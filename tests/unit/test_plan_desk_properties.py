@@ -74,6 +74,7 @@ class Engine:
         self.execution = Execution()
         self.events: list = []
         self.alerts: list = []
+        self.timers: list = []
 
     def _alert(self, level, category, message) -> None:
         self.alerts.append((level, category, message))
@@ -88,7 +89,8 @@ class Engine:
         pass
 
     def schedule_at(self, when, callback, name=""):
-        raise AssertionError("no timers here")
+        self.timers.append((when, callback, name))
+        return (when, name)
 
     def cancel_timer(self, handle) -> None:
         pass
@@ -154,3 +156,34 @@ def test_no_intervention_sequence_hands_a_line_twice_or_past_a_pause(steps) -> N
     # what is on the (in-memory) disk is what the desk holds
     _, stored = engine.store.load_plan(DAY)
     assert {x.line_id: x for x in stored} == desk.lines
+
+
+def test_the_auto_approve_time_stands_for_the_following_days() -> None:
+    engine = Engine()
+    desk = PlanDesk(engine)  # type: ignore[arg-type]
+    desk.load(DAY)
+    desk.set_auto_approve(time(9, 26), "t")
+    engine.store.commit()
+    assert [(w, n) for w, _, n in engine.timers] == [
+        (datetime.combine(DAY, time(9, 26), CN_TZ), "plan auto-approve")
+    ]
+    next_day = date(2026, 11, 24)
+    desk.load(next_day)
+    assert desk.status.auto_approve_at == time(9, 26) and not desk.status.approved
+    assert engine.timers[-1][0] == datetime.combine(next_day, time(9, 26), CN_TZ)
+    desk.set_auto_approve(None, "t")
+    engine.store.commit()
+    desk.load(date(2026, 11, 25))
+    assert desk.status.auto_approve_at is None
+
+
+def test_kill_pauses_everything_cancels_working_children_and_is_recorded() -> None:
+    engine = Engine()
+    calls: list = []
+    engine.execution.pause = lambda side, cancel_working=False: calls.append((side, cancel_working))  # type: ignore[method-assign]
+    desk = PlanDesk(engine)  # type: ignore[arg-type]
+    desk.load(DAY)
+    desk.kill("boss")
+    assert calls == [(None, True)]
+    assert desk.status.paused_buys and desk.status.paused_sells
+    assert [(e.who, e.action) for e in desk.audit] == [("boss", "kill_switch"), ("boss", "pause_all")]

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _WAITING = (LineState.PLANNED, LineState.APPROVED)
+_AUTO_APPROVE = "plan_auto_approve"  # meta key: the standing auto-approve time (HH:MM:SS, or "")
 
 
 class PlanDesk:
@@ -84,6 +85,10 @@ class PlanDesk:
             self._seq[line.line_id] = len(self._seq)
             self.lines[line.line_id] = line
         self.audit = audit
+        if status is None:  # a new day: the standing auto-approve time carries over
+            standing = store.load_meta(_AUTO_APPROVE)
+            if standing:
+                self.status = replace(self.status, auto_approve_at=time.fromisoformat(standing))
         self._schedule_auto_approve()
 
     def carry(
@@ -448,6 +453,12 @@ class PlanDesk:
         self._record(who, "cancel_order", "", client_order_id)
         self.engine.cancel(client_order_id)  # type: ignore[arg-type]
 
+    def kill(self, who: str) -> None:
+        """The plan's part of the kill switch: every side paused and every working child cancelled
+        (the risk engine's kill switch refuses new orders on top)."""
+        self._record(who, "kill_switch", "", "")
+        self.pause(None, who, cancel_working=True)
+
     def cancel_all(self, side: Side | None, who: str) -> None:
         from app.core.messages import CancelAllOrders
 
@@ -455,6 +466,8 @@ class PlanDesk:
         self.engine.cancel_all(CancelAllOrders(side))
 
     def set_auto_approve(self, at: time | None, who: str) -> None:
+        """Approve at `at` today and on the following days (a standing setting), unless paused."""
+        self.engine.store.stage_meta(_AUTO_APPROVE, "" if at is None else at.isoformat())
         self._set_status(replace(self.status, auto_approve_at=at), "auto_approve", who,
                          "off" if at is None else at.isoformat())  # fmt: skip
         self._schedule_auto_approve()
