@@ -10,6 +10,7 @@ memory are counted the same way on both sides. Scenario names:
     ticks:<source>:<batched|single>   source: xt | fields | prebuilt (see bench/quotes.py)
     snapshot
     risk_gate   the risk gate's cost on OrderManager.create, with and without it (bench/risk.py)
+    plan          (planning a 300-line batch over the snapshot's market)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ SCENARIOS = (
     "ticks:prebuilt:single",
     "snapshot",
     "risk_gate",
+    "plan",
 )
 # The tick and snapshot runs use the durable wiring: the application's real imports and store.
 QUOTE_SETUP = "durable"
@@ -84,6 +86,10 @@ def run_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
         from bench import risk
 
         result = risk.risk_gate(args.orders)
+    elif kind == "plan":
+        from bench import planning
+
+        result = planning.bench(args.snapshot_codes)
     else:
         raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
     result["scenario"] = name

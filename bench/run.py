@@ -427,6 +427,8 @@ def figures(
         "difference of two timings: noisy, may even be negative")  # fmt: skip
     row("risk gate added to the OMS order path, every check on (fastest rounds)", "µs",
         t("risk_gate", "create_us_added_best_all"), None, "(≤ 10 µs, info)", None)  # fmt: skip
+    row(f"planning a 300-line batch over a {n_snap}-instrument market: median", "ms",
+        t("plan", "plan_ms.p50_ms"), None, "≤ 20 ms", at_most(20))  # fmt: skip
     row("memory after the tick run (RSS; Tiller: xt dicts, one per message; vn.py: ticks_gen)", "MiB",
         t("ticks:xt:single", "rss_mib_after_ticks"), v("default", "ticks_gen", "rss_mib_after_ticks"),
         "≤ vn.py", not_above_peer,

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from app.core.execution.base import ExecutionService
 from app.core.messages import (
     AccountSnapshot,
     AccountUpdated,
@@ -44,6 +45,7 @@ from app.core.messages import (
     TradeBooked,
 )
 from app.core.oms import NewOrder, OrderManager
+from app.core.planning.desk import PlanDesk
 from app.core.ports import BrokerGateway, OmsStore
 from app.core.risk import WHO, RiskGate, RiskMonitor, RiskSettingError, TradingState
 from app.domain.calendar import DEFAULT_CALENDAR, TradingCalendar, unknown_day_warning
@@ -152,6 +154,10 @@ class Engine:
         self._risk_base = None if risk is None else (risk.limits, risk.state)
         # the fetched batches of planned orders by batch id, for the planner (not yet taken in)
         self.signal_batches: dict[str, SignalBatch] = {}
+        # Executes approved plan lines (set by the composition root before start); the plan desk is
+        # made on the engine thread with the books (app/core/planning/desk.py).
+        self.execution: ExecutionService | None = None
+        self.plan: PlanDesk
 
     # ------------------------------------------------------------------ life cycle
     def subscribe(self, listener: Listener) -> None:
@@ -234,6 +240,8 @@ class Engine:
         try:
             self.store = self._store_factory()
             self.oms = self._loaded_oms(self.trading_day)
+            self.plan = PlanDesk(self)
+            self.plan.load(self.trading_day)
             self._cancel_wanted = set((self.store.load_meta(_CANCEL_WANTED) or "").split())
             self._restore_risk()
             self._handlers = self._handler_table()
@@ -750,6 +758,8 @@ class Engine:
         for info in message.instruments:
             self.oms.instruments[info.code] = info
             self.oms.last_prices.setdefault(info.code, info.prev_close)
+        if self.plan.day != message.day:
+            self.plan.load(message.day)
 
     def _resync(self, *, at_start: bool) -> list[str]:
         """Catch up with the broker's books (at start and after a reconnect); nothing is resent.
@@ -852,6 +862,8 @@ class Engine:
         old = self.oms
         try:
             oms = self._loaded_oms(old.trading_day)
+            plan_memory = self.plan.memory()
+            self.plan.load(old.trading_day)  # the plan as committed, like the books
             book_day = self.store.load_meta("book_day")
             if book_day is not None and book_day < old.trading_day.isoformat():
                 oms.roll_day(old.trading_day)  # the day's roll was in what was lost
@@ -868,6 +880,7 @@ class Engine:
         oms.instruments = old.instruments  # market data of the day, never stored
         oms.last_prices = old.last_prices
         oms.carry_intake(old)  # planned lines already answered as new stay taken in
+        self.plan.carry(plan_memory)  # and the plan stays what its callers were told
         oms.mark_all_changed()  # the window shows the books as rebuilt
         self.oms = oms
         # cancels asked before an acknowledgement: what the file holds (one asked in the lost batch is
@@ -955,6 +968,10 @@ class Engine:
             for p in self.oms.positions.values()
             if p.total or p.realized_pnl
         )
+
+    def emit(self, event: Any) -> None:
+        """Publish an event (a plan event, say) to subscribers after this batch's commit."""
+        self._events.append(event)
 
     def _alert(self, level: str, category: str, message: str) -> None:
         event = AlertRaised(level, category, message, self.clock.now())

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from app.core.planning.ledger import StrategyLedger
 from app.core.ports import OmsStore
 from app.core.risk.gate import Deny, Resize, RiskGate
 from app.core.risk.view import OmsAccountView
@@ -120,6 +121,7 @@ class OrderManager:
         self._fee_estimates: dict[ClientOrderId, Decimal] = {}
         self._taken: dict[tuple[str, date], set[str]] = {}  # lines taken in, staged or committed
         self._intake: list[tuple[SignalBatch, list[SignalLine], datetime]] = []  # what take_in recorded
+        self.ledger = StrategyLedger()  # the per-strategy sub-ledger beside `positions` (planning/ledger.py)
         self._use_day(trading_day)
 
     def _use_day(self, day: date) -> None:
@@ -137,6 +139,7 @@ class OrderManager:
         cash = self.store.load_cash()
         self.cash = CashBook(cash=cash if cash is not None else ZERO)
         self.positions = {p.code: p for p in self.store.load_positions()}
+        self.ledger = StrategyLedger(self.store.load_strategy_positions())
         for order in self.store.load_orders(self.trading_day):
             self._track(order)
         self.trade_ids = {_trade_key(t): t for t in self.store.load_trades(self.trading_day)}
@@ -182,6 +185,8 @@ class OrderManager:
         for position in self.positions.values():
             position.roll_day()
             self.store.stage_position(position)
+        for row in self.ledger.roll_day():
+            self.store.stage_strategy_position(row)
         self._use_day(day)
 
     def _track(self, order: Order) -> None:
@@ -328,6 +333,13 @@ class OrderManager:
                 if position is None or order.qty > position.sellable:
                     return _not_sellable(order.code, order.qty, position)
                 holding = position.sellable
+                if order.strategy_id and self.ledger.holders(order.code):  # never another strategy's shares
+                    own = self.ledger.sellable(order.strategy_id, order.code, position, self.working_orders())
+                    if order.qty > own:
+                        return (
+                            f"策略可卖数量不足 (not enough sellable shares of strategy {order.strategy_id}): "
+                            f"{order.code} 可卖 {own}, was {order.qty}"
+                        )
             check_quantity(
                 order.code, order.side, order.qty, holding=holding, market=order.price_type.is_market
             )
@@ -569,6 +581,24 @@ class OrderManager:
                 position.apply_sell(report.qty, report.price, report.fees, frozen=False)
             self.cash.apply_sell_fill(report.amount, report.fees)
         self.store.stage_position(position)
+        if order.strategy_id and not order.external:  # the strategy's sub-ledger follows its own fills
+            row = self.ledger.on_fill(
+                order.strategy_id, report.code, report.side, report.qty, report.price, report.fees,
+                position.t_plus_zero,
+            )  # fmt: skip
+            if row is not None:
+                self.store.stage_strategy_position(row)
+        elif report.side is Side.SELL and self.ledger.holders(report.code):
+            clipped = self.ledger.clip_to_account(report.code, position)
+            for row in clipped:
+                self.store.stage_strategy_position(row)
+            if clipped:
+                self._alert(
+                    "warning",
+                    "attribution",
+                    f"非策略卖出动用了策略持仓 (a sell no strategy made used strategy shares): {report.code} "
+                    + ", ".join(f"{r.strategy_id} -> {r.total}" for r in clipped),
+                )
         self.store.stage_cash(self.cash.cash)
 
     def on_order_error(self, report: OrderErrorReport) -> None:

@@ -7,8 +7,8 @@ return snapshots, never the engine's own objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,8 @@ from app.core.messages import (
     StartDay,
 )
 from app.core.oms import NewOrder
+from app.core.planning.ledger import StrategyPosition
+from app.core.planning.model import PlanLine, PlanSnapshot, StrategySettings, TargetBatch
 from app.core.risk import RiskSettingError, TradingState
 from app.domain.identifiers import ClientOrderId
 from app.domain.market import InstrumentInfo
@@ -159,6 +161,81 @@ class Terminal:
     def alert(self, level: str, category: str, message: str) -> None:
         """Raise an alert from any thread (stored with the engine's next batch, published)."""
         self._engine.post(Call(lambda e: e.alert(level, category, message)))
+
+    # ------------------------------------------------------------------ the plan (app/core/planning)
+    # Each command takes effect at once on the engine thread, is recorded with who and when (plan_audit),
+    # and raises PlanError (a plain-words reason) when it cannot be applied; plan events follow after
+    # the commit (PlanLineAdded / PlanLineChanged / PlanLineSkipped / PlanStateChanged).
+    def plan_batches(
+        self, batches: Sequence[SignalBatch | TargetBatch], who: str = "planner", timeout: float = 10.0
+    ) -> list[PlanLine]:
+        """Plan the batches' new lines (a line already planned or taken in is never planned again)."""
+        return self._engine.call(lambda e: e.plan.add_batches(list(batches), who), timeout)
+
+    def set_strategy(self, settings: StrategySettings, who: str = "user", timeout: float = 10.0) -> None:
+        """Follow a strategy (or change its allotment, policy, price offset)."""
+        self._engine.call(lambda e: e.plan.set_strategy(settings, who), timeout)
+
+    def switch_strategy(
+        self, old: str, new: str, who: str = "user", *, new_holds: Iterable[str] | None = None,
+        settings: StrategySettings | None = None, timeout: float = 10.0,
+    ) -> list[PlanLine]:  # fmt: skip
+        """Follow `new` instead of `old`; returns the rotation lines (old's positions new does not hold)."""
+        holds = None if new_holds is None else list(new_holds)
+        return self._engine.call(
+            lambda e: e.plan.switch_strategy(old, new, who, new_holds=holds, settings=settings), timeout
+        )
+
+    def approve_plan(self, who: str = "user", timeout: float = 10.0) -> int:
+        return self._engine.call(lambda e: e.plan.approve(who), timeout)
+
+    def set_auto_approve(self, at: time | None, who: str = "user", timeout: float = 10.0) -> None:
+        """Approve the plan at `at` (today, engine clock) unless it is paused; None turns it off."""
+        self._engine.call(lambda e: e.plan.set_auto_approve(at, who), timeout)
+
+    def pause_buys(self, who: str = "user", *, cancel_working: bool = False, timeout: float = 10.0) -> None:
+        self._engine.call(lambda e: e.plan.pause(Side.BUY, who, cancel_working=cancel_working), timeout)
+
+    def pause_sells(self, who: str = "user", *, cancel_working: bool = False, timeout: float = 10.0) -> None:
+        self._engine.call(lambda e: e.plan.pause(Side.SELL, who, cancel_working=cancel_working), timeout)
+
+    def pause_all(self, who: str = "user", *, cancel_working: bool = False, timeout: float = 10.0) -> None:
+        self._engine.call(lambda e: e.plan.pause(None, who, cancel_working=cancel_working), timeout)
+
+    def resume(self, who: str = "user", side: Side | None = None, timeout: float = 10.0) -> None:
+        """Lift a pause (both sides, or one)."""
+        self._engine.call(lambda e: e.plan.resume(side, who), timeout)
+
+    def skip_line(self, line_id: str, who: str = "user", reason: str = "", timeout: float = 10.0) -> PlanLine:
+        return self._engine.call(lambda e: e.plan.skip(line_id, who, reason), timeout)
+
+    def edit_line(
+        self, line_id: str, who: str = "user", *, qty: int | None = None, policy: str | None = None,
+        price_offset: Decimal | None = None, timeout: float = 10.0,
+    ) -> PlanLine:  # fmt: skip
+        return self._engine.call(
+            lambda e: e.plan.edit(line_id, who, qty=qty, policy=policy, price_offset=price_offset), timeout
+        )
+
+    def cancel_order(self, client_order_id: ClientOrderId, who: str = "user", timeout: float = 10.0) -> None:
+        """Cancel one order, recorded with who and when."""
+        self._engine.call(lambda e: e.plan.cancel_order(client_order_id, who), timeout)
+
+    def cancel_all_orders(self, who: str = "user", side: Side | None = None, timeout: float = 10.0) -> None:
+        """Cancel every working order (of one side), recorded with who and when."""
+        self._engine.call(lambda e: e.plan.cancel_all(side, who), timeout)
+
+    def plan(self, timeout: float = 10.0) -> PlanSnapshot:
+        return self._engine.call(lambda e: e.plan.snapshot(), timeout)
+
+    def strategy_positions(self, timeout: float = 10.0) -> list[StrategyPosition]:
+        """The per-strategy sub-ledger (copies)."""
+        from dataclasses import replace
+
+        return self._engine.call(
+            lambda e: [replace(p) for p in e.oms.ledger.positions.values() if p.total or p.realized_pnl],
+            timeout,
+        )
 
     # ------------------------------------------------------------------ queries
     def orders(self, timeout: float = 10.0) -> list[OrderSnapshot]:

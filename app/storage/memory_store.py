@@ -25,6 +25,7 @@ from app.domain.orders import Order, OrderEvent, OrderStatus
 from app.domain.positions import Position
 from app.domain.reports import TradeReport
 from app.domain.signals import SignalBatch, SignalLine
+from app.storage.plan_rows import MemoryPlanRows
 
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOADED_STATUSES = frozenset(s for s in OrderStatus if s.is_working or s is OrderStatus.INITIALIZED)
@@ -52,7 +53,7 @@ def _order_from(values: tuple[Any, ...]) -> Order:
     return order
 
 
-class MemoryOmsStore:
+class MemoryOmsStore(MemoryPlanRows):
     def __init__(self, install_tag: str | None = None) -> None:
         if install_tag is None:
             install_tag = "".join(secrets.choice(_BASE36) for _ in range(2))
@@ -87,6 +88,7 @@ class MemoryOmsStore:
         self._s_alerts: list[tuple[datetime, str, str, str]] = []
         self._s_risk_audit: list[tuple[datetime, str, str, str | None, str | None]] = []
         self._closed = False
+        self._plan_memory_init()
 
     # ------------------------------------------------------------------ metadata
     def install_tag(self) -> str:
@@ -194,6 +196,7 @@ class MemoryOmsStore:
         self._s_cash = None
         self._s_alerts.clear()
         self._s_risk_audit.clear()
+        self._plan_discard()
 
     def commit(self) -> None:
         if self._closed:
@@ -225,6 +228,7 @@ class MemoryOmsStore:
             self._alerts.extend(self._s_alerts)
         if self._s_risk_audit:
             self._risk_audit.extend(self._s_risk_audit)
+        self._plan_commit_memory()
         self.discard()
 
     def _check_unique(self) -> None:

@@ -15,6 +15,8 @@ from decimal import Decimal
 from json.encoder import encode_basestring as _json_string  # C-accelerated
 from typing import Any
 
+from app.core.planning.ledger import StrategyPosition
+from app.core.planning.model import AuditEntry, PlanLine, PlanStatus, StrategySettings
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
 from app.domain.instruments import classify
 from app.domain.orders import Order, OrderEvent, OrderFilled, OrderStatus, PriceType
@@ -25,6 +27,7 @@ from app.domain.signals import SignalBatch, SignalLine
 from app.storage.database import Database
 from app.storage.errors import StorageBugError
 from app.storage.money import from_db, to_db
+from app.storage.plan_rows import PlanRows
 from app.storage.transactions import sqlite_transaction, translated_errors
 
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -118,7 +121,7 @@ def _payload(event: OrderEvent) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-class SqliteOmsStore:
+class SqliteOmsStore(PlanRows):
     def __init__(self, database: Database) -> None:
         self.database = database
         self.conn = database.conn
@@ -133,6 +136,7 @@ class SqliteOmsStore:
         self._meta: dict[str, str] = {}
         self._alerts: list[tuple[str, str, str, str]] = []
         self._risk_audit: list[tuple[str, str, str, str | None, str | None]] = []
+        self._plan_init()
 
     # ------------------------------------------------------------------ metadata
     def load_meta(self, key: str) -> str | None:
@@ -339,6 +343,7 @@ class SqliteOmsStore:
         self._meta.clear()
         self._alerts.clear()
         self._risk_audit.clear()
+        self._plan_discard()
 
     def commit(self) -> None:
         if not (
@@ -351,6 +356,7 @@ class SqliteOmsStore:
             or self._risk_audit
             or self._signal_lines
             or self._signal_batches
+            or self._plan_staged()
         ) and (self._cash is None):
             return
         conn = self.conn
@@ -394,7 +400,26 @@ class SqliteOmsStore:
                     "INSERT INTO risk_audit (ts, who, key, old_value, new_value) VALUES (?, ?, ?, ?, ?)",
                     self._risk_audit,
                 )
+            if self._plan_staged():
+                self._plan_commit_sql(conn)
         self.discard()
+
+    # ------------------------------------------------------------------ the plan (schema v5)
+    def load_strategies(self) -> list[StrategySettings]:
+        with translated_errors(path=self.database.path):
+            return self._sql_load_strategies(self.conn)
+
+    def load_strategy_positions(self) -> list[StrategyPosition]:
+        with translated_errors(path=self.database.path):
+            return self._sql_load_strategy_positions(self.conn)
+
+    def load_plan(self, day: date) -> tuple[PlanStatus | None, list[PlanLine]]:
+        with translated_errors(path=self.database.path):
+            return self._sql_load_plan(self.conn, day)
+
+    def load_plan_audit(self, day: date) -> list[AuditEntry]:
+        with translated_errors(path=self.database.path):
+            return self._sql_load_plan_audit(self.conn, day)
 
     def close(self) -> None:
         with translated_errors(path=self.database.path):

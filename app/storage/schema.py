@@ -338,6 +338,78 @@ def _v4_daily_performance(db: sqlite_utils.Database) -> None:
     db.conn.execute(V4_DAILY_PERFORMANCE)
 
 
+# v5: the plan (app/core/planning): followed strategies and their allotments, the per-strategy
+# sub-ledger beside the account-level positions, each day's plan lines with every change and its
+# reason, the plan's state, and an append-only record of who did what to the plan and when.
+V5_STATEMENTS: tuple[str, ...] = (
+    f"""CREATE TABLE strategies (
+        strategy_id TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        {_decimal("paper_capital", not_null=True)},
+        allot_kind TEXT NOT NULL CHECK (allot_kind IN ('ratio', 'amount')),
+        {_decimal("allot_value", not_null=True)},
+        followed INTEGER NOT NULL CHECK (followed IN (0, 1)),
+        policy TEXT NOT NULL,
+        {_decimal("price_offset", not_null=True)},
+        updated_at TEXT,
+        updated_by TEXT
+    ) STRICT""",
+    f"""CREATE TABLE strategy_positions (
+        strategy_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        total INTEGER NOT NULL CHECK (total >= 0),
+        settled INTEGER NOT NULL CHECK (settled >= 0),
+        {_decimal("avg_cost", not_null=True)},
+        {_decimal("realized_pnl", not_null=True)},
+        t_plus_zero INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (strategy_id, code)
+    ) STRICT""",
+    """CREATE TABLE plan_days (
+        trading_day TEXT PRIMARY KEY NOT NULL,
+        approved_at TEXT,
+        approved_by TEXT NOT NULL DEFAULT '',
+        paused_buys INTEGER NOT NULL DEFAULT 0,
+        paused_sells INTEGER NOT NULL DEFAULT 0,
+        auto_approve_at TEXT
+    ) STRICT""",
+    f"""CREATE TABLE plan_lines (
+        trading_day TEXT NOT NULL,
+        strategy_id TEXT NOT NULL,
+        line_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        code TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        side TEXT NOT NULL,
+        requested_qty INTEGER NOT NULL,
+        qty INTEGER NOT NULL CHECK (qty >= 0),
+        {_decimal("price")},
+        policy TEXT NOT NULL,
+        {_decimal("price_offset", not_null=True)},
+        exec_time TEXT NOT NULL,
+        state TEXT NOT NULL,
+        source TEXT NOT NULL,
+        {_json("changes", not_null=True)},
+        PRIMARY KEY (trading_day, strategy_id, line_id)
+    ) STRICT""",
+    """CREATE TABLE plan_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        trading_day TEXT NOT NULL,
+        ts TEXT NOT NULL,
+        who TEXT NOT NULL,
+        action TEXT NOT NULL,
+        line_id TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT ''
+    ) STRICT""",
+    "CREATE INDEX plan_audit_day ON plan_audit (trading_day)",
+    *_append_only("plan_audit"),
+)
+
+
+def _v5_plan(db: sqlite_utils.Database) -> None:
+    for statement in V5_STATEMENTS:
+        db.conn.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "orders.reserve_price", _v2_order_reserve_price),
@@ -346,8 +418,8 @@ MIGRATIONS: list[Migration] = [
         "trade identity (day, broker order, traded id); signal lines per strategy and day",
         _v3_trade_and_signal_identity,
     ),
-    # NOTE for the merge: numbered 4 on branch i-eod; renumber after the planner's v4.
     Migration(4, "daily_performance", _v4_daily_performance),
+    Migration(5, "the plan: strategies, per-strategy sub-ledger, plan lines, plan state and audit", _v5_plan),
 ]
 
 

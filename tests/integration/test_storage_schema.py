@@ -67,10 +67,31 @@ EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
     },
     "alerts": {"id": INT, "ts": TXT, "level": TXT, "category": TXT, "message": TXT, "details": TXT},
     "risk_audit": {"id": INT, "ts": TXT, "who": TXT, "key": TXT, "old_value": TXT, "new_value": TXT},
-    # v4 (branch i-eod; renumbered at merge): the day's performance
+    # v4: the day's performance
     "daily_performance": {"trading_day": TXT, "equity": TXT, "pnl": TXT, "daily_return": TXT,
                           "cumulative_return": TXT, "max_drawdown": TXT, "sharpe": TXT, "attribution": TXT,
                           "computed_at": TXT},
+    # v5: the plan
+    "strategies": {
+        "strategy_id": TXT, "name": TXT, "paper_capital": TXT, "allot_kind": TXT, "allot_value": TXT,
+        "followed": INT, "policy": TXT, "price_offset": TXT, "updated_at": TXT, "updated_by": TXT,
+    },
+    "strategy_positions": {
+        "strategy_id": TXT, "code": TXT, "total": INT, "settled": INT, "avg_cost": TXT, "realized_pnl": TXT,
+        "t_plus_zero": INT,
+    },
+    "plan_days": {
+        "trading_day": TXT, "approved_at": TXT, "approved_by": TXT, "paused_buys": INT, "paused_sells": INT,
+        "auto_approve_at": TXT,
+    },
+    "plan_lines": {
+        "trading_day": TXT, "strategy_id": TXT, "line_id": TXT, "seq": INT, "code": TXT, "name": TXT, "side": TXT,
+        "requested_qty": INT, "qty": INT, "price": TXT, "policy": TXT, "price_offset": TXT, "exec_time": TXT,
+        "state": TXT, "source": TXT, "changes": TXT,
+    },
+    "plan_audit": {
+        "id": INT, "trading_day": TXT, "ts": TXT, "who": TXT, "action": TXT, "line_id": TXT, "detail": TXT,
+    },
 }  # fmt: skip
 
 
@@ -218,6 +239,10 @@ def test_json_columns_refuse_text_that_is_not_json(database):
         (
             "risk_audit",
             {"ts": "t1", "who": "user", "key": "max_order_value", "old_value": "1", "new_value": "2"},
+        ),
+        (
+            "plan_audit",
+            {"trading_day": "2026-11-23", "ts": "t1", "who": "user", "action": "pause_buys"},
         ),
     ],
 )
@@ -416,7 +441,7 @@ def test_a_version_2_file_gains_the_trade_identity_and_keeps_every_trade_and_sig
         before = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
 
     with open_database(path, now=NOW) as database:
-        assert database.schema_version == len(MIGRATIONS)
+        assert database.schema_version == len(MIGRATIONS)  # 3, then v4 and v5 on top
         after = list(database.db.query("SELECT * FROM trades ORDER BY traded_id"))
         assert after == before  # every row and value kept, only the key changed
         with transaction(database):  # "1001" again, on another day: another fill
