@@ -308,7 +308,7 @@ def make_v1_file_with_an_order(path: Path) -> None:
 
 
 def test_fresh_database_is_at_the_latest_version(database):
-    assert database.schema_version == len(MIGRATIONS) == 4
+    assert database.schema_version == len(MIGRATIONS) == 5
 
 
 def test_current_file_upgrades_to_the_next_version_and_keeps_its_data(tmp_path):
