@@ -12,9 +12,11 @@ from pathlib import Path
 
 from app import logs
 from app.calendar_file import load_calendar
-from app.config import Settings
+from app.config import Settings, SettingsError
 from app.core.clock import SimClock
 from app.core.engine import Engine
+from app.core.execution.conditions import HistoryProvider
+from app.core.execution.service import PolicyExecutor
 from app.domain.calendar import TradingCalendar
 from app.domain.clock import CN_TZ
 from app.domain.fees import FeeSchedule
@@ -198,10 +200,26 @@ def _wire_sim_setup(
             answer_timeout=_seconds(settings.orders.answer_timeout_s),
             settle_time=_seconds(settings.orders.settle_time_s),
         )
+        engine.execution = build_execution(settings, engine)
     except BaseException:
         broker.close()
         raise
     return SimSetup(clock, broker, feed, engine, day, db_path, broker_path, lock)
+
+
+def build_execution(
+    settings: Settings, engine: Engine, history: HistoryProvider | None = None
+) -> PolicyExecutor:
+    """The engine's execution service, with the [execution] defaults (bad ones: a SettingsError)."""
+    try:
+        return PolicyExecutor(
+            engine,
+            defaults=settings.execution.as_params(),
+            strategy_defaults=settings.execution.strategy_defaults,
+            history=history,
+        )
+    except ValueError as exc:
+        raise SettingsError([f"execution.strategy_defaults: {exc}"]) from exc
 
 
 def _seconds(value: Decimal) -> timedelta:

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from app.core.execution.hooks import ExecutionHooks
 from app.core.messages import (
     AccountSnapshot,
     AccountUpdated,
@@ -137,6 +138,9 @@ class Engine:
         self.halted: str | None = None
         self._rebuild_requested = False
         self._diverged = False  # memory is ahead of the file and could not be reloaded: write nothing
+        # The execution policies (app/core/execution), set by the composition root: they hear quotes,
+        # order reports and the orders each batch changed, and place children from timers.
+        self.execution: ExecutionHooks | None = None
 
     # ------------------------------------------------------------------ life cycle
     def subscribe(self, listener: Listener) -> None:
@@ -259,6 +263,12 @@ class Engine:
                 except Exception as exc:  # a handler never takes the loop down
                     log.exception("engine: %s failed", type(message).__name__)
                     self._alert("error", "engine", f"处理 {type(message).__name__} 出错: {exc}")
+            if self.execution is not None:
+                try:
+                    self.execution.on_orders(self.oms.changed_orders())
+                except Exception as exc:
+                    log.exception("engine: execution failed")
+                    self._alert("error", "execution", f"执行策略出错 (execution policies failed): {exc}")
             if self._cancel_wanted:
                 try:
                     self._release_wanted_cancels()
@@ -304,6 +314,8 @@ class Engine:
 
     def _on_order_report(self, message: OrderReport) -> None:
         self.oms.on_order_report(message)
+        if self.execution is not None:
+            self.execution.on_order_report(message)
         self._account_dirty = True
 
     def _on_resync(self, message: Resync) -> None:
@@ -339,6 +351,10 @@ class Engine:
 
     def cancel_all(self, message: CancelAllOrders | None = None) -> None:
         self._on_cancel_all(message or CancelAllOrders())
+
+    def emit(self, event: Any) -> None:
+        """Publish an event to the listeners after this batch's commit (from the engine thread)."""
+        self._events.append(event)
 
     # ------------------------------------------------------------------ handlers
     def _on_submit(self, command: SubmitOrders) -> None:
@@ -529,6 +545,8 @@ class Engine:
         last = self.oms.last_prices
         for quote in message.quotes:
             last[quote.code] = quote.last
+        if self.execution is not None:
+            self.execution.on_quotes(message.quotes)
         if self._listeners:
             self._events.append(QuotesUpdated(message.quotes))
             self._account_dirty = True
