@@ -551,8 +551,8 @@ class ExecutionSettings:
     auction_offset: Decimal = field(
         default=Decimal("0.02"),
         metadata=_meta(
-            parse=_decimal(Decimal(0), Decimal("0.5"), places=4),
-            expected="a fraction from 0 to 0.5",
+            parse=_decimal(Decimal("-0.1"), Decimal("0.5"), places=4),
+            expected="a fraction from -0.1 (passive) to 0.5",
             help="call-auction orders are priced this fraction through the reference price",
         ),
     )
@@ -585,8 +585,8 @@ class ExecutionSettings:
     participation: Decimal = field(
         default=Decimal("0.2"),
         metadata=_meta(
-            parse=_decimal(Decimal("0.001"), Decimal(1), places=4),
-            expected="a fraction from 0.001 to 1",
+            parse=_decimal(Decimal("0.0001"), Decimal(1), places=4),
+            expected="a fraction from 0.0001 to 1",
             help="TWAP/VWAP: a slice takes at most this share of the volume traded since the last",
         ),
     )

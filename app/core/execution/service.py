@@ -148,14 +148,14 @@ class ExecParams:
 
 
 _PARSERS: dict[str, Callable[[str], object]] = {
-    "auction_offset": _dec(Decimal(0), Decimal("0.5")),
+    "auction_offset": _dec(Decimal("-0.1"), Decimal("0.5")),  # negative: passive
     "auction_price": _choice("offset", "limit"),
     "offset_ticks": _int(-100, 100),
     "reprice_s": _int(1, 3600),
     "start": _time,
     "end": _time,
     "slices": _int(1, 1000),
-    "participation": _dec(Decimal("0.001"), Decimal(1)),
+    "participation": _dec(Decimal("0.0001"), Decimal(1)),
     "fallback": _bool,
     "gap_up_pct": _dec(Decimal(0), Decimal(1)),
     "below_ma": _int(0, 250),
