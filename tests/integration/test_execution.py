@@ -166,11 +166,12 @@ def test_a_slice_takes_at_most_its_share_of_the_volume_traded(day):
     start(day, "B", "600000.SH", Side.BUY, 60_000, "twap", start="10:00", end="10:20", slices=2,
           participation="0.0001", offset_ticks=-30)  # fmt: skip
     volumes = []
-    for moment in (time(10, 0), time(10, 10)):
+    for moment in every(time(10, 0), time(10, 9, 30), 30):
         at(day, moment)
         volumes.append(day.engine.call(lambda e: e.execution.quotes["600000.SH"].volume))
+    at(day, time(10, 10))  # the slice, measured on the quotes before it
     kids = children(day, "B")
-    cap = int((volumes[1] - volumes[0]) * D("0.0001"))
+    cap = int((volumes[-1] - volumes[0]) * D("0.0001"))
     assert 0 < cap < 30_000
     assert kids[0][1] == 30_000  # the first slice: no earlier volume to measure against
     assert all(k[4] is not OrderStatus.DENIED for k in kids)
@@ -308,7 +309,7 @@ def test_a_restart_mid_execution_does_not_send_beyond_the_line(tmp_path):
     setup = open_day(_setup(tmp_path))
     try:
         setup.engine.call(lambda e: e.execution.start(request))
-        run(setup, time(10, 0), time(10, 14))
+        run(setup, *every(time(10, 0), time(10, 14), 30))
         before = children(setup, "R1")
         assert len(before) >= 2 and used(before) == 2000
     finally:
@@ -317,7 +318,7 @@ def test_a_restart_mid_execution_does_not_send_beyond_the_line(tmp_path):
     open_day(setup)
     try:
         setup.engine.call(lambda e: e.execution.start(request))  # the planner hands the line over again
-        run(setup, time(10, 15), *every(time(10, 26), time(10, 41), 15))
+        run(setup, *every(time(10, 15), time(10, 41), 30))
         kids = children(setup, "R1")
         assert used(kids) <= 3000 and sum(k[5] for k in kids) <= 3000
         assert "重启" in progress(setup, "R1").note or kids[: len(before)] != before

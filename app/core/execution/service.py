@@ -334,6 +334,9 @@ class PolicyExecutor:
             lines = self.by_code.get(quote.code)
             if lines:
                 touched.extend(lines)
+                for line in lines:  # a slice that came before any quote: measure from this one
+                    if line.base_volume is None and line.stage != "wait" and line.request.policy in ("twap", "vwap"):
+                        line.base_volume = quote.volume
         for line in touched:
             if line.state == "active" and line.stage != "wait":
                 self._pump(line)
