@@ -567,7 +567,9 @@ class ExecutionSettings:
     reprice_s: int = field(
         default=30,
         metadata=_meta(
-            parse=_integer(1, 3600), expected="seconds from 1 to 3600", help="how often unfilled children are re-priced"
+            parse=_integer(1, 3600),
+            expected="seconds from 1 to 3600",
+            help="how often unfilled children are re-priced",
         ),
     )
     end: time = field(
@@ -580,7 +582,9 @@ class ExecutionSettings:
     )
     slices: int = field(
         default=10,
-        metadata=_meta(parse=_integer(1, 1000), expected="an integer from 1 to 1000", help="TWAP/VWAP slices"),
+        metadata=_meta(
+            parse=_integer(1, 1000), expected="an integer from 1 to 1000", help="TWAP/VWAP slices"
+        ),
     )
     participation: Decimal = field(
         default=Decimal("0.2"),
@@ -610,7 +614,7 @@ class ExecutionSettings:
         default_factory=dict,
         metadata=_meta(
             parse=_strategy_params,
-            expected="a table [execution.strategy_defaults.<strategy>] of parameter = \"text\"",
+            expected='a table [execution.strategy_defaults.<strategy>] of parameter = "text"',
             help="per-strategy defaults of the execution parameters",
         ),
     )

@@ -12,8 +12,8 @@ from decimal import Decimal as D
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
-from hypothesis import target as steer
 from hypothesis import strategies as st
+from hypothesis import target as steer
 
 from app.core.execution import ExecutionRequest
 from app.core.execution.conditions import (
@@ -93,9 +93,18 @@ def test_slice_times_skip_the_lunch_break():
 def test_parameters_are_checked_and_named():
     assert parse_params({"slices": "5"}, {"slices": "7", "fallback": "no"}).slices == 7
     assert parse_params({"end": "14:50"}).end == time(14, 50)
-    for bad in ({"slices": "0"}, {"slices": "1e3"}, {"participation": "nan"}, {"end": "25:00"},
-                {"end": "9:30"}, {"fallback": "maybe"}, {"auction_price": "best"}, {"color": "red"},
-                {"offset_ticks": "9" * 40}, {"participation": "1e400"}):  # fmt: skip
+    for bad in (
+        {"slices": "0"},
+        {"slices": "1e3"},
+        {"participation": "nan"},
+        {"end": "25:00"},
+        {"end": "9:30"},
+        {"fallback": "maybe"},
+        {"auction_price": "best"},
+        {"color": "red"},
+        {"offset_ticks": "9" * 40},
+        {"participation": "1e400"},
+    ):
         with pytest.raises(ValueError, match=next(iter(bad))):
             parse_params(bad)
 
@@ -123,8 +132,21 @@ def _info(code="600000.SH", prev=D("10.00"), status=InstrumentStatus.NORMAL):
 
 def _quote(code="600000.SH", last=D("10.00"), open_=D("10.00"), asks=(), bids=(), volume=0):
     ts = datetime.combine(DAY, time(10), CN_TZ)
-    return Quote(code, ts, last, open_, last, last, D("10.00"), volume, D(0), tuple(bids),
-                 tuple(100 for _ in bids), tuple(asks), tuple(100 for _ in asks))  # fmt: skip
+    return Quote(
+        code,
+        ts,
+        last,
+        open_,
+        last,
+        last,
+        D("10.00"),
+        volume,
+        D(0),
+        tuple(bids),
+        tuple(100 for _ in bids),
+        tuple(asks),
+        tuple(100 for _ in asks),
+    )
 
 
 class History:
@@ -214,8 +236,18 @@ class FakeEngine:
         out = []
         for r in requests:
             cid = ClientOrderId(f"T{next(self.ids):04d}")
-            order = Order(cid, r.code, r.side, r.qty, r.price, r.price_type, self.clock.now(), DAY,
-                          r.strategy_id, r.signal_id)  # fmt: skip
+            order = Order(
+                cid,
+                r.code,
+                r.side,
+                r.qty,
+                r.price,
+                r.price_type,
+                self.clock.now(),
+                DAY,
+                r.strategy_id,
+                r.signal_id,
+            )
             order.apply(OrderSubmitted(cid, self.clock.now()))
             self.oms.orders[cid] = order
             out.append(cid)
@@ -237,9 +269,21 @@ class FakeEngine:
 actions = st.lists(
     st.tuples(
         st.sampled_from(
-            ["tick", "tick", "fill", "cancel_done", "late_fill", "late_fill", "reject", "ack", "pause", "resume",
-             "quote", "quote"]
-        ),  # fmt: skip
+            [
+                "tick",
+                "tick",
+                "fill",
+                "cancel_done",
+                "late_fill",
+                "late_fill",
+                "reject",
+                "ack",
+                "pause",
+                "resume",
+                "quote",
+                "quote",
+            ]
+        ),
         st.integers(0, 10),
         st.integers(1, 2000),
     ),
@@ -258,9 +302,21 @@ actions = st.lists(
 )
 # a re-price cancels the child, the broker fills part of it and confirms the cancel, the trade report
 # comes later: the rest sent again must leave room for that fill
-@example("600000.SH", Side.BUY, 30, 0, "limit",
-         [("tick", 0, 61), ("quote", 0, 40), ("tick", 0, 6), ("late_fill", 0, 1000), ("tick", 0, 1),
-          ("tick", 0, 3)])  # fmt: skip
+@example(
+    "600000.SH",
+    Side.BUY,
+    30,
+    0,
+    "limit",
+    [
+        ("tick", 0, 61),
+        ("quote", 0, 40),
+        ("tick", 0, 6),
+        ("late_fill", 0, 1000),
+        ("tick", 0, 1),
+        ("tick", 0, 3),
+    ],
+)
 def test_a_line_never_sends_beyond_its_qty_and_every_child_is_lot_valid(code, side, lots, odd, policy, steps):
     qty = lots * 100 + (odd if side is Side.SELL else 0)
     if code.startswith("688") and qty < 200:
@@ -268,8 +324,15 @@ def test_a_line_never_sends_beyond_its_qty_and_every_child_is_lot_valid(code, si
     holding = qty + (0 if odd else 300)
     engine = FakeEngine(code, holding)
     executor = PolicyExecutor(engine, defaults={"reprice_s": "5", "end": "09:45"})  # type: ignore[arg-type]
-    request = ExecutionRequest("L", "s", code, side, qty, policy,
-                               {"start": "09:30", "end": "09:45", "slices": "4", "participation": "1"})  # fmt: skip
+    request = ExecutionRequest(
+        "L",
+        "s",
+        code,
+        side,
+        qty,
+        policy,
+        {"start": "09:30", "end": "09:45", "slices": "4", "participation": "1"},
+    )
     executor.start(request)
     broker_filled: dict[ClientOrderId, int] = {}  # the broker's truth, reported or not yet
     late: list[tuple[ClientOrderId, int]] = []  # fills the broker made but whose trade is still on the wire
@@ -277,8 +340,17 @@ def test_a_line_never_sends_beyond_its_qty_and_every_child_is_lot_valid(code, si
     price = D("10.00")
 
     def book(order: Order, shares: int) -> None:
-        order.apply(OrderFilled(order.client_order_id, TradeId(str(next(trades))), shares, price, D(0),
-                                engine.clock.now(), BrokerOrderId("B")))  # fmt: skip
+        order.apply(
+            OrderFilled(
+                order.client_order_id,
+                TradeId(str(next(trades))),
+                shares,
+                price,
+                D(0),
+                engine.clock.now(),
+                BrokerOrderId("B"),
+            )
+        )
 
     for action, index, amount in steps:
         kids = [o for o in engine.oms.orders.values() if o.signal_id == "L"]
@@ -289,7 +361,9 @@ def test_a_line_never_sends_beyond_its_qty_and_every_child_is_lot_valid(code, si
         elif action == "quote":
             price = D("10.00") + D(amount % 50 - 25) / 100
             last = price.quantize(D("0.01"))
-            executor.on_quotes([_quote(code, last=last, asks=(last + D("0.01"),), bids=(last,), volume=amount * 1000)])
+            executor.on_quotes(
+                [_quote(code, last=last, asks=(last + D("0.01"),), bids=(last,), volume=amount * 1000)]
+            )
         elif action == "pause":
             executor.pause(side if index % 2 else None, cancel_working=bool(index % 3))
         elif action == "resume":
@@ -309,9 +383,21 @@ def test_a_line_never_sends_beyond_its_qty_and_every_child_is_lot_valid(code, si
                 shares = min(left, amount)
                 broker_filled[cid] = broker_filled.get(cid, 0) + shares
                 late.append((cid, shares))
-                executor.on_order_report(OrderReport(BrokerOrderId(cid), cid, code, side, target.qty, target.price,
-                                                     target.price_type, OrderStatus.CANCELLED, broker_filled[cid],
-                                                     None, engine.clock.now()))  # fmt: skip
+                executor.on_order_report(
+                    OrderReport(
+                        BrokerOrderId(cid),
+                        cid,
+                        code,
+                        side,
+                        target.qty,
+                        target.price,
+                        target.price_type,
+                        OrderStatus.CANCELLED,
+                        broker_filled[cid],
+                        None,
+                        engine.clock.now(),
+                    )
+                )
                 target.apply(OrderCancelled(cid, engine.clock.now()))
             elif action == "cancel_done" and target.status is OrderStatus.PENDING_CANCEL:
                 target.apply(OrderCancelled(cid, engine.clock.now()))
@@ -324,7 +410,8 @@ def test_a_line_never_sends_beyond_its_qty_and_every_child_is_lot_valid(code, si
         # the invariant, against the broker's truth (late fills included)
         kids = [o for o in engine.oms.orders.values() if o.signal_id == "L"]
         committed = sum(
-            o.qty if o.status.is_working else max(o.filled_qty, broker_filled.get(o.client_order_id, 0)) for o in kids
+            o.qty if o.status.is_working else max(o.filled_qty, broker_filled.get(o.client_order_id, 0))
+            for o in kids
         )
         assert committed <= qty
         assert sum(broker_filled.values()) <= qty

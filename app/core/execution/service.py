@@ -50,7 +50,6 @@ from app.core.execution.sizing import child_qty, slice_times, u_shape_weights
 from app.core.oms import NewOrder
 from app.domain.clock import CN_TZ, TimerHandle
 from app.domain.identifiers import ClientOrderId
-from app.domain.instruments import classify
 from app.domain.market import InstrumentInfo, Quote
 from app.domain.orders import Order, OrderStatus, PriceType
 from app.domain.prices import price_cage, round_to_tick
@@ -162,7 +161,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "max_limit_down": _int(0, 100_000),
 }
 PARAM_NAMES = frozenset(_PARSERS)
-assert PARAM_NAMES == {f.name for f in fields(ExecParams)}
+assert {f.name for f in fields(ExecParams)} == PARAM_NAMES
 
 
 def parse_params(*layers: Mapping[str, str]) -> ExecParams:
@@ -335,7 +334,11 @@ class PolicyExecutor:
             if lines:
                 touched.extend(lines)
                 for line in lines:  # a slice that came before any quote: measure from this one
-                    if line.base_volume is None and line.stage != "wait" and line.request.policy in ("twap", "vwap"):
+                    if (
+                        line.base_volume is None
+                        and line.stage != "wait"
+                        and line.request.policy in ("twap", "vwap")
+                    ):
                         line.base_volume = quote.volume
         for line in touched:
             if line.state == "active" and line.stage != "wait":
@@ -373,7 +376,8 @@ class PolicyExecutor:
         return [
             o
             for c in line.children
-            if (o := orders.get(c)) is not None and (o.status.is_working or o.status is OrderStatus.INITIALIZED)
+            if (o := orders.get(c)) is not None
+            and (o.status.is_working or o.status is OrderStatus.INITIALIZED)
         ]
 
     def _filled(self, line: _Line) -> int:
@@ -394,7 +398,9 @@ class PolicyExecutor:
         end = self._at(p.end)
         if policy == "auction_open":
             if t < time(9, 25):
-                self._schedule(line, max(start, self._at(OPEN_AUCTION)), lambda: self._begin(line, "auction"), "auction")
+                self._schedule(
+                    line, max(start, self._at(OPEN_AUCTION)), lambda: self._begin(line, "auction"), "auction"
+                )
                 if p.fallback:
                     fallback_at = self._at(CONTINUOUS_OPEN)
                     self._schedule(line, fallback_at, lambda: self._begin(line, "continuous"), "fallback")
@@ -408,7 +414,9 @@ class PolicyExecutor:
             if t >= time(15, 0):
                 line.state, line.note = "skipped", "跳过：已收盘 (skipped: the market is closed)"
                 return
-            self._schedule(line, max(start, self._at(CLOSE_AUCTION)), lambda: self._begin(line, "closing"), "close")
+            self._schedule(
+                line, max(start, self._at(CLOSE_AUCTION)), lambda: self._begin(line, "closing"), "close"
+            )
         elif policy == "best5":
             self._schedule(line, start, lambda: self._begin(line, "best5"), "best five")
         elif policy == "limit":
@@ -420,10 +428,8 @@ class PolicyExecutor:
                 line.state, line.note = "skipped", "跳过：时间窗已过 (skipped: the window is over)"
                 return
             moments = slice_times(begin, end, p.slices, lunch=LUNCH)
-            if policy == "twap":
-                weights = [1.0 / len(moments)] * len(moments)
-            else:
-                weights = u_shape_weights(moments)
+            even = [1.0 / len(moments)] * len(moments)
+            weights = even if policy == "twap" else u_shape_weights(moments)
             qty, cumulative = line.request.qty, 0.0
             line.target = 0
             for k, when in enumerate(moments):
@@ -529,7 +535,9 @@ class PolicyExecutor:
         else:
             ref = bid or ask or last or info.prev_close
             price = ref - line.params.offset_ticks * tick
-        cage = price_cage(req.code, req.side, best_ask=ask, best_bid=bid, last=last, prev_close=info.prev_close)
+        cage = price_cage(
+            req.code, req.side, best_ask=ask, best_bid=bid, last=last, prev_close=info.prev_close
+        )
         if cage is not None:
             price = min(price, cage) if req.side is Side.BUY else max(price, cage)
         return _clamp(round_to_tick(max(price, tick), tick), info)
@@ -622,7 +630,9 @@ class PolicyExecutor:
         if not market and price is None:
             line.note = "无行情，暂不下单 (no market data yet)"
             return
-        request = NewOrder(req.code, req.side, qty, price, price_type, strategy_id=req.strategy_id, signal_id=req.line_id)
+        request = NewOrder(
+            req.code, req.side, qty, price, price_type, strategy_id=req.strategy_id, signal_id=req.line_id
+        )
         try:
             (cid,) = self.engine.place([request])
         except Exception as exc:  # halted, ids not reserved: asked again at the next chance
@@ -646,12 +656,16 @@ class PolicyExecutor:
                 line.note = f"子单被拒 (child refused): {order.status_msg}"
                 if line.rejects >= MAX_REJECTS and line.state == "active":
                     line.state = "stopped"
-                    line.note = f"子单连续被拒，停止执行 (children refused {line.rejects} times): {order.status_msg}"
+                    line.note = (
+                        f"子单连续被拒，停止执行 (children refused {line.rejects} times): {order.status_msg}"
+                    )
 
     # ------------------------------------------------------------------ progress
     def _make_progress(self, line: _Line) -> ExecutionProgress:
         working = bool(self._working(line)) or line.state == "active"
-        return ExecutionProgress(line.request.line_id, self._used(line), self._filled(line), working, line.note)
+        return ExecutionProgress(
+            line.request.line_id, self._used(line), self._filled(line), working, line.note
+        )
 
     def _progress(self, line: _Line) -> None:
         progress = self._make_progress(line)
