@@ -356,6 +356,21 @@ class PolicyExecutor:
             line = self.by_child.get(order.client_order_id)
             if line is not None:
                 touched[id(line)] = line
+                if (
+                    order.status is OrderStatus.CANCELLED
+                    and order.client_order_id not in line.cancel_asked
+                    and order.price_type is PriceType.LIMIT  # an IOC's rest is cancelled by the broker
+                    and line.state == "active"
+                ):
+                    # someone else (the user, cancel-all) cancelled a child: the policy does not fight
+                    # them by sending it again; the line stops, and says why
+                    line.state = "stopped"
+                    line.note = (
+                        f"子单 {order.client_order_id} 被撤销（非本策略所为），停止执行 "
+                        f"(a child was cancelled from outside the policy: the line stops)"
+                    )
+                    for timer in line.timers:
+                        self.engine.cancel_timer(timer)
         for line in touched.values():
             self._pump(line)
             self._progress(line)
