@@ -60,7 +60,7 @@ def test_bad_values_are_refused_with_the_key(tmp_path: Path, env: dict[str, str]
 
 
 def test_a_bad_strategy_table_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="execution.strategy_defaults"):
+    with pytest.raises(SettingsError, match=r"execution\.strategy_defaults"):
         _load(tmp_path, "[execution.strategy_defaults.alpha]\nslices = [1, 2]\n")
 
 
