@@ -390,3 +390,15 @@ def test_a_child_cancelled_from_outside_stops_the_line_instead_of_being_sent_aga
     assert len(kids) == 1 and kids[0][4] is OrderStatus.CANCELLED
     p = progress(day, "B")
     assert not p.working and kid in p.note and "停止" in p.note
+
+
+def test_best_five_is_refused_for_a_stock_without_a_price_limit(tmp_path):
+    ipo = InstrumentSpec("301999.SZ", prev_close=D("30.00"), listing_day=1)  # first day: no limit
+    setup = open_day(_setup(tmp_path, codes=[*CODES, ipo], limit_up=(), suspended=()))
+    try:
+        start(setup, "I", "301999.SZ", Side.BUY, 100, "best5")
+        run(setup, time(9, 30), time(9, 31))
+        assert children(setup, "I") == []
+        assert "市价" in progress(setup, "I").note and not progress(setup, "I").working
+    finally:
+        setup.close()

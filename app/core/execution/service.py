@@ -628,6 +628,13 @@ class PolicyExecutor:
             line.note = check.reason
             return
         market = line.stage == "best5"
+        info = self.engine.oms.instruments.get(req.code)
+        if market and info is not None and info.up_limit is None:
+            line.state = "skipped"
+            line.note = (
+                "跳过：无涨跌幅限制的股票不接受市价委托 (skipped: no market orders without a price limit)"
+            )
+            return
         holding = 0
         if req.side is Side.SELL:
             position = self.engine.oms.positions.get(req.code)
