@@ -352,7 +352,7 @@ class Engine:
     def cancel_all(self, message: CancelAllOrders | None = None) -> None:
         self._on_cancel_all(message or CancelAllOrders())
 
-    def emit(self, event: Any) -> None:
+    def emit(self, event: EngineEvent) -> None:
         """Publish an event to the listeners after this batch's commit (from the engine thread)."""
         self._events.append(event)
 

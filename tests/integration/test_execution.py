@@ -13,7 +13,7 @@ import pytest
 
 from app.config import load_settings
 from app.core.execution import ExecutionRequest
-from app.core.execution.service import ExecutionUpdated
+from app.core.messages import ExecutionUpdated
 from app.domain.errors import QuantityError
 from app.domain.orders import OrderStatus, PriceType
 from app.domain.quantity import check_quantity

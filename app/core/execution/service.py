@@ -47,6 +47,7 @@ from app.core.execution.conditions import (
     first_problem,
 )
 from app.core.execution.sizing import child_qty, slice_times, u_shape_weights
+from app.core.messages import ExecutionUpdated
 from app.core.oms import NewOrder
 from app.domain.clock import CN_TZ, TimerHandle
 from app.domain.identifiers import ClientOrderId
@@ -68,13 +69,6 @@ OPEN_AUCTION = time(9, 15)
 CONTINUOUS_OPEN = time(9, 30)
 CLOSE_AUCTION = time(14, 57)
 MAX_REJECTS = 3  # a line whose children are refused this many times stops, with the reason
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionUpdated:
-    """An engine event: a line's progress changed (for the window)."""
-
-    progress: ExecutionProgress
 
 
 def _time(text: str) -> time:
@@ -693,7 +687,7 @@ class PolicyExecutor:
         progress = self._make_progress(line)
         if progress != line.last_progress:
             line.last_progress = progress
-            self.engine.emit(ExecutionUpdated(progress))
+            self.engine.emit(ExecutionUpdated(progress))  # published after the batch's commit
 
 
 def _clamp(price: Decimal, info: InstrumentInfo) -> Decimal:
