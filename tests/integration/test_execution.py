@@ -402,3 +402,13 @@ def test_best_five_is_refused_for_a_stock_without_a_price_limit(tmp_path):
         assert "市价" in progress(setup, "I").note and not progress(setup, "I").working
     finally:
         setup.close()
+
+
+def test_a_twap_child_is_re_priced_between_slices(day):
+    start(day, "T", "600000.SH", Side.BUY, 2000, "twap", start="10:00", end="10:40", slices=2, offset_ticks=-20,
+          reprice_s=60)  # fmt: skip
+    run(day, *every(time(10, 0), time(10, 12), 20))
+    kids = children(day, "T")
+    assert len(kids) > 1 and all(k[0] < time(10, 20) for k in kids)  # before the second slice
+    assert all(k[4] is OrderStatus.CANCELLED for k in kids[:-1]) and not kids[-1][4].is_final
+    assert used(kids) == 1000  # still the first slice's share

@@ -197,6 +197,7 @@ class _Line:
     seen_rejects: set[ClientOrderId] = field(default_factory=set)
     base_volume: int | None = None  # market volume at the previous slice (participation cap)
     best5_sent: bool = False
+    repricing: bool = False  # the re-price timer runs
     last_progress: ExecutionProgress | None = None
 
 
@@ -453,7 +454,7 @@ class PolicyExecutor:
         previous, line.stage = line.stage, stage
         if stage == "continuous" and previous == "auction":
             self._cancel_working(line)  # the auction's rest continues in continuous trading
-        if stage == "continuous" and line.request.policy in ("limit", "auction_open"):
+        if stage == "continuous" and line.request.policy in ("limit", "auction_open") and not line.repricing:
             self._schedule_reprice(line)
         self._pump(line)
         self._progress(line)
@@ -472,11 +473,15 @@ class PolicyExecutor:
             target = min(target, self._used(line) + cap)
         line.base_volume = volume
         line.target = max(line.target, target)
+        if not line.repricing:
+            self._schedule_reprice(line)  # between slices too, unfilled children follow the quote
         self._reprice(line)
         self._pump(line)
         self._progress(line)
 
     def _schedule_reprice(self, line: _Line) -> None:
+        line.repricing = True
+
         def tick() -> None:
             if line.state != "active" or line.stage == "ending":
                 return
