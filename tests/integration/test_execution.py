@@ -412,3 +412,16 @@ def test_a_twap_child_is_re_priced_between_slices(day):
     assert len(kids) > 1 and all(k[0] < time(10, 20) for k in kids)  # before the second slice
     assert all(k[4] is OrderStatus.CANCELLED for k in kids[:-1]) and not kids[-1][4].is_final
     assert used(kids) == 1000  # still the first slice's share
+
+
+def test_no_sell_at_limit_down(tmp_path):
+    setup = open_day(_setup(tmp_path, limit_up=(), suspended=(), limit_down=("000001.SZ",)))
+    try:
+        start(setup, "S", "000001.SZ", Side.SELL, 1000, "limit", start="11:00")
+        run(setup, time(11, 0), time(11, 1), time(11, 20))
+        quote = setup.engine.call(lambda e: e.execution.quotes["000001.SZ"])
+        assert quote.last == D("10.23")  # locked at the down limit
+        assert children(setup, "S") == []
+        assert "跌停" in progress(setup, "S").note and progress(setup, "S").working
+    finally:
+        setup.close()

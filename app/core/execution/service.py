@@ -399,6 +399,8 @@ class PolicyExecutor:
         return datetime.combine(self.engine.trading_day, t, CN_TZ)
 
     def _schedule(self, line: _Line, when: datetime, fn: Callable[[], None], name: str) -> None:
+        if len(line.timers) > 32:  # the re-price timer re-arms itself all day: forget the spent ones
+            line.timers = [t for t in line.timers if not (t.fired or t.cancelled)]
         line.timers.append(self.engine.schedule_at(when, fn, f"{line.request.line_id}: {name}"))
 
     def _plan(self, line: _Line, now: datetime) -> None:
@@ -625,6 +627,9 @@ class PolicyExecutor:
             return
         if check.verdict is Verdict.HOLD:
             line.note = check.reason
+            return
+        if line.stage in ("continuous", "best5") and req.code not in self.quotes:
+            line.note = "等待行情 (waiting for a quote)"  # priced from the live quote, never blind
             return
         market = line.stage == "best5"
         info = self.engine.oms.instruments.get(req.code)
