@@ -93,7 +93,17 @@ def every(start: time, end: time, seconds: int) -> list[time]:
 
 
 # ------------------------------------------------------------------------------ opening auction
-def test_an_opening_auction_order_that_does_not_fill_continues_in_continuous_trading(day):
+@pytest.mark.parametrize("latency", ["0", "2"])
+def test_an_opening_auction_order_that_does_not_fill_continues_in_continuous_trading(tmp_path, latency):
+    env = {"TILLER__SIM__ACK_LATENCY_S": latency, "TILLER__SIM__CANCEL_LATENCY_S": latency}
+    day = open_day(_setup(tmp_path, settings_env=env))
+    try:
+        _auction_falls_back(day)
+    finally:
+        day.close()
+
+
+def _auction_falls_back(day):
     start(day, "L1", "600000.SH", Side.BUY, 3000, "auction_open", auction_offset="-0.05")
     run(day, time(9, 15), time(9, 20), time(9, 25))
     kids = children(day, "L1")
