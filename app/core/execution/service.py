@@ -535,6 +535,14 @@ class PolicyExecutor:
         line.cancel_asked.add(order.client_order_id)
         self.engine.cancel(order.client_order_id)
 
+    def _fresh_quote(self, code: str, now: datetime) -> bool:
+        """A quote of `code` from the current continuous session (not from before the lunch break)."""
+        quote = self.quotes.get(code)
+        if quote is None:
+            return False
+        session = self._at(LUNCH[1]) if now.time() >= LUNCH[1] else self._at(CONTINUOUS_OPEN)
+        return quote.ts >= session
+
     def _continuous_price(self, line: _Line) -> Decimal | None:
         req = line.request
         info = self.engine.oms.instruments.get(req.code)
@@ -628,8 +636,8 @@ class PolicyExecutor:
         if check.verdict is Verdict.HOLD:
             line.note = check.reason
             return
-        if line.stage in ("continuous", "best5") and req.code not in self.quotes:
-            line.note = "等待行情 (waiting for a quote)"  # priced from the live quote, never blind
+        if line.stage in ("continuous", "best5") and not self._fresh_quote(req.code, now):
+            line.note = "等待行情 (waiting for a quote)"  # priced from this session's quote, never blind
             return
         market = line.stage == "best5"
         info = self.engine.oms.instruments.get(req.code)
