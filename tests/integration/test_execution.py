@@ -439,7 +439,9 @@ def test_a_restart_mid_execution_does_not_send_beyond_the_line(tmp_path):
 def test_a_child_cancelled_from_outside_stops_the_line_instead_of_being_sent_again(day):
     start(day, "B", "600000.SH", Side.BUY, 1000, "limit", offset_ticks=-30, reprice_s=600)
     run(day, time(9, 30), time(9, 31))
-    (kid,) = day.engine.call(lambda e: [o.client_order_id for o in e.oms.orders.values() if o.signal_id == "B"])
+    (kid,) = day.engine.call(
+        lambda e: [o.client_order_id for o in e.oms.orders.values() if o.signal_id == "B"]
+    )
     day.engine.call(lambda e: e.cancel_all())  # the user's cancel-all
     run(day, time(9, 32), time(9, 40))
     kids = children(day, "B")
