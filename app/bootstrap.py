@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 
 from app import logs
 from app.calendar_file import load_calendar
-from app.config import Settings
+from app.config import Settings, SettingsError
 from app.core.alerts import AlertChannel, AlertDispatcher, RateLimiter
 from app.core.clock import SimClock
 from app.core.engine import Engine
+from app.core.execution.conditions import HistoryProvider
+from app.core.execution.service import PolicyExecutor
 from app.core.risk import RiskGate
 from app.domain.calendar import TradingCalendar
 from app.domain.clock import CN_TZ
@@ -207,10 +209,26 @@ def _wire_sim_setup(
             settle_time=_seconds(settings.orders.settle_time_s),
             risk=RiskGate(settings.risk),
         )
+        engine.execution = build_execution(settings, engine)
     except BaseException:
         broker.close()
         raise
     return SimSetup(clock, broker, feed, engine, day, db_path, broker_path, lock)
+
+
+def build_execution(
+    settings: Settings, engine: Engine, history: HistoryProvider | None = None
+) -> PolicyExecutor:
+    """The engine's execution service, with the [execution] defaults (bad ones: a SettingsError)."""
+    try:
+        return PolicyExecutor(
+            engine,
+            defaults=settings.execution.as_params(),
+            strategy_defaults=settings.execution.strategy_defaults,
+            history=history,
+        )
+    except ValueError as exc:
+        raise SettingsError([f"execution.strategy_defaults: {exc}"]) from exc
 
 
 def _seconds(value: Decimal) -> timedelta:

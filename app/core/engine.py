@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from app.core.execution.base import ExecutionService
+from app.core.execution.hooks import Execution
 from app.core.messages import (
     AccountSnapshot,
     AccountUpdated,
@@ -154,9 +154,11 @@ class Engine:
         self._risk_base = None if risk is None else (risk.limits, risk.state)
         # the fetched batches of planned orders by batch id, for the planner (not yet taken in)
         self.signal_batches: dict[str, SignalBatch] = {}
-        # Executes approved plan lines (set by the composition root before start); the plan desk is
-        # made on the engine thread with the books (app/core/planning/desk.py).
-        self.execution: ExecutionService | None = None
+        # The execution policies (app/core/execution), set by the composition root before start: they
+        # execute approved plan lines, hear quotes, order reports and the orders each batch changed, and
+        # place children from timers. The plan desk is made on the engine thread with the books
+        # (app/core/planning/desk.py).
+        self.execution: Execution | None = None
         self.plan: PlanDesk
 
     # ------------------------------------------------------------------ life cycle
@@ -283,6 +285,12 @@ class Engine:
                 except Exception as exc:  # a handler never takes the loop down
                     log.exception("engine: %s failed", type(message).__name__)
                     self._alert("error", "engine", f"处理 {type(message).__name__} 出错: {exc}")
+            if self.execution is not None:
+                try:
+                    self.execution.on_orders(self.oms.changed_orders())
+                except Exception as exc:
+                    log.exception("engine: execution failed")
+                    self._alert("error", "execution", f"执行策略出错 (execution policies failed): {exc}")
             if self._cancel_wanted:
                 try:
                     self._release_wanted_cancels()
@@ -385,6 +393,8 @@ class Engine:
 
     def _on_order_report(self, message: OrderReport) -> None:
         self.oms.on_order_report(message)
+        if self.execution is not None:
+            self.execution.on_order_report(message)
         self._account_dirty = True
 
     def _on_resync(self, message: Resync) -> None:
@@ -420,6 +430,10 @@ class Engine:
 
     def cancel_all(self, message: CancelAllOrders | None = None) -> None:
         self._on_cancel_all(message or CancelAllOrders())
+
+    def emit(self, event: EngineEvent) -> None:
+        """Publish an event to the listeners after this batch's commit (from the engine thread)."""
+        self._events.append(event)
 
     # ------------------------------------------------------------------ handlers
     def _on_submit(self, command: SubmitOrders) -> None:
@@ -731,6 +745,8 @@ class Engine:
             limits = risk.limits
             if limits.stop_loss_pct or limits.take_profit_pct or limits.drawdown_alert_pct:
                 self._monitor(message)
+        if self.execution is not None:
+            self.execution.on_quotes(message.quotes)
         if self._listeners:
             self._events.append(QuotesUpdated(message.quotes))
             self._account_dirty = True

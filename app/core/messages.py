@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from app.core.execution.base import ExecutionProgress
 from app.domain.identifiers import BrokerOrderId, ClientOrderId
 from app.domain.market import InstrumentInfo, Quote
 from app.domain.orders import Order, OrderStatus, PriceType
@@ -221,6 +222,12 @@ class SignalsReceived:
     ts: datetime
 
 
+class ExecutionUpdated:
+    """A plan line's execution moved on (app/core/execution): for the window to follow."""
+
+    progress: ExecutionProgress
+
+
 EngineEvent = (
     OrderUpdated
     | TradeBooked
@@ -229,4 +236,5 @@ EngineEvent = (
     | AlertRaised
     | ConnectionStateChanged
     | SignalsReceived
+    | ExecutionUpdated
 )

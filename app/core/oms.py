@@ -758,6 +758,10 @@ class OrderManager:
         """Every order counts as changed (after the books were rebuilt, the window shows them all)."""
         self._changed.update(self.orders)
 
+    def changed_orders(self) -> list[Order]:
+        """Orders changed since the last take_changed, without taking them (the execution policies)."""
+        return [self.orders[c] for c in self._changed]
+
     def take_changed(self) -> list[Order]:
         """Orders changed since the last call (for events to the UI after commit)."""
         changed = [self.orders[c] for c in self._changed]

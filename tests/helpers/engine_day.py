@@ -35,11 +35,17 @@ def make_setup(
     codes: Sequence[InstrumentSpec] = CODES,
     positions: Sequence[tuple[str, int, D]] = OPENING_POSITIONS,
     start: time = time(9, 0),
+    limit_up: Sequence[str] = (),
+    limit_down: Sequence[str] = (),
+    suspended: Sequence[str] = (),
 ) -> SimSetup:
     """A session on `folder` (settings default to none but a data folder inside it)."""
     if settings is None:
         settings = load_settings(env={"TILLER_DATA_DIR": str(folder)}, path=folder / "none.toml")
-    setup = build_sim_setup(settings, day=DAY, instruments=codes, data_dir=folder, seed=seed, start=start)
+    setup = build_sim_setup(
+        settings, day=DAY, instruments=codes, data_dir=folder, seed=seed, start=start,
+        limit_up=limit_up, limit_down=limit_down, suspended=suspended,
+    )  # fmt: skip
     seed_account(setup, list(positions))
     return setup
 

@@ -80,3 +80,14 @@ class RecordingExecution:
             sum(o.filled_qty for o in orders),
             any(o.status.is_working for o in orders),
         )
+
+    # ExecutionHooks: the engine tells every execution service about quotes and orders; a stand-in
+    # that prices nothing from quotes has nothing to do with them.
+    def on_quotes(self, quotes: object) -> None:
+        pass
+
+    def on_order_report(self, report: object) -> None:
+        pass
+
+    def on_orders(self, orders: object) -> None:
+        pass
