@@ -431,10 +431,6 @@ class Engine:
     def cancel_all(self, message: CancelAllOrders | None = None) -> None:
         self._on_cancel_all(message or CancelAllOrders())
 
-    def emit(self, event: EngineEvent) -> None:
-        """Publish an event to the listeners after this batch's commit (from the engine thread)."""
-        self._events.append(event)
-
     # ------------------------------------------------------------------ handlers
     def _on_submit(self, command: SubmitOrders) -> None:
         """Each request becomes an order on its own (sent, or denied with its reason); the caller always

@@ -222,6 +222,7 @@ class SignalsReceived:
     ts: datetime
 
 
+@dataclass(frozen=True, slots=True)
 class ExecutionUpdated:
     """A plan line's execution moved on (app/core/execution): for the window to follow."""
 
