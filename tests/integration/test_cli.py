@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import keyring
@@ -74,16 +73,32 @@ def test_version_then_prints_tiller_and_version() -> None:
     assert __version__ == "0.1.0"
 
 
-def test_doctor_when_clean_setup_then_exit_0_fast_and_mentions_keyring() -> None:
-    started = time.monotonic()
+def test_doctor_when_clean_setup_then_exit_0_and_mentions_keyring() -> None:
     completed = run_app("doctor")
-    elapsed = time.monotonic() - started
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "keyring: memory keyring MemoryKeyring; secrets set: none" in completed.stdout
     assert "database: not created yet, will be created at first run" in completed.stdout
     assert "Tiller can run here" in completed.stdout
-    assert elapsed < 3.0
+
+
+def test_doctor_never_imports_xtquant_or_the_gui_in_its_own_process() -> None:
+    # What keeps doctor quick, asserted as behaviour rather than timed (timings belong in bench/):
+    # `import xtquant` runs a PyPI version check that can block for 10 s, so doctor probes it in a
+    # child process, and nothing of the window or the HTTP server is loaded for a check.
+    code = (
+        "import sys, app.__main__ as m; m.main(['doctor']); "
+        "print('LOADED', sorted(n for n in ('xtquant', 'PySide6', 'pyqtgraph', 'http.server') if n in sys.modules))"
+    )
+    env = {name: value for name, value in os.environ.items() if not name.upper().startswith("TILLER__")}
+    env["PYTHON_KEYRING_BACKEND"] = "tests.helpers.memory_keyring.MemoryKeyring"
+    completed = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+        encoding="utf-8", errors="replace", timeout=60, check=False,
+    )  # fmt: skip
+
+    assert "Tiller can run here" in completed.stdout, completed.stdout + completed.stderr  # doctor ran
+    assert "LOADED []" in completed.stdout, completed.stdout + completed.stderr
 
 
 def test_doctor_when_setting_invalid_in_env_then_exit_1_naming_it() -> None:
