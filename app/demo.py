@@ -23,15 +23,16 @@ from typing import TextIO
 from app.bootstrap import build_sim_setup, seed_account
 from app.clients.bigquant import BigQuantClient, BigQuantSignalSource
 from app.config import Settings
-from app.core.auction_plan import PlannedLine, clamp_to_limits, plan_auction_orders
+from app.core.auction_plan import DEFAULT_OFFSET, PlannedLine, plan_auction_orders
 from app.core.engine import Engine
+from app.core.execution import ExecutionRequest
 from app.core.messages import CancelAllOrders
 from app.core.oms import NewOrder
 from app.core.simulation import DayRunner, Progress, ScheduledAction
 from app.core.summary import DaySummary, equity, summarize
 from app.devserver.server import DEV_ACCESS_KEY, DEV_SECRET_KEY, DevServer, DevState, load_scenario
 from app.domain.instruments import classify
-from app.domain.orders import OrderStatus, PriceType
+from app.domain.orders import PriceType
 from app.domain.prices import round_to_tick
 from app.domain.side import Side
 from app.domain.signals import SignalBatch
@@ -43,8 +44,6 @@ DEMO_POSITIONS = resource_path("demo", "positions.json")
 # Instruments a user trades by hand during the demo day, beside the strategy's.
 MANUAL_CODES = {"600036.SH": Decimal("41.20"), "600000.SH": Decimal("10.05")}
 LIMIT_UP = ("688981.SH",)
-FALLBACK_AT = time(9, 31)  # an auction order that did not fill continues in continuous trading
-FALLBACK_TRIES = 60  # seconds the fallback waits for the cancels' confirmations
 MANUAL_AT = time(10, 30)
 CANCEL_AT = time(14, 50)  # what is still working is cancelled before the closing auction
 CLOSE_AUCTION_AT = time(14, 57, 30)
@@ -158,7 +157,7 @@ def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAc
     at_open = [line for line in batch.lines if not line.at_close]
     at_close = [line for line in batch.lines if line.at_close]
 
-    def send(lines: Sequence) -> Callable[[Engine], None]:
+    def send(lines: Sequence, policy: str) -> Callable[[Engine], None]:
         def run(e: Engine) -> None:  # a timer, on the engine thread
             # taken in first (on disk before any of its orders): a line becomes orders at most once,
             # however often the demo runs on the same data folder
@@ -167,53 +166,23 @@ def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAc
             lines_planned = plan_auction_orders(new, e.oms.instruments, sellable, dict(e.oms.last_prices))
             lines_planned += [PlannedLine(line, None, ALREADY_DONE) for line in done]
             planned.extend(lines_planned)
-            e.place([p.order for p in lines_planned if p.order is not None])
+            # the execution policies place the children: the auction order and, for the open, its
+            # fallback into continuous trading (app/core/execution)
+            for p in lines_planned:
+                if p.order is not None and e.execution is not None:
+                    e.execution.start(
+                        ExecutionRequest(p.line.signal_id, p.line.strategy_id, p.order.code, p.order.side,
+                                         p.order.qty, policy, {"auction_offset": str(DEFAULT_OFFSET)})
+                    )  # fmt: skip
 
         return run
 
     return [
-        ScheduledAction(time(9, 16), "opening auction", send(at_open)),
-        ScheduledAction(FALLBACK_AT, "auction fallback", _fallback_to_continuous),
+        ScheduledAction(time(9, 16), "opening auction", send(at_open, "auction_open")),
         ScheduledAction(MANUAL_AT, "manual orders", _manual_orders),
         ScheduledAction(CANCEL_AT, "cancel before the close", _cancel_working),
-        ScheduledAction(CLOSE_AUCTION_AT, "closing auction", send(at_close)),
+        ScheduledAction(CLOSE_AUCTION_AT, "closing auction", send(at_close, "auction_close")),
     ]
-
-
-def _fallback_to_continuous(e: Engine) -> None:
-    """Auction orders not filled: cancel, then (a timer a second later, once the broker has confirmed
-    the cancels) re-send what was cancelled at a marketable price inside the limits."""
-
-    def unfilled() -> list[tuple[str, NewOrder]]:
-        out = []
-        for order in e.oms.working_orders():
-            if order.external or order.leaves_qty == 0 or order.price is None:
-                continue
-            info = e.oms.instruments.get(order.code)
-            last = e.oms.last_prices.get(order.code, order.price)
-            tick = classify(order.code).tick
-            factor = Decimal("1.005") if order.side is Side.BUY else Decimal("0.995")
-            price = clamp_to_limits(round_to_tick(last * factor, tick), info)
-            out.append((order.client_order_id, NewOrder(order.code, order.side, order.leaves_qty, price,
-                                                        strategy_id=order.strategy_id, signal_id=order.signal_id)))  # fmt: skip
-        return out
-
-    pending = unfilled()
-    for client_order_id, _ in pending:
-        e.cancel(client_order_id)
-
-    waiting = dict(pending)
-
-    def resend(tries: int) -> None:
-        # each cancelled order is re-sent once its cancel is confirmed (a slow counter takes longer)
-        ended = [cid for cid in waiting if e.oms.orders[cid].status.is_final]
-        e.place([waiting[cid] for cid in ended if e.oms.orders[cid].status is OrderStatus.CANCELLED])
-        for cid in ended:
-            del waiting[cid]
-        if waiting and tries > 1:
-            e.schedule_after(timedelta(seconds=1), lambda: resend(tries - 1), "auction fallback: re-send")
-
-    e.schedule_after(timedelta(seconds=1), lambda: resend(FALLBACK_TRIES), "auction fallback: re-send")
 
 
 def _manual_orders(e: Engine) -> None:

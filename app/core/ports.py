@@ -129,6 +129,11 @@ class SimulatedVenue(Protocol):
 
     def wait_idle(self, timeout: float = 5.0) -> None: ...
 
+    def work_received(self) -> int:
+        """How many items (quotes, orders, cancels, calls) the venue has been given so far: the day
+        driver knows the engine sent it nothing new when this did not move."""
+        ...
+
 
 class OmsStore(Protocol):
     """The OMS's persistence, owned by the engine thread (one SQLite connection).

@@ -72,10 +72,16 @@ class DayRunner:
         return datetime.combine(self.day, t, CN_TZ)
 
     def settle(self) -> None:
-        """Wait until the broker and the engine have both handled everything, twice round."""
-        for _ in range(2):
+        """Wait until the broker and the engine have both handled everything and the engine's
+        reactions (an order sent on a fill, a re-send on a confirmed cancel) have nothing more on the
+        wire: round after round until a round gave the broker nothing new."""
+        for _ in range(1000):
+            before = self.venue.work_received()
             self.venue.wait_idle(30.0)
             self.engine.wait_idle(30.0)
+            if self.venue.work_received() == before:
+                return
+        raise RuntimeError("the simulated day does not settle: the engine and the broker keep answering each other")
 
     def start(self) -> list[InstrumentInfo]:
         self.instruments = self.source.instruments(self.day)
@@ -101,6 +107,10 @@ class DayRunner:
             self.venue.on_quotes(quotes)
             self.venue.wait_idle(30.0)
             self.engine.post(QuotesArrived(quotes))
+            # everything this snapshot set off (fills, the orders the engine sends in answer, their
+            # acks) is done before the clock moves on: an answer is never stamped with, nor matched
+            # against, the next moment's market
+            self.settle()
             self.quotes += len(quotes)
             if self.speed:
                 self._pace(wall_start, sim_start, ts)

@@ -310,6 +310,10 @@ class SimulatedBroker:
                     f"simulated broker still busy after {timeout}s: {target - self._completed} items unprocessed"
                 )
 
+    def work_received(self) -> int:
+        with self._cond:
+            return self._enqueued
+
     def cash_identity(self) -> tuple[Decimal, Decimal]:
         """(cash, initial + deposits + sells − buys − fees) from the committed file: equal when the
         books are exact."""
