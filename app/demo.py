@@ -15,7 +15,7 @@ import tempfile
 import time as wall
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, time, timedelta
+from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO

@@ -81,7 +81,9 @@ class DayRunner:
             self.engine.wait_idle(30.0)
             if self.venue.work_received() == before:
                 return
-        raise RuntimeError("the simulated day does not settle: the engine and the broker keep answering each other")
+        raise RuntimeError(
+            "the simulated day does not settle: the engine and the broker keep answering each other"
+        )
 
     def start(self) -> list[InstrumentInfo]:
         self.instruments = self.source.instruments(self.day)
