@@ -15,7 +15,7 @@ import tempfile
 import time as wall
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
@@ -23,7 +23,7 @@ from typing import TextIO
 from app.bootstrap import build_sim_setup, seed_account
 from app.clients.bigquant import BigQuantClient, BigQuantSignalSource
 from app.config import Settings
-from app.core.auction_plan import DEFAULT_OFFSET, PlannedLine, plan_auction_orders
+from app.core.auction_plan import DEFAULT_OFFSET, PlannedLine, clamp_to_limits, plan_auction_orders
 from app.core.engine import Engine
 from app.core.execution import ExecutionRequest
 from app.core.messages import CancelAllOrders
@@ -32,7 +32,7 @@ from app.core.simulation import DayRunner, Progress, ScheduledAction
 from app.core.summary import DaySummary, equity, summarize
 from app.devserver.server import DEV_ACCESS_KEY, DEV_SECRET_KEY, DevServer, DevState, load_scenario
 from app.domain.instruments import classify
-from app.domain.orders import PriceType
+from app.domain.orders import OrderStatus, PriceType
 from app.domain.prices import round_to_tick
 from app.domain.side import Side
 from app.domain.signals import SignalBatch
@@ -47,6 +47,7 @@ LIMIT_UP = ("688981.SH",)
 MANUAL_AT = time(10, 30)
 CANCEL_AT = time(14, 50)  # what is still working is cancelled before the closing auction
 CLOSE_AUCTION_AT = time(14, 57, 30)
+FALLBACK_TRIES = 60  # seconds the headless fallback waits for the cancels' confirmations
 ALREADY_DONE = "已执行过 (already done on an earlier run)"
 
 
@@ -183,6 +184,44 @@ def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAc
         ScheduledAction(CANCEL_AT, "cancel before the close", _cancel_working),
         ScheduledAction(CLOSE_AUCTION_AT, "closing auction", send(at_close, "auction_close")),
     ]
+
+
+# The headless day (app/headless.py) still re-prices its unfilled auction orders this way; the demo's
+# lines go through the execution service's auction_open fallback instead.
+def _fallback_to_continuous(e: Engine) -> None:
+    """Auction orders not filled: cancel, then (a timer a second later, once the broker has confirmed
+    the cancels) re-send what was cancelled at a marketable price inside the limits."""
+
+    def unfilled() -> list[tuple[str, NewOrder]]:
+        out = []
+        for order in e.oms.working_orders():
+            if order.external or order.leaves_qty == 0 or order.price is None:
+                continue
+            info = e.oms.instruments.get(order.code)
+            last = e.oms.last_prices.get(order.code, order.price)
+            tick = classify(order.code).tick
+            factor = Decimal("1.005") if order.side is Side.BUY else Decimal("0.995")
+            price = clamp_to_limits(round_to_tick(last * factor, tick), info)
+            out.append((order.client_order_id, NewOrder(order.code, order.side, order.leaves_qty, price,
+                                                        strategy_id=order.strategy_id, signal_id=order.signal_id)))  # fmt: skip
+        return out
+
+    pending = unfilled()
+    for client_order_id, _ in pending:
+        e.cancel(client_order_id)
+
+    waiting = dict(pending)
+
+    def resend(tries: int) -> None:
+        # each cancelled order is re-sent once its cancel is confirmed (a slow counter takes longer)
+        ended = [cid for cid in waiting if e.oms.orders[cid].status.is_final]
+        e.place([waiting[cid] for cid in ended if e.oms.orders[cid].status is OrderStatus.CANCELLED])
+        for cid in ended:
+            del waiting[cid]
+        if waiting and tries > 1:
+            e.schedule_after(timedelta(seconds=1), lambda: resend(tries - 1), "auction fallback: re-send")
+
+    e.schedule_after(timedelta(seconds=1), lambda: resend(FALLBACK_TRIES), "auction fallback: re-send")
 
 
 def _manual_orders(e: Engine) -> None:
