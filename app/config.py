@@ -22,13 +22,14 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
 from app.core.risk.limits import RiskLimits
+from app.domain.setting_values import to_bool, to_decimal
 from app.secrets import SECRET_NAMES
 
 if TYPE_CHECKING:
@@ -136,21 +137,7 @@ def _meta(*, parse: Callable[[Any], Any], expected: str, help: str) -> dict[str,
 
 
 def _to_decimal(raw: Any) -> Decimal:
-    if isinstance(raw, bool):
-        raise TypeError("a boolean is not a number")
-    if isinstance(raw, float):
-        raw = str(raw)  # see module docstring
-    if isinstance(raw, str):
-        raw = raw.strip()
-    if not isinstance(raw, str | int):
-        raise TypeError(f"not a number: {type(raw).__name__}")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation as exc:
-        raise ValueError("not a decimal number") from exc
-    if not value.is_finite():
-        raise ValueError("not a finite number")
-    return value
+    return to_decimal(raw)  # see module docstring: a float goes through its shortest text
 
 
 def _decimal(
@@ -202,16 +189,7 @@ def _positive_float(high: float) -> Callable[[Any], float]:
     return parse
 
 
-_TRUE = frozenset({"true", "yes", "on", "1"})
-_FALSE = frozenset({"false", "no", "off", "0"})
-
-
-def _boolean(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
-        return raw.strip().lower() in _TRUE
-    raise ValueError("not a boolean")
+_boolean = to_bool
 
 
 def _choice(*choices: str, case_insensitive: bool = False) -> Callable[[Any], str]:

@@ -16,10 +16,11 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from app.domain.instruments import Board
+from app.domain.setting_values import to_bool, to_decimal
 
 # RULES.md B8: orders and cancels together, per second and per trading day.
 EXCHANGE_MAX_PER_SECOND = 300
@@ -46,21 +47,7 @@ def _spec(parse: Callable[[Any], Any], expected: str, help: str) -> dict[str, Ri
 
 
 def _to_decimal(raw: Any) -> Decimal:
-    if isinstance(raw, bool):
-        raise TypeError("a boolean is not a number")
-    if isinstance(raw, float):
-        raw = str(raw)
-    if isinstance(raw, str):
-        raw = raw.strip()
-    if not isinstance(raw, str | int | Decimal):
-        raise TypeError(f"not a number: {type(raw).__name__}")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation as exc:
-        raise ValueError("not a decimal number") from exc
-    if not value.is_finite():
-        raise ValueError("not a finite number")
-    return value
+    return to_decimal(raw, accept_decimal=True)  # run-time changes may pass a Decimal
 
 
 def _fraction(*, allow_zero: bool = True, high: Decimal = Decimal(1)) -> Callable[[Any], Decimal]:
@@ -95,16 +82,7 @@ def _count(low: int, high: int) -> Callable[[Any], int]:
     return parse
 
 
-_TRUE = frozenset({"true", "yes", "on", "1"})
-_FALSE = frozenset({"false", "no", "off", "0"})
-
-
-def _flag(raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
-        return raw.strip().lower() in _TRUE
-    raise ValueError("not a boolean")
+_flag = to_bool
 
 
 def _items(raw: Any) -> list[str]:
