@@ -15,25 +15,14 @@ from app.clients.planned_orders import (
 )
 from app.domain.side import Side
 from app.resources import resource_path
+from tests.helpers.planned_orders import planned_item
 
 DEMO = resource_path("demo", "planned_orders.json")
 
 
 def item(**overrides):
-    base = {
-        "planned_order_id": "1",
-        "strategy_id": "S",
-        "trading_day": "2026-11-23",
-        "order_dt": "2026-11-23T09:30:00+08:00",
-        "instrument": "600000.SH",
-        "name": "浦发银行",
-        "direction": "1",
-        "order_qty": 100,
-        "order_price": 10.05,
-        "some_new_field": {"ignored": True},
-    }
-    base.update(overrides)
-    return base
+    # a field BigQuant may add one day: tolerated, never used
+    return planned_item(**{"some_new_field": {"ignored": True}, **overrides})
 
 
 def test_the_demo_file_gives_one_batch_of_six_lines() -> None:

@@ -23,22 +23,9 @@ from app.domain.bounds import MAX_PRICE, MAX_QTY, check_price, check_qty
 from app.domain.instruments import classify
 from app.domain.side import Side
 from app.domain.signals import SignalBatch
+from tests.helpers.planned_orders import planned_item
 
-
-def item(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "planned_order_id": "1",
-        "strategy_id": "S",
-        "trading_day": "2026-11-23",
-        "order_dt": "2026-11-23T09:30:00+08:00",
-        "instrument": "600000.SH",
-        "name": "浦发银行",
-        "direction": "1",
-        "order_qty": 100,
-        "order_price": 10.05,
-    }
-    base.update(overrides)
-    return base
+item = planned_item
 
 
 def write(tmp_path: Path, data: bytes) -> Path:
