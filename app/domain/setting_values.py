@@ -1,4 +1,4 @@
-"""Parsers of setting values shared by the settings file (app/config.py) and the risk limits
+"""Parsers of setting values shared by the settings file (app/config/) and the risk limits
 (app/core/risk/limits.py), which cannot import the top-level config: one definition of what a
 decimal or a yes/no setting accepts, for every source (TOML, TILLER__ variables, --set, run time).
 """

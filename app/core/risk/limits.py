@@ -1,7 +1,7 @@
 """The risk limits: one frozen, validated value per setting (the `[risk]` section of the settings).
 
 Every field carries its parser, what it expects and what it is for, so the settings loader
-(app/config.py, section `[risk]`) and the run-time change (`RiskLimits.with_value`, from
+(app/config/, section `[risk]`) and the run-time change (`RiskLimits.with_value`, from
 `Terminal.set_risk`) validate a value the same way. A limit of 0 is "off" where the help says so.
 
 The exchanges' programmatic-trading thresholds (RULES.md B8: an account whose orders plus cancels
