@@ -19,7 +19,7 @@ from typing import TextIO
 
 from app import __version__
 from app.config import Settings, SettingsError, default_config_path, load_settings, write_default_config
-from app.doctor import can_print_symbols, format_report, run_doctor
+from app.doctor import XTQUANT_PROBE_FLAG, can_print_symbols, format_report, run_doctor, xtquant_probe_main
 from app.failures import EXIT_INTERRUPTED, report_failure
 from app.logs import configure_logging, current_log_file
 from app.secrets import SECRET_NAMES, SET_MARKER, SecretsError, SecretStore, keyring_status
@@ -482,6 +482,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [XTQUANT_PROBE_FLAG]:  # the doctor's child process (app/doctor.py), not for users
+        return xtquant_probe_main(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

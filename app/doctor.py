@@ -24,6 +24,7 @@ from pathlib import Path
 
 from app import __version__
 from app.config import QmtSettings, Settings, SettingsError, load_settings
+from app.frozen import self_command
 from app.secrets import SecretsError, SecretStore, keyring_status
 
 MINIMUM_PYTHON = (3, 11)
@@ -364,21 +365,33 @@ def check_keyring(settings: Settings | None, secrets: SecretStore | None = None)
 # Runs in a child process. A stand-in parent package lets the submodules import without running
 # xtquant/__init__.py, whose PyPI version check can block for 10 s (RULES.md A4). The child process
 # also keeps a crashing or hanging native module away from the doctor.
-_XTQUANT_PROBE = r"""
-import importlib, json, sys, types
-package = types.ModuleType("xtquant")
-package.__path__ = [sys.argv[1]]
-package.__package__ = "xtquant"
-sys.modules["xtquant"] = package
-result = {}
-for name in ("xtconstant", "xttype", "xtpythonclient"):
-    try:
-        importlib.import_module("xtquant." + name)
-        result[name] = ""
-    except BaseException as exc:
-        result[name] = f"{type(exc).__name__}: {exc}"
-print(json.dumps(result))
-"""
+XTQUANT_PROBE_FLAG = "--probe-xtquant"
+
+
+def xtquant_probe_main(args: list[str]) -> int:
+    """The child's side of `probe_xtquant` (`python -m app --probe-xtquant DIR`, or the frozen
+    program with the same arguments): import xtquant's modules from DIR under a bare package, so
+    xtquant/__init__.py never runs, and print one JSON line."""
+    import importlib
+    import types
+
+    if len(args) != 1:
+        print(json.dumps({"error": f"{XTQUANT_PROBE_FLAG} takes one folder"}))
+        return 2
+    package = types.ModuleType("xtquant")
+    package.__path__ = [args[0]]
+    package.__package__ = "xtquant"
+    sys.modules["xtquant"] = package
+    result = {}
+    for name in ("xtconstant", "xttype", "xtpythonclient"):
+        try:
+            importlib.import_module("xtquant." + name)
+            result[name] = ""
+        except BaseException as exc:
+            result[name] = f"{type(exc).__name__}: {exc}"
+    print(json.dumps(result), flush=True)
+    return 0
+
 
 XtquantProbe = Callable[[Path], dict[str, str]]
 
@@ -388,7 +401,7 @@ def probe_xtquant(package_dir: Path, timeout_s: float = XTQUANT_PROBE_TIMEOUT_S)
     names = ("xtconstant", "xttype", "xtpythonclient")
     try:
         completed = subprocess.run(
-            [sys.executable, "-c", _XTQUANT_PROBE, str(package_dir)],
+            self_command(XTQUANT_PROBE_FLAG, str(package_dir)),
             capture_output=True,
             text=True,
             errors="replace",
