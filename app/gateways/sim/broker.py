@@ -38,7 +38,7 @@ import heapq
 import itertools
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -99,7 +99,7 @@ class SimulatedBroker:
         initial_cash: Decimal = Decimal("1000000"),
         seed: int = 7,
         participation: Decimal = Decimal("0.25"),
-        cage_policy: str = "reject",
+        cage_policy: str | Mapping[str, str] | None = None,
         calendar: TradingCalendar = DEFAULT_CALENDAR,
         ack_latency: timedelta = timedelta(0),
         fill_latency: timedelta = timedelta(0),

@@ -195,25 +195,35 @@ def by_priority(orders: Iterable[R], side: Side) -> list[R]:
 
 
 def auction_allocation(
-    orders: Sequence[tuple[R, int]], side: Side, price: Decimal, budget: int
+    orders: Sequence[tuple[R, int]], side: Side, price: Decimal, budget: int, volume: int | None = None
 ) -> list[tuple[R, int]]:
-    """Call-auction fills (model rule 4): of (order, open quantity) pairs, the orders whose limit
-    crosses the print `price` fill in priority order until `budget` shares are used up."""
+    """Call-auction fills (model rule 4) of (order, open quantity) pairs at the print `price`.
+
+    Orders priced better than the print fill in full (at a call auction every buy above and every
+    sell below the match price trades: RULES_SIM S4), in priority order, together never more than
+    the auction's `volume` (None: no such bound). Orders at the print price share what is left of
+    `budget` (the participation share of the auction volume) after the better-priced ones."""
+    buy = side is Side.BUY
     crossing = by_priority(
         (
             o
             for o, _ in orders
-            if o.work_price is not None
-            and (o.work_price >= price if side is Side.BUY else o.work_price <= price)
+            if o.work_price is not None and (o.work_price >= price if buy else o.work_price <= price)
         ),
         side,
     )
     open_qty = {id(o): qty for o, qty in orders}
+    cap = volume
     fills: list[tuple[R, int]] = []
     for order in crossing:
-        if budget <= 0:
+        if cap is not None and cap <= 0:
             break
-        shares = min(open_qty[id(order)], budget)
+        wanted = open_qty[id(order)]
+        better = order.work_price != price
+        shares = wanted if better else min(wanted, budget)
+        if cap is not None:
+            shares = min(shares, cap)
+            cap -= max(shares, 0)
         if shares > 0:
             fills.append((order, shares))
             budget -= shares
