@@ -9,9 +9,10 @@ While the link is down (`link_up` False) reports are dropped as they are made, e
 
 from __future__ import annotations
 
+import heapq
 import logging
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from app.domain.calendar import TradingCalendar
@@ -67,6 +68,8 @@ _SIDES = {Side.BUY: Side.BUY, Side.SELL: Side.SELL, "buy": Side.BUY, "sell": Sid
 BUY = Side.BUY
 LIMIT = PriceType.LIMIT
 ACCEPTED, FILLED, PARTIALLY_FILLED = OrderStatus.ACCEPTED, OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED
+PENDING_CANCEL = OrderStatus.PENDING_CANCEL
+CANCELLED_MSG = "撤单成功 (cancelled at the client's request)"
 
 
 def discard(report: BrokerReport) -> None:
@@ -84,8 +87,13 @@ class Counter:
         participation: Decimal,
         seed: int,
         calendar: TradingCalendar,
+        cancel_window: timedelta = timedelta(0),
     ) -> None:
         self._checks = checks
+        # The pending-cancel window (RULES_SIM S6): a cancel the counter has taken is confirmed by
+        # the exchange this much later; until then the order shows PENDING_CANCEL and can still fill.
+        self._cancel_window = cancel_window
+        self._cancel_due: list[tuple[datetime, int]] = []  # (confirmation time, order id), a heap
         self._fee = checks.fee
         self._participation = participation
         self._seed = seed
@@ -125,6 +133,10 @@ class Counter:
             for code, last, volume, opened, closed, call_base in loaded.marks
         }
         self._seen_date: date | None = None
+        self._warned: set[str] = set()  # codes whose quotes were out of the limits today (logged once)
+        for order in loaded.working:
+            if order.status is OrderStatus.PENDING_CANCEL:  # taken before a restart: still confirmed
+                heapq.heappush(self._cancel_due, (order.updated + cancel_window, order.oid))
 
     def _add_code(self, info: InstrumentInfo) -> CodeDay:
         ctx = CodeDay(info)
@@ -200,6 +212,8 @@ class Counter:
         self._day_first_oid = self._next_oid
         self._day_first_tid = self._next_tid
         self._orders = {}
+        self._cancel_due = []
+        self._warned = set()
         self._checks.new_day()
         for code, book in list(self._books.items()):
             self._books[code] = Book(last=book.last)
@@ -319,11 +333,43 @@ class Counter:
                 )
             )
             return
-        # xt 51/52 then 54/53: the exchange confirms at once here.
+        if order.status is OrderStatus.PENDING_CANCEL:  # asked again while the first is on its way
+            self.emit(order.report())
+            return
+        # xt 51/52, then 54/53 once the exchange confirms: at once without a window; with one, the
+        # order keeps matching until then (a fill can come between the request and the confirmation).
         order.status = OrderStatus.PENDING_CANCEL
         order.updated = ts
+        self.batch.orders[order.oid] = order
         self.emit(order.report())
-        self._end(order, OrderStatus.CANCELLED, "撤单成功 (cancelled at the client's request)", ts)
+        if self._cancel_window:
+            heapq.heappush(self._cancel_due, (ts + self._cancel_window, order.oid))
+            return
+        self._end(order, OrderStatus.CANCELLED, CANCELLED_MSG, ts)
+
+    def next_cancel_due(self) -> datetime | None:
+        """When the earliest pending cancel is confirmed by the exchange, or None."""
+        return self._cancel_due[0][0] if self._cancel_due else None
+
+    def confirm_cancel(self) -> None:
+        """The exchange answers the earliest pending cancel, at its time: cancelled (the filled part
+        kept), or refused if the order filled completely in the meantime."""
+        due, oid = heapq.heappop(self._cancel_due)
+        self.roll_if_due(due)
+        order = self._orders.get(oid)
+        if order is None or order.day != self._day:
+            return  # yesterday's: it expired at the day's roll
+        if order.status is OrderStatus.PENDING_CANCEL:
+            self._end(order, OrderStatus.CANCELLED, CANCELLED_MSG, due)
+        elif order.status is FILLED:
+            self.emit(
+                CancelErrorReport(
+                    order.coid,
+                    order.boid,
+                    f"委托已全部成交，撤单失败 (order {order.boid} filled before the cancel reached the exchange)",
+                    due,
+                )
+            )
 
     def on_quote(self, quote: Quote) -> None:
         """A snapshot: the auction prints, or continuous matching of resting orders (matching.py)."""
@@ -403,7 +449,9 @@ class Counter:
             changes["bid_volumes"] = tuple(v for _, v in kept_bids)
             changes["ask_prices"] = tuple(p for p, _ in kept_asks)
             changes["ask_volumes"] = tuple(v for _, v in kept_asks)
-        log.warning(
+        warn = log.debug if quote.code in self._warned else log.warning
+        self._warned.add(quote.code)
+        warn(
             "行情超出涨跌停价格 (quote outside the day's limits %s–%s): %s at %s, last %s open %s "
             "bids %s asks %s; %s",
             down,
@@ -556,7 +604,10 @@ class Counter:
         order.filled_amount = cumulative
         order.fees += fee
         order.updated = ts
-        order.status = FILLED if done else PARTIALLY_FILLED
+        if done:
+            order.status = FILLED
+        elif order.status is not PENDING_CANCEL:  # xt 52: part-filled, the cancel still on its way
+            order.status = PARTIALLY_FILLED
         tid = self._next_tid
         self._next_tid = tid + 1
         batch = self.batch
