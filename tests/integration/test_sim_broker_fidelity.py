@@ -7,6 +7,7 @@ level showing 2,000 shares our orders may take 500 per snapshot.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -118,7 +119,9 @@ def sz_book(sim: Sim, ask: str, second: int = 0, volume: int = 90_000) -> None:
     )
 
 
-def test_shenzhen_out_of_cage_order_then_held_by_default_shown_as_held_and_released_in_range(sim: Sim) -> None:
+def test_shenzhen_out_of_cage_order_then_held_by_default_shown_as_held_and_released_in_range(
+    sim: Sim,
+) -> None:
     sz_book(sim, "12.01")  # buy cage: max(12.01 × 1.02, 12.01 + 0.10) = 12.25
     coid = sim.buy(SZ, 1000, "12.30")
     accepted = sim.of(coid)[-1]
@@ -212,12 +215,18 @@ def test_opening_auction_buy_priced_above_the_print_then_filled_in_full(make_sim
 def test_closing_auction_sell_priced_below_the_print_then_filled_in_full(make_sim) -> None:
     sim = make_sim(when=at(14, 50))
     sim.broker.set_position(SH, 40_000, D("9.00"))
-    sim.quotes(quote(SH, at(14, 50), last="10.00", volume=1_000_000, bids=[("9.99", 400)], asks=[("10.01", 400)]))
+    sim.quotes(
+        quote(SH, at(14, 50), last="10.00", volume=1_000_000, bids=[("9.99", 400)], asks=[("10.01", 400)])
+    )
     sim.advance(at(14, 58))
     coid = sim.sell(SH, 40_000, "9.95")
-    sim.quotes(quote(SH, at(14, 58), last="10.00", volume=1_000_000, bids=[("10.00", 9000)], asks=[("10.00", 9000)]))
+    sim.quotes(
+        quote(SH, at(14, 58), last="10.00", volume=1_000_000, bids=[("10.00", 9000)], asks=[("10.00", 9000)])
+    )
     sim.advance(at(15, 0))
-    sim.quotes(quote(SH, at(15, 0), last="10.00", volume=1_100_000, bids=[("9.99", 400)], asks=[("10.01", 400)]))
+    sim.quotes(
+        quote(SH, at(15, 0), last="10.00", volume=1_100_000, bids=[("9.99", 400)], asks=[("10.01", 400)])
+    )
     assert fills(sim, coid) == [(D("10.00"), 40_000)]  # before: 25% of the 100,000 closing volume
 
 
@@ -237,7 +246,14 @@ def test_open_print_above_the_up_limit_then_a_sell_fills_at_the_limit_and_the_lo
 
 def test_ask_below_the_down_limit_then_dropped_and_never_filled(sim: Sim) -> None:
     sim.quotes(
-        quote(SH, at(10, 0), last="9.00", volume=50_000, bids=[("8.99", 4000)], asks=[("8.95", 4000), ("9.00", 4000)])
+        quote(
+            SH,
+            at(10, 0),
+            last="9.00",
+            volume=50_000,
+            bids=[("8.99", 4000)],
+            asks=[("8.95", 4000), ("9.00", 4000)],
+        )
     )
     coid = sim.buy(SH, 2000, "9.00")
     assert fills(sim, coid) == [(D("9.00"), 1000)]  # the 8.95 level is not the market's
@@ -377,3 +393,48 @@ def test_star_market_order_with_a_protection_price_outside_the_limits_then_rejec
     coid = sim.buy(STAR, 1000, "60.01", price_type=PriceType.BEST5_IOC)
     final = sim.order(coid)
     assert final.status is S.REJECTED and "保护限价" in final.status_msg
+
+
+# ------------------------------------------------------------------ through the composition root and the Terminal
+@pytest.mark.parametrize(("env", "held"), [({}, True), ({"TILLER__SIM__CAGE_SZ": "reject"}, False)])
+def test_held_order_then_the_terminal_shows_it_held_then_released_and_a_setting_overrides(
+    tmp_path, env, held
+) -> None:
+    from datetime import time
+
+    from app.config import load_settings
+    from app.core.oms import NewOrder
+    from app.core.terminal import Terminal
+    from app.domain.prices import round_to_tick
+    from tests.helpers.engine_day import DAY, at as day_at, make_setup, open_day, settle
+
+    settings = load_settings(env={"TILLER_DATA_DIR": str(tmp_path), **env}, path=tmp_path / "none.toml")
+    assert settings.sim.cage_sz == ("reject" if env else "exchange")
+    setup = make_setup(tmp_path, settings=settings)
+    try:
+        open_day(setup)
+        day_at(setup, 10, 0)
+        (sz,) = [q for q in setup.feed.snapshot(DAY, time(10, 0)) if q.code == SZ]
+        price = round_to_tick(sz.ask_prices[0] * D("1.04"), D("0.01"))  # above the 2% cage
+        terminal = Terminal(setup.engine)
+        [cid] = terminal.submit([NewOrder(SZ, Side.BUY, 100, price)])
+        settle(setup)
+        shown = terminal.order(cid)
+        assert shown is not None
+        if not held:
+            assert shown.status is S.REJECTED and "price cage" in shown.status_msg
+            return
+        assert shown.status is S.ACCEPTED and shown.status_msg.startswith(HELD)
+        assert shown.filled_qty == 0
+        # The market comes up to it: released into the book, and the Terminal says so.
+        later = setup.clock.now() + timedelta(seconds=3)
+        setup.clock.advance_to(later)
+        setup.broker.on_quotes(
+            [replace(sz, ts=later, ask_prices=(price - D("0.02"),), ask_volumes=(40_000,), volume=sz.volume)]
+        )
+        settle(setup)
+        shown = terminal.order(cid)
+        assert shown is not None
+        assert (shown.status, shown.status_msg, shown.avg_price) == (S.FILLED, RELEASED, price - D("0.02"))
+    finally:
+        setup.close()

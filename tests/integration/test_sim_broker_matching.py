@@ -340,7 +340,9 @@ def test_opening_auction_then_buys_at_or_above_fill_at_the_open_price_and_lower_
     assert [(t.price, t.qty) for t in sim.trades(below)] == [(D("9.99"), 1000)]  # at the ask shown
 
 
-def test_opening_auction_then_orders_at_the_print_bounded_by_participation_of_auction_volume(make_sim) -> None:
+def test_opening_auction_then_orders_at_the_print_bounded_by_participation_of_auction_volume(
+    make_sim,
+) -> None:
     sim = make_sim(when=at(9, 16))
     coid = sim.buy(SH, 1000, "10.05")  # at the print price: only a share of the auction volume
     sim.advance(at(9, 25))

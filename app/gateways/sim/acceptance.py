@@ -42,7 +42,11 @@ __all__ = [
 CAGE_POLICIES = frozenset({"reject", "hold", "off"})
 # Each exchange's own rule: SZSE holds (深交所交易规则 3.3.9 [S]); SSE rejects (上交所交易规则
 # 3.3.17 "申报无效" [S]); BSE: no source found, so the safe choice, reject [UNVERIFIED].
-EXCHANGE_CAGE_POLICY: dict[Exchange, str] = {Exchange.SH: "reject", Exchange.SZ: "hold", Exchange.BJ: "reject"}
+EXCHANGE_CAGE_POLICY: dict[Exchange, str] = {
+    Exchange.SH: "reject",
+    Exchange.SZ: "hold",
+    Exchange.BJ: "reject",
+}
 # The words a held order shows while the exchange keeps it aside, and once it is released.
 HELD = "价格笼子外暂存，进入有效申报价格范围后参加竞价 (held by the exchange outside the price cage: "
 RELEASED = "已进入有效申报价格范围，参加竞价 (released: inside the price cage now, in the book)"

@@ -409,7 +409,9 @@ class Counter:
         else:
             phase = phase_at(t, ctx.exchange)
             if phase is Phase.CONTINUOUS:
-                book.refresh(quote, participation, baseline=True)
+                # The previous volume is a baseline only if a snapshot of today came before (or
+                # its volume survived a restart in the marks): not the day's first one.
+                book.refresh(quote, participation, baseline=book.quote is not None or book.volume > 0)
                 self._match_resting(ctx, book, ts)
             else:
                 if phase is Phase.CLOSING_AUCTION and book.call_base is None:
@@ -465,7 +467,6 @@ class Counter:
             "prices clamped to the limits, levels outside them dropped",
         )
         return replace(quote, **changes)  # type: ignore[arg-type]
-
 
     def _sysid(self, oid: int) -> str:
         # The exchange's contract number: unique per order, salted by the seed (no meaning beyond).
@@ -537,7 +538,11 @@ class Counter:
                 return
         if price_type is PriceType.PEER_BEST or price_type is PriceType.OWN_BEST:
             peer = price_type is PriceType.PEER_BEST
-            best = (book.best_ask if buy else book.best_bid) if peer else (book.best_bid if buy else book.best_ask)
+            best = (
+                (book.best_ask if buy else book.best_bid)
+                if peer
+                else (book.best_bid if buy else book.best_ask)
+            )
             if best is None:
                 which = "对手方" if peer else "本方"
                 self._end(
