@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
 
+from app.config import load_settings
+from app.core.oms import NewOrder
+from app.core.terminal import Terminal
 from app.domain.orders import OrderStatus, PriceType
+from app.domain.prices import round_to_tick
 from app.domain.reports import CancelErrorReport, OrderReport
 from app.domain.side import Side
 from app.gateways.sim.acceptance import HELD, RELEASED
 from app.gateways.sim.broker import SimulatedBroker
+from tests.helpers.engine_day import DAY, make_setup, open_day, settle
+from tests.helpers.engine_day import at as day_at
 from tests.integration.test_sim_broker_kit import (
     SH,
     SZ,
@@ -400,14 +406,6 @@ def test_star_market_order_with_a_protection_price_outside_the_limits_then_rejec
 def test_held_order_then_the_terminal_shows_it_held_then_released_and_a_setting_overrides(
     tmp_path, env, held
 ) -> None:
-    from datetime import time
-
-    from app.config import load_settings
-    from app.core.oms import NewOrder
-    from app.core.terminal import Terminal
-    from app.domain.prices import round_to_tick
-    from tests.helpers.engine_day import DAY, at as day_at, make_setup, open_day, settle
-
     settings = load_settings(env={"TILLER_DATA_DIR": str(tmp_path), **env}, path=tmp_path / "none.toml")
     assert settings.sim.cage_sz == ("reject" if env else "exchange")
     setup = make_setup(tmp_path, settings=settings)
