@@ -427,12 +427,16 @@ class Counter:
         up, down = ctx.up, ctx.down
         last, open_ = quote.last, quote.open
         bids, asks = quote.bid_prices, quote.ask_prices
+        # Levels are best first (the Quote contract), so the outermost prices are at the ends: two
+        # comparisons a side instead of one a level (this runs on every snapshot).
         if up is None or down is None:
             bad_price = False
-            bad_level = any(p <= 0 for p in bids) or any(p <= 0 for p in asks)
+            bad_level = bool(bids and bids[-1] <= 0) or bool(asks and asks[0] <= 0)
         else:
             bad_price = last > up or open_ > up or 0 < last < down or 0 < open_ < down
-            bad_level = any(p > up or p < down for p in bids) or any(p > up or p < down for p in asks)
+            bad_level = bool(bids and (bids[0] > up or bids[-1] < down)) or bool(
+                asks and (asks[0] < down or asks[-1] > up)
+            )
         if not bad_price and not bad_level:
             return quote
         changes: dict[str, object] = {}
