@@ -20,6 +20,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -265,11 +266,21 @@ def check_fill(
     return own
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(days, st.sampled_from([0, 0, 2]), st.sampled_from(STARTS))
+DAY_ARGS = (days, st.sampled_from([0, 0, 2]), st.sampled_from(STARTS))  # steps, cancel window, start
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(*DAY_ARGS)
 def test_random_quotes_and_orders_then_every_fill_is_offered_inside_the_limits_and_the_books_balance(
     steps, cancel_latency, start
 ) -> None:
+    run_day(steps, cancel_latency, start)
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(*DAY_ARGS)
+def test_random_quotes_and_orders_long_run(steps, cancel_latency, start) -> None:
     run_day(steps, cancel_latency, start)
 
 
