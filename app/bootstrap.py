@@ -187,6 +187,7 @@ def _wire_sim_setup(
         ack_latency=_seconds(settings.sim.ack_latency_s),
         fill_latency=_seconds(settings.sim.fill_latency_s),
         cancel_latency=_seconds(settings.sim.cancel_latency_s),
+        cage_policy={"SH": settings.sim.cage_sh, "SZ": settings.sim.cage_sz, "BJ": settings.sim.cage_bj},
     )
     try:
         feed = SyntheticFeed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from app.config._fields import decimal, integer, meta, positive_float
+from app.config._fields import choice, decimal, integer, meta, positive_float
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,33 @@ class SimSettings:
         metadata=meta(
             parse=decimal(Decimal(0), Decimal(3600), places=3),
             expected="seconds from 0 to 3600, at most 3 decimals",
-            help="how long a cancel takes to reach the simulated counter (its confirmation)",
+            help="how long the exchange takes to confirm a cancel: meanwhile the order shows as pending "
+            "cancel and can still fill",
+        ),
+    )
+    # What the simulated exchange does with a limit order outside the price cage (RULES.md B6):
+    # "exchange" follows that exchange's own rule (SZ holds it until in range, SH and BJ reject it).
+    cage_sh: str = field(
+        default="exchange",
+        metadata=meta(
+            parse=choice("exchange", "reject", "hold", "off"),
+            expected="exchange, reject, hold or off",
+            help="out-of-cage orders on Shanghai: exchange (its rule: reject), reject, hold or off",
+        ),
+    )
+    cage_sz: str = field(
+        default="exchange",
+        metadata=meta(
+            parse=choice("exchange", "reject", "hold", "off"),
+            expected="exchange, reject, hold or off",
+            help="out-of-cage orders on Shenzhen: exchange (its rule: hold until in range), reject, hold or off",
+        ),
+    )
+    cage_bj: str = field(
+        default="exchange",
+        metadata=meta(
+            parse=choice("exchange", "reject", "hold", "off"),
+            expected="exchange, reject, hold or off",
+            help="out-of-cage orders on Beijing: exchange (reject; unverified), reject, hold or off",
         ),
     )

@@ -517,6 +517,11 @@ class OrderManager:
             self._apply(order, OrderRejected(cid, report.status_msg or "废单", ts, report.broker_order_id))
         elif status is OrderStatus.EXPIRED:
             self._apply(order, OrderExpired(cid, report.status_msg or "expired", ts))
+        elif report.status_msg and order.status.is_working and report.status_msg != order.status_msg:
+            # What the exchange says of a working order (e.g. held outside the price cage, then
+            # released) is shown with it.
+            order.status_msg = report.status_msg
+            self._stage(order, None)
         # ACCEPTED needs nothing more; (PARTIALLY_)FILLED is driven by trade reports, which carry the
         # trade id that makes a fill count once.
 

@@ -132,7 +132,7 @@ def test_orders_on_the_same_snapshot_share_its_liquidity(sim: Sim) -> None:
     assert sim.order(second).status is S.ACCEPTED  # the level's 100 shares were taken
 
 
-def test_resting_buy_then_filled_at_its_own_limit_when_a_later_quote_crosses_it(sim: Sim) -> None:
+def test_resting_buy_then_filled_at_the_ask_when_a_later_quote_crosses_its_limit(sim: Sim) -> None:
     sim.quotes(
         quote(SH, at(10, 0), last="10.00", volume=50_000, bids=[("10.00", 400)], asks=[("10.01", 400)])
     )
@@ -144,11 +144,11 @@ def test_resting_buy_then_filled_at_its_own_limit_when_a_later_quote_crosses_it(
     trades = sim.trades(coid)
     assert [(t.qty, t.price) for t in trades] == [
         (100, D("10.01")),
-        (400, D("10.01")),
-    ]  # resting: its own price
+        (400, D("10.00")),
+    ]  # the rest takes what the market shows, at its price (issue 13 item 1)
     assert sim.order(coid).status is S.FILLED
     assert sim.broker.query_asset().frozen == 0
-    assert sum(t.fees for t in trades) == fee(SH, Side.BUY, "5005.00")
+    assert sum(t.fees for t in trades) == fee(SH, Side.BUY, "5001.00")
 
 
 def test_resting_buy_then_filled_by_trade_through_up_to_participation_of_volume(sim: Sim) -> None:
@@ -337,12 +337,14 @@ def test_opening_auction_then_buys_at_or_above_fill_at_the_open_price_and_lower_
             asks=ladder("9.99", "0.01", 4000),
         )
     )
-    assert [(t.price, t.qty) for t in sim.trades(below)] == [(D("10.00"), 1000)]
+    assert [(t.price, t.qty) for t in sim.trades(below)] == [(D("9.99"), 1000)]  # at the ask shown
 
 
-def test_opening_auction_then_fills_bounded_by_participation_of_auction_volume(make_sim) -> None:
+def test_opening_auction_then_orders_at_the_print_bounded_by_participation_of_auction_volume(
+    make_sim,
+) -> None:
     sim = make_sim(when=at(9, 16))
-    coid = sim.buy(SH, 1000, "10.10")
+    coid = sim.buy(SH, 1000, "10.05")  # at the print price: only a share of the auction volume
     sim.advance(at(9, 25))
     sim.quotes(
         quote(

@@ -8,13 +8,15 @@ quantity, sessions); this module applies them to one order and caches what repea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from app.domain.errors import PriceError, QuantityError
 from app.domain.fees import FeeSchedule
-from app.domain.instruments import Exchange, classify
+from app.domain.instruments import Board, Exchange, classify
 from app.domain.market import InstrumentInfo, InstrumentStatus
 from app.domain.orders import PriceType
 from app.domain.prices import check_price, price_cage
@@ -24,11 +26,32 @@ from app.domain.side import Side
 from app.gateways.sim.matching import Book
 from app.gateways.sim.state import CLOSE_CALL, CONTINUOUS, OPEN_CALL, PRE_OPEN, SimOrder, SimPosition
 
-__all__ = ["CAGE_POLICIES", "Acceptance", "CodeDay"]
+__all__ = [
+    "CAGE_POLICIES",
+    "EXCHANGE_CAGE_POLICY",
+    "HELD",
+    "RELEASED",
+    "Acceptance",
+    "CodeDay",
+    "cage_policies",
+]
 
-# RULES B6: SSE reportedly rejects out-of-cage orders, SZSE holds them until in range [UNVERIFIED];
-# "off" skips the cage (e.g. to replay data without books).
+# RULES B6 / RULES_SIM S2: what an exchange does with a continuous-trading limit order outside the
+# price cage. "reject": refused as invalid; "hold": kept aside by the exchange and released into
+# the book once the cage reaches it; "off": no cage (e.g. to replay data without books).
 CAGE_POLICIES = frozenset({"reject", "hold", "off"})
+# Each exchange's own rule: SZSE holds (深交所交易规则 3.3.9 [S]); SSE rejects (上交所交易规则
+# 3.3.17 "申报无效" [S]); BSE: no source found, so the safe choice, reject [UNVERIFIED].
+EXCHANGE_CAGE_POLICY: dict[Exchange, str] = {
+    Exchange.SH: "reject",
+    Exchange.SZ: "hold",
+    Exchange.BJ: "reject",
+}
+# The words a held order shows while the exchange keeps it aside, and once it is released.
+HELD = "价格笼子外暂存，进入有效申报价格范围后参加竞价 (held by the exchange outside the price cage: "
+RELEASED = "已进入有效申报价格范围，参加竞价 (released: inside the price cage now, in the book)"
+# Boards whose market orders carry a protection price (保护限价, RULES_SIM S7): STAR [S].
+PROTECTION_BOARDS = frozenset({Board.STAR})
 
 # RULES A3: which exchanges take each market price type (xtconstant 42–48).
 _ALL = frozenset(Exchange)
@@ -53,12 +76,24 @@ _SESSIONS = {
 class CodeDay:
     """One code's reference data for the day, resolved once (classify, limits, T+0)."""
 
-    __slots__ = ("code", "down", "exchange", "exchange_key", "limits", "prev_close", "suspended", "t0", "up")
+    __slots__ = (
+        "board",
+        "code",
+        "down",
+        "exchange",
+        "exchange_key",
+        "limits",
+        "prev_close",
+        "suspended",
+        "t0",
+        "up",
+    )
 
     def __init__(self, info: InstrumentInfo) -> None:
         instrument = classify(info.code, info.name, st=info.st)
         self.code = instrument.code
         self.exchange = instrument.exchange
+        self.board = instrument.board
         self.exchange_key = instrument.exchange.value  # a plain str hashes in C, an enum in Python
         self.t0 = instrument.t_plus_zero
         self.prev_close = info.prev_close
@@ -76,10 +111,8 @@ class Acceptance:
     and fees and cages per input, so a burst of similar orders costs little.
     """
 
-    def __init__(self, fees: FeeSchedule, cage_policy: str) -> None:
-        if cage_policy not in CAGE_POLICIES:
-            raise ValueError(f"cage_policy must be one of {sorted(CAGE_POLICIES)}, was {cage_policy!r}")
-        self.cage_policy = cage_policy
+    def __init__(self, fees: FeeSchedule, cage_policy: str | Mapping[Any, str] | None = None) -> None:
+        self.cage_policy = cage_policies(cage_policy)
         # (code, "buy" | "sell", turnover) -> yuan. Keys avoid enum members: an enum hashes in Python.
         self.fee = lru_cache(maxsize=16384)(fees.cost_for_amount)
         self._good_prices: set[tuple[str, bool, Decimal]] = set()
@@ -117,6 +150,7 @@ class Acceptance:
         price_type = order.price_type
         market = price_type is not LIMIT
         price = order.price
+        protection = None
         if market:
             if ctx.exchange not in MARKET_TYPES[price_type]:
                 return f"不支持的价格类型 (price type {price_type.value} is not accepted on {ctx.exchange.value})"
@@ -126,6 +160,11 @@ class Acceptance:
                 )
             if ctx.limits is None:
                 return f"无价格涨跌幅限制的证券不接受市价委托 (no market orders for {code}: no price limit today)"
+            if price is not None and ctx.board in PROTECTION_BOARDS:
+                reason = self._price_refusal(ctx, side, buy, price)
+                if reason is not None:
+                    return f"保护限价错误 (protection price of a market order): {reason}"
+                protection = price
         else:
             reason = self._price_refusal(ctx, side, buy, price)
             if reason is not None:
@@ -133,7 +172,8 @@ class Acceptance:
         reason = self._quantity_refusal(code, side, buy, order.qty, position, market)
         if reason is not None:
             return reason
-        if not market and session == CONTINUOUS and self.cage_policy != "off":
+        policy = self.cage_policy[ctx.exchange]
+        if not market and session == CONTINUOUS and policy != "off":
             assert price is not None
             cage = _cage(
                 code,
@@ -144,11 +184,13 @@ class Acceptance:
                 ctx.prev_close,
             )
             if cage is not None and (price > cage if buy else price < cage):
-                if self.cage_policy == "reject":
-                    return f"超出有效申报价格范围 (price cage): {_cage_message(code, side, price, cage)}"
+                message = _cage_message(code, side, price, cage)
+                if policy == "reject":
+                    return f"超出有效申报价格范围 (price cage): {message}"
                 order.held = True
+                order.msg = f"{HELD}{message})"
         if buy:
-            freeze_price = ctx.up if market else price
+            freeze_price = (protection or ctx.up) if market else price
             assert freeze_price is not None
             turnover = freeze_price * order.qty
             need = turnover + self.fee(code, "buy", turnover)
@@ -157,6 +199,7 @@ class Acceptance:
             order.freeze_price = freeze_price
             order.frozen_cash = need
         order.work_price = None if market else price
+        order.protection = protection
         order.session = session
         return None
 
@@ -237,3 +280,33 @@ def _cage_message(code: str, side: Side, price: Decimal, cage: Decimal) -> str:
     except PriceError as exc:
         return str(exc)
     raise AssertionError(f"{price} is inside the cage {cage}")
+
+
+def cage_policies(policy: str | Mapping[Any, str] | None) -> dict[Exchange, str]:
+    """What each exchange does with an out-of-cage order: its own rule (EXCHANGE_CAGE_POLICY),
+    overridden by one policy for all (a str) or per exchange (a mapping keyed by Exchange or its
+    value "SH"/"SZ"/"BJ"; a value of "exchange" keeps that exchange's rule)."""
+    policies = dict(EXCHANGE_CAGE_POLICY)
+    if policy is None:
+        return policies
+    if isinstance(policy, str):
+        overrides: dict[Any, str] = dict.fromkeys(Exchange, policy)
+    elif isinstance(policy, Mapping):
+        overrides = dict(policy)
+    else:
+        raise ValueError(f"cage_policy must be a str, a mapping by exchange or None, was {policy!r}")
+    for key, value in overrides.items():
+        try:
+            exchange = Exchange(key)
+        except ValueError:
+            raise ValueError(
+                f"cage_policy: unknown exchange {key!r} (one of {', '.join(e.value for e in Exchange)})"
+            ) from None
+        if value == "exchange":
+            continue
+        if value not in CAGE_POLICIES:
+            raise ValueError(
+                f"cage_policy must be one of {sorted(CAGE_POLICIES)} or 'exchange', was {value!r} for {key}"
+            )
+        policies[exchange] = value
+    return policies

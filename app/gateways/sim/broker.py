@@ -18,14 +18,18 @@ A batch that fails to commit is forgotten: the books are reloaded from the file,
 batch is pushed, and the link drops as from a crashed counter.
 
 Latencies (`ack_latency`, `fill_latency`, `cancel_latency`, simulated time, 0 by default) put the
-races of orders in flight into a simulated day. A submit (a cancel) is parked, as if still on the
-wire, and reaches the counter only when something stamped at or after its arrival time (stamp +
-latency) comes through the inbox (the driver's next quotes, say): only then is it booked and
-acknowledged (or cancelled and confirmed), with the arrival time as its time. A fill is booked when
-it happens, but its trade report is pushed only once the inbox reaches its time + `fill_latency` (the
-order's report goes out first, as xtquant's may). Parked items and held reports are lost with the
-process (never committed: lost in transit); `end_day` lets everything on the wire arrive first.
-Time moves only with the inbox, so a seeded day stays deterministic.
+races of orders in flight into a simulated day. A submit is parked, as if still on the wire, and
+reaches the counter only when something stamped at or after its arrival time (stamp + latency)
+comes through the inbox (the driver's next quotes, say): only then is it booked and acknowledged,
+with the arrival time as its time. A cancel is taken by the counter at once (PENDING_CANCEL, xt
+51/52) and confirmed by the exchange `cancel_latency` later: in between the order keeps matching, so
+a fill can come between the request and its confirmation (the pending-cancel window); an order that
+filled completely meanwhile gets a cancel error instead. A fill is booked when it happens, but its
+trade report is pushed only once the inbox reaches its time + `fill_latency` (the order's report
+goes out first, as xtquant's may). Parked submits and held reports are lost with the process (never
+committed: lost in transit); a pending cancel is in the file and is still confirmed after a restart.
+`end_day` lets everything on the wire arrive first. Time moves only with the inbox, so a seeded day
+stays deterministic.
 
 Modules: counter.py (the books and what happens to each order, cancel and quote), acceptance.py
 (the checks on a new order), matching.py (the fill model), state.py and store.py (the file).
@@ -38,7 +42,7 @@ import heapq
 import itertools
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -99,7 +103,7 @@ class SimulatedBroker:
         initial_cash: Decimal = Decimal("1000000"),
         seed: int = 7,
         participation: Decimal = Decimal("0.25"),
-        cage_policy: str = "reject",
+        cage_policy: str | Mapping[str, str] | None = None,
         calendar: TradingCalendar = DEFAULT_CALENDAR,
         ack_latency: timedelta = timedelta(0),
         fill_latency: timedelta = timedelta(0),
@@ -183,6 +187,7 @@ class SimulatedBroker:
             participation=self._participation,
             seed=self._seed,
             calendar=self._calendar,
+            cancel_window=self._cancel_latency,
         )
         self._written_meta = self._counter.meta()
 
@@ -416,18 +421,25 @@ class SimulatedBroker:
 
     def _process(self, counter: Counter, items: list[tuple[int, datetime, Any]]) -> None:
         parked = self._parked
-        ack, cancel = self._ack_latency, self._cancel_latency
+        ack = self._ack_latency
         for kind, ts, payload in items:
             closing = kind == _CALL and payload.command == "end_day"
             if closing:
                 self._flush_held = True  # the close: whatever is on the wire arrives first
-            while parked and (closing or parked[0][0] <= ts):  # arrived by now: in arrival order
-                arrival, _, parked_kind, parked_payload = heapq.heappop(parked)
-                self._process_one(counter, parked_kind, arrival, parked_payload)
+            # What has arrived by now (submits on the wire, the exchange's answers to pending
+            # cancels), in time order; submits first on a tie.
+            while True:
+                wire = parked[0][0] if parked else None
+                confirm = counter.next_cancel_due()
+                if wire is not None and (closing or wire <= ts) and (confirm is None or wire <= confirm):
+                    arrival, _, parked_kind, parked_payload = heapq.heappop(parked)
+                    self._process_one(counter, parked_kind, arrival, parked_payload)
+                elif confirm is not None and (closing or confirm <= ts):
+                    counter.confirm_cancel()
+                else:
+                    break
             if kind == _SUBMIT and ack and counter.link_up:
                 heapq.heappush(parked, (ts + ack, next(self._wire_seq), kind, payload))
-            elif kind == _CANCEL and cancel and counter.link_up:
-                heapq.heappush(parked, (ts + cancel, next(self._wire_seq), kind, payload))
             else:
                 self._process_one(counter, kind, ts, payload)
 

@@ -9,8 +9,10 @@ While the link is down (`link_up` False) reports are dropped as they are made, e
 
 from __future__ import annotations
 
+import heapq
+import logging
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from app.domain.calendar import TradingCalendar
@@ -30,7 +32,7 @@ from app.domain.reports import (
 )
 from app.domain.sessions import Phase, can_cancel_at, phase_at
 from app.domain.side import Side
-from app.gateways.sim.acceptance import Acceptance, CodeDay
+from app.gateways.sim.acceptance import RELEASED, Acceptance, CodeDay
 from app.gateways.sim.matching import BEST_FIVE, Book, auction_allocation, by_priority
 from app.gateways.sim.state import (
     CLOSE_CALL,
@@ -48,6 +50,8 @@ from app.gateways.sim.store import Batch, Loaded, instrument_row
 
 __all__ = ["NOT_CONNECTED", "Counter", "discard"]
 
+log = logging.getLogger(__name__)
+
 # RULES B5: the open print comes at 9:25 (end of the opening call), the close print at 15:00.
 OPEN_PRINT = time(9, 25)
 CLOSE_PRINT = time(15, 0)
@@ -64,6 +68,8 @@ _SIDES = {Side.BUY: Side.BUY, Side.SELL: Side.SELL, "buy": Side.BUY, "sell": Sid
 BUY = Side.BUY
 LIMIT = PriceType.LIMIT
 ACCEPTED, FILLED, PARTIALLY_FILLED = OrderStatus.ACCEPTED, OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED
+PENDING_CANCEL = OrderStatus.PENDING_CANCEL
+CANCELLED_MSG = "撤单成功 (cancelled at the client's request)"
 
 
 def discard(report: BrokerReport) -> None:
@@ -81,8 +87,13 @@ class Counter:
         participation: Decimal,
         seed: int,
         calendar: TradingCalendar,
+        cancel_window: timedelta = timedelta(0),
     ) -> None:
         self._checks = checks
+        # The pending-cancel window (RULES_SIM S6): a cancel the counter has taken is confirmed by
+        # the exchange this much later; until then the order shows PENDING_CANCEL and can still fill.
+        self._cancel_window = cancel_window
+        self._cancel_due: list[tuple[datetime, int]] = []  # (confirmation time, order id), a heap
         self._fee = checks.fee
         self._participation = participation
         self._seed = seed
@@ -122,6 +133,10 @@ class Counter:
             for code, last, volume, opened, closed, call_base in loaded.marks
         }
         self._seen_date: date | None = None
+        self._warned: set[str] = set()  # codes whose quotes were out of the limits today (logged once)
+        for order in loaded.working:
+            if order.status is OrderStatus.PENDING_CANCEL:  # taken before a restart: still confirmed
+                heapq.heappush(self._cancel_due, (order.updated + cancel_window, order.oid))
 
     def _add_code(self, info: InstrumentInfo) -> CodeDay:
         ctx = CodeDay(info)
@@ -197,6 +212,8 @@ class Counter:
         self._day_first_oid = self._next_oid
         self._day_first_tid = self._next_tid
         self._orders = {}
+        self._cancel_due = []
+        self._warned = set()
         self._checks.new_day()
         for code, book in list(self._books.items()):
             self._books[code] = Book(last=book.last)
@@ -316,11 +333,43 @@ class Counter:
                 )
             )
             return
-        # xt 51/52 then 54/53: the exchange confirms at once here.
+        if order.status is OrderStatus.PENDING_CANCEL:  # asked again while the first is on its way
+            self.emit(order.report())
+            return
+        # xt 51/52, then 54/53 once the exchange confirms: at once without a window; with one, the
+        # order keeps matching until then (a fill can come between the request and the confirmation).
         order.status = OrderStatus.PENDING_CANCEL
         order.updated = ts
+        self.batch.orders[order.oid] = order
         self.emit(order.report())
-        self._end(order, OrderStatus.CANCELLED, "撤单成功 (cancelled at the client's request)", ts)
+        if self._cancel_window:
+            heapq.heappush(self._cancel_due, (ts + self._cancel_window, order.oid))
+            return
+        self._end(order, OrderStatus.CANCELLED, CANCELLED_MSG, ts)
+
+    def next_cancel_due(self) -> datetime | None:
+        """When the earliest pending cancel is confirmed by the exchange, or None."""
+        return self._cancel_due[0][0] if self._cancel_due else None
+
+    def confirm_cancel(self) -> None:
+        """The exchange answers the earliest pending cancel, at its time: cancelled (the filled part
+        kept), or refused if the order filled completely in the meantime."""
+        due, oid = heapq.heappop(self._cancel_due)
+        self.roll_if_due(due)
+        order = self._orders.get(oid)
+        if order is None or order.day != self._day:
+            return  # yesterday's: it expired at the day's roll
+        if order.status is OrderStatus.PENDING_CANCEL:
+            self._end(order, OrderStatus.CANCELLED, CANCELLED_MSG, due)
+        elif order.status is FILLED:
+            self.emit(
+                CancelErrorReport(
+                    order.coid,
+                    order.boid,
+                    f"委托已全部成交，撤单失败 (order {order.boid} filled before the cancel reached the exchange)",
+                    due,
+                )
+            )
 
     def on_quote(self, quote: Quote) -> None:
         """A snapshot: the auction prints, or continuous matching of resting orders (matching.py)."""
@@ -331,6 +380,7 @@ class Counter:
         if isinstance(ctx, str):
             return  # no reference data for it today: it cannot trade here
         code = ctx.code
+        quote = self._within_limits(quote, ctx)
         book = self._books.get(code)
         if book is None:
             book = self._books[code] = Book()
@@ -359,7 +409,9 @@ class Counter:
         else:
             phase = phase_at(t, ctx.exchange)
             if phase is Phase.CONTINUOUS:
-                book.refresh(quote, participation, baseline=True)
+                # The previous volume is a baseline only if a snapshot of today came before (or
+                # its volume survived a restart in the marks): not the day's first one.
+                book.refresh(quote, participation, baseline=book.quote is not None or book.volume > 0)
                 self._match_resting(ctx, book, ts)
             else:
                 if phase is Phase.CLOSING_AUCTION and book.call_base is None:
@@ -368,6 +420,57 @@ class Counter:
         self._mark(code, book)
 
     # ================================================================== inside
+    def _within_limits(self, quote: Quote, ctx: CodeDay) -> Quote:
+        """The snapshot with nothing outside the day's limits (RULES_SIM S5): levels priced outside
+        them (or at 0 or less) are dropped, a last or open price outside them is clamped to the
+        limit, each with a warning in the log. No fill can then come from outside the limits."""
+        up, down = ctx.up, ctx.down
+        last, open_ = quote.last, quote.open
+        bids, asks = quote.bid_prices, quote.ask_prices
+        # Levels are best first (the Quote contract), so the outermost prices are at the ends: two
+        # comparisons a side instead of one a level (this runs on every snapshot).
+        if up is None or down is None:
+            bad_price = False
+            bad_level = bool(bids and bids[-1] <= 0) or bool(asks and asks[0] <= 0)
+        else:
+            bad_price = last > up or open_ > up or 0 < last < down or 0 < open_ < down
+            bad_level = bool(bids and (bids[0] > up or bids[-1] < down)) or bool(
+                asks and (asks[0] < down or asks[-1] > up)
+            )
+        if not bad_price and not bad_level:
+            return quote
+        changes: dict[str, object] = {}
+        if bad_price:
+            assert up is not None and down is not None
+            changes["last"] = min(max(last, down), up) if last > 0 else last
+            changes["open"] = min(max(open_, down), up) if open_ > 0 else open_
+        if bad_level:
+
+            def inside(price: Decimal) -> bool:
+                return price > 0 and (up is None or down is None or down <= price <= up)
+
+            kept_bids = [(p, v) for p, v in zip(bids, quote.bid_volumes, strict=False) if inside(p)]
+            kept_asks = [(p, v) for p, v in zip(asks, quote.ask_volumes, strict=False) if inside(p)]
+            changes["bid_prices"] = tuple(p for p, _ in kept_bids)
+            changes["bid_volumes"] = tuple(v for _, v in kept_bids)
+            changes["ask_prices"] = tuple(p for p, _ in kept_asks)
+            changes["ask_volumes"] = tuple(v for _, v in kept_asks)
+        warn = log.debug if quote.code in self._warned else log.warning
+        self._warned.add(quote.code)
+        warn(
+            "行情超出涨跌停价格 (quote outside the day's limits %s–%s): %s at %s, last %s open %s "
+            "bids %s asks %s; %s",
+            down,
+            up,
+            quote.code,
+            quote.ts,
+            last,
+            open_,
+            [str(p) for p in bids],
+            [str(p) for p in asks],
+            "prices clamped to the limits, levels outside them dropped",
+        )
+        return replace(quote, **changes)  # type: ignore[arg-type]
 
     def _sysid(self, oid: int) -> str:
         # The exchange's contract number: unique per order, salted by the seed (no meaning beyond).
@@ -401,18 +504,23 @@ class Counter:
             if order.price_type is LIMIT:
                 book = self._books.get(ctx.code)
                 if book is not None and book.quote is not None and not order.held:
-                    self._take(order, book, order.work_price, ts, ctx, taker=True)
+                    self._take(order, book, order.work_price, ts, ctx)
             else:
                 self._arrive_market(order, ctx, ts)
         if order.status is ACCEPTED or order.status is PARTIALLY_FILLED:
             self._working.setdefault(order.code, {})[order.oid] = order
 
     def _arrive_market(self, order: SimOrder, ctx: CodeDay, ts: datetime) -> None:
-        """A market order arrives in continuous trading (model rule 2; RULES A3 price types)."""
+        """A market order arrives in continuous trading (model rule 2; RULES A3 price types).
+
+        `order.protection` (STAR, RULES_SIM S7) bounds every fill and the price a remainder
+        converts to: a buy never above it, a sell never below it."""
         book = self._books.get(ctx.code)
         quote = book.quote if book else None
         price_type = order.price_type
         side = order.side
+        buy = side is Side.BUY
+        protection = order.protection
         if quote is None:
             self._end(
                 order,
@@ -423,7 +531,7 @@ class Counter:
             return
         assert book is not None
         if price_type is PriceType.FOK:
-            available = book.available(side, None)
+            available = book.available(side, protection)
             if available < order.qty:
                 self._end(
                     order,
@@ -435,9 +543,9 @@ class Counter:
         if price_type is PriceType.PEER_BEST or price_type is PriceType.OWN_BEST:
             peer = price_type is PriceType.PEER_BEST
             best = (
-                (book.best_ask if side is Side.BUY else book.best_bid)
+                (book.best_ask if buy else book.best_bid)
                 if peer
-                else (book.best_bid if side is Side.BUY else book.best_ask)
+                else (book.best_bid if buy else book.best_ask)
             )
             if best is None:
                 which = "对手方" if peer else "本方"
@@ -448,15 +556,27 @@ class Counter:
                     ts,
                 )
                 return
-            order.work_price = best
+            order.work_price = _bounded(best, protection, buy)
             if peer:
-                self._take(order, book, best, ts, ctx, taker=True)
+                self._take(order, book, order.work_price, ts, ctx)
             return
-        fills = self._take(order, book, None, ts, ctx, taker=True)
+        fills = self._take(order, book, protection, ts, ctx)
         if order.status.is_final:
             return
-        if price_type is PriceType.BEST5_TO_LIMIT and fills:
-            order.work_price = fills[-1][0]  # the rest becomes a limit order at the last fill price
+        if price_type is PriceType.BEST5_TO_LIMIT:
+            # SSE: the rest becomes a limit order at its last fill price; with no fill, at the best
+            # price on its own side; with no order on its own side it is cancelled (RULES_SIM S3).
+            own = book.best_bid if buy else book.best_ask
+            rest_at = fills[-1][0] if fills else own
+            if rest_at is not None:
+                order.work_price = _bounded(rest_at, protection, buy)
+                return
+            self._end(
+                order,
+                OrderStatus.CANCELLED,
+                "最优五档无成交且本方无申报，申报撤销 (best five: no fill and no order on its own side: cancelled)",
+                ts,
+            )
             return
         unfilled = order.open_qty
         self._end(
@@ -467,17 +587,15 @@ class Counter:
         )
 
     def _take(
-        self, order: SimOrder, book: Book, limit: Decimal | None, ts: datetime, ctx: CodeDay, *, taker: bool
+        self, order: SimOrder, book: Book, limit: Decimal | None, ts: datetime, ctx: CodeDay
     ) -> list[tuple[Decimal, int]]:
-        """Fill against the displayed levels; a taker gets each level's price, a resting order its own."""
+        """Fill against the displayed opposite levels at no worse than `limit`, each at the level's
+        own price: what the market shows is what it offers, to an arriving order and to a resting
+        one's remainder alike (model rules 2 and 3)."""
         fills = book.take(order.side, limit, order.qty - order.filled_qty, BEST_FIVE)
         fill = self._fill
-        if taker or limit is None:
-            for price, shares in fills:
-                fill(order, price, shares, ts, ctx)
-        else:
-            for _, shares in fills:
-                fill(order, limit, shares, ts, ctx)
+        for price, shares in fills:
+            fill(order, price, shares, ts, ctx)
         return fills
 
     def _fill(self, order: SimOrder, price: Decimal, qty: int, ts: datetime, ctx: CodeDay) -> None:
@@ -495,7 +613,10 @@ class Counter:
         order.filled_amount = cumulative
         order.fees += fee
         order.updated = ts
-        order.status = FILLED if done else PARTIALLY_FILLED
+        if done:
+            order.status = FILLED
+        elif order.status is not PENDING_CANCEL:  # xt 52: part-filled, the cancel still on its way
+            order.status = PARTIALLY_FILLED
         tid = self._next_tid
         self._next_tid = tid + 1
         batch = self.batch
@@ -594,7 +715,7 @@ class Counter:
                 for o in working.values()
                 if o.side is side and (session is None or o.session == session)
             ]
-            for order, shares in auction_allocation(candidates, side, price, budget):
+            for order, shares in auction_allocation(candidates, side, price, budget, volume):
                 self._fill(order, price, shares, ts, ctx)
 
     def _match_resting(self, ctx: CodeDay, book: Book, ts: datetime) -> None:
@@ -602,15 +723,16 @@ class Counter:
         working = self._working.get(ctx.code)
         if not working:
             return
-        entering: set[int] = set()
         for order in working.values():
             if order.held and self._checks.in_cage(order, ctx, book):
-                order.held = False  # released into the book: it arrives now (SZSE holds, RULES B6)
-                entering.add(order.oid)
+                # Released into the book (SZSE holds, RULES_SIM S2): it arrives now, and says so.
+                order.held = False
+                order.msg = RELEASED
+                order.updated = ts
                 self.batch.orders[order.oid] = order
+                self.emit(order.report())
             if order.session == PRE_OPEN:
                 order.session = CONTINUOUS  # 9:25–9:30 orders enter the book at 9:30
-                entering.add(order.oid)
                 self.batch.orders[order.oid] = order
         for side in (Side.BUY, Side.SELL):
             for order in by_priority(list(working.values()), side):
@@ -618,9 +740,16 @@ class Counter:
                     continue
                 limit = order.work_price
                 assert limit is not None
-                self._take(order, book, limit, ts, ctx, taker=order.oid in entering)
+                self._take(order, book, limit, ts, ctx)
                 if order.status.is_final:
                     continue
                 shares = book.take_traded(side, limit, order.open_qty)
                 if shares:
                     self._fill(order, limit, shares, ts, ctx)
+
+
+def _bounded(price: Decimal, protection: Decimal | None, buy: bool) -> Decimal:
+    """`price` no worse than the protection price: a buy at most it, a sell at least it."""
+    if protection is None:
+        return price
+    return min(price, protection) if buy else max(price, protection)

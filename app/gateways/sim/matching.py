@@ -2,6 +2,8 @@
 
 The exchange's real order book is not known, only the snapshots the day driver pushes (L1 or five
 levels, cumulative volume). Every fill comes from something a snapshot shows; nothing is invented.
+Snapshots are first cut to the day's limits (counter.py: levels outside dropped, prints clamped).
+The rules and what the model assumes are written down, with sources, in docs/RULES_SIM.md.
 
 1. Displayed liquidity. Of each level shown, our orders together may take at most
    floor(level volume × participation) shares; a new snapshot of the code refreshes it.
@@ -10,19 +12,23 @@ levels, cumulative volume). Every fill comes from something a snapshot shows; no
    or better than its limit, best first; a best-five market order sweeps up to five levels. Orders
    entered 9:25–9:30 enter at the first continuous snapshot, held out-of-cage orders (SZSE) when
    the cage reaches them. What is left rests at its limit.
-3. Resting orders, on each new continuous snapshot, fill at their OWN limit (the other side came to
-   them): first against opposite levels that now cross the limit, then by "trade-through": if
+3. Resting orders, on each new continuous snapshot, first take the opposite levels that snapshot
+   shows at or better than their limit, each at the LEVEL's price (what the market shows is what it
+   offers: never their own limit while a better price is shown), then by "trade-through": if
    shares traded since the previous snapshot and the last price is at or better than the limit
    (a buy: last ≤ limit), up to floor(volume traded × participation), shared by our orders on that
-   side. A side locked at its limit (no asks for a buy, no bids for a sell) gives no trade-through:
-   the queue at a locked limit is too long to reach.
+   side, at their OWN limit (an incoming order met them). A side locked at its limit (no asks for a
+   buy, no bids for a sell) gives no trade-through: the queue at a locked limit is too long to
+   reach. The day's first snapshot gives none either (no baseline volume).
 4. Call auctions: orders rest. At the open print (the first snapshot at or after 9:25, price = its
-   open) and the close print (the first at or after 15:00, price = its last), buys at or above and
-   sells at or below the print price fill at that price, up to floor(auction volume ×
-   participation) per side. Auction volume: the cumulative volume at the open print; at the close,
-   the volume since the last continuous snapshot. Every working order takes part in the close; only
-   those entered 9:15–9:25 in the open. A print at the up limit with no asks left fills no buys (at
-   the down limit with no bids, no sells): the lock again. Unfilled auction orders go on.
+   open) and the close print (the first at or after 15:00, price = its last), buys above and sells
+   below the print price fill in full at that price (every order priced better than the auction
+   price trades), together at most the auction volume; orders at the print price share
+   floor(auction volume × participation) less what the better-priced ones took. Auction volume:
+   the cumulative volume at the open print; at the close, the volume since the last continuous
+   snapshot. Every working order takes part in the close; only those entered 9:15–9:25 in the open.
+   A print at the up limit with no asks left fills no buys (at the down limit with no bids, no
+   sells): the lock again. Unfilled auction orders go on.
 5. Among our own orders: better price first, then the earlier order (price-time priority).
 
 Pure Python, no I/O: the broker owns the orders and the books and calls these functions.
@@ -195,25 +201,35 @@ def by_priority(orders: Iterable[R], side: Side) -> list[R]:
 
 
 def auction_allocation(
-    orders: Sequence[tuple[R, int]], side: Side, price: Decimal, budget: int
+    orders: Sequence[tuple[R, int]], side: Side, price: Decimal, budget: int, volume: int | None = None
 ) -> list[tuple[R, int]]:
-    """Call-auction fills (model rule 4): of (order, open quantity) pairs, the orders whose limit
-    crosses the print `price` fill in priority order until `budget` shares are used up."""
+    """Call-auction fills (model rule 4) of (order, open quantity) pairs at the print `price`.
+
+    Orders priced better than the print fill in full (at a call auction every buy above and every
+    sell below the match price trades: RULES_SIM S4), in priority order, together never more than
+    the auction's `volume` (None: no such bound). Orders at the print price share what is left of
+    `budget` (the participation share of the auction volume) after the better-priced ones."""
+    buy = side is Side.BUY
     crossing = by_priority(
         (
             o
             for o, _ in orders
-            if o.work_price is not None
-            and (o.work_price >= price if side is Side.BUY else o.work_price <= price)
+            if o.work_price is not None and (o.work_price >= price if buy else o.work_price <= price)
         ),
         side,
     )
     open_qty = {id(o): qty for o, qty in orders}
+    cap = volume
     fills: list[tuple[R, int]] = []
     for order in crossing:
-        if budget <= 0:
+        if cap is not None and cap <= 0:
             break
-        shares = min(open_qty[id(order)], budget)
+        wanted = open_qty[id(order)]
+        better = order.work_price != price
+        shares = wanted if better else min(wanted, budget)
+        if cap is not None:
+            shares = min(shares, cap)
+            cap -= max(shares, 0)
         if shares > 0:
             fills.append((order, shares))
             budget -= shares

@@ -118,6 +118,7 @@ class SimOrder:
         "oid",
         "price",
         "price_type",
+        "protection",
         "qty",
         "session",
         "side",
@@ -166,6 +167,9 @@ class SimOrder:
         self.freeze_price: Decimal | None = None
         self.session = CONTINUOUS
         self.held = False
+        # A market order's protection price (STAR), used only on arrival: what is left of the
+        # order afterwards is a limit order at its bounded work_price (so it is not stored).
+        self.protection: Decimal | None = None
 
     @property
     def open_qty(self) -> int:
