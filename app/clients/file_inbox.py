@@ -265,7 +265,7 @@ class FileInbox:
             if not manifest.is_file():
                 continue
             try:
-                self.taken.append(TakenFile.from_manifest(sub, json.loads(manifest.read_text("utf-8"))))
+                self.taken.append(TakenFile.from_manifest(sub, json.loads(manifest.read_text("utf-8-sig"))))
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("file inbox: cannot read %s: %s", manifest, exc)
 
