@@ -42,12 +42,18 @@ class PlanPreview:
     already: tuple[str, ...] = ()  # line ids already in today's plan (not planned again)
 
 
-def followed(strategy_ids: Sequence[str], stored: Sequence[StrategySettings], capital: Decimal) -> dict[str, StrategySettings]:
-    """The stored strategies, and each of `strategy_ids` not stored followed at scale 1 (its paper
-    capital is its share of the investor's capital, so the allotments are not capped)."""
+def followed(
+    strategy_ids: Sequence[str], stored: Sequence[StrategySettings], capital: Decimal
+) -> dict[str, StrategySettings]:
+    """The stored strategies, and each of `strategy_ids` not stored followed at scale 1 (ratio 1 of its
+    paper capital). Tiller does not know a BigQuant strategy's paper capital; it is recorded as half
+    of an even share of the investor's capital, so that the allotments together stay under the
+    capital as prices move and the planned quantities are followed as they are, never scaled down
+    (the investor may set the real figures: Terminal.set_strategy)."""
     out = {s.strategy_id: s for s in stored}
     new = [sid for sid in dict.fromkeys(strategy_ids) if sid not in out]
-    share = max(capital / max(len(new) + len(out), 1), Decimal(1)).quantize(Decimal("0.01"))
+    even = capital / max(len(new) + len(out), 1) / 2
+    share = max(even, Decimal(1)).quantize(Decimal("1"))
     for sid in new:
         out[sid] = StrategySettings(sid, share)
     return out
@@ -99,7 +105,9 @@ def preview_plan(
                 prices[line.code] = line.ref_price
     for code, p in by_code.items():
         prices.setdefault(code, p.avg_cost)
-    instruments = {code: info for code in prices if (info := _info(code, names.get(code, ""), day, prices[code]))}
+    instruments = {
+        code: info for code in prices if (info := _info(code, names.get(code, ""), day, prices[code]))
+    }
     market_value = sum((p.total * prices.get(c, p.avg_cost) for c, p in by_code.items()), ZERO)
     capital = cash + market_value
     strategies = followed([b.strategy_id for b in batches], stored, capital)
@@ -108,7 +116,7 @@ def preview_plan(
         last_prices={c: i.prev_close for c, i in instruments.items()},
         strategy_sellable=lambda s, c: ledger.sellable(s, c, by_code.get(c), ()),
         account_sellable={c: p.settled for c, p in by_code.items()},
-        strategy_holding=lambda s, c: (row.total if (row := ledger.get(s, c)) is not None else 0),
+        strategy_holding=lambda s, c: row.total if (row := ledger.get(s, c)) is not None else 0,
         strategy_codes=lambda s: [p.code for p in ledger.of_strategy(s)],
         cash_budget=cash,
         investor_capital=capital,
@@ -135,7 +143,9 @@ def _info(code: str, name: str, day: date, price: Decimal) -> InstrumentInfo | N
 
 
 def format_preview(preview: PlanPreview) -> str:
-    out = [f"计划预览 (what the planner would do; no order is placed) — {preview.source}, 可用资金 (cash) {preview.cash}"]
+    out = [
+        f"计划预览 (what the planner would do; no order is placed) — {preview.source}, 可用资金 (cash) {preview.cash}"
+    ]
     if not preview.lines and not preview.already:
         out.append("  没有可计划的行 (nothing to plan)")
     for line in preview.lines:
@@ -148,7 +158,8 @@ def format_preview(preview: PlanPreview) -> str:
         price = "-" if line.price is None else str(line.price)
         out.append(
             f"  → {line.line_id}  {line.code} {side} {line.qty} 股 (shares) @ {price} "
-            f"[{line.policy}]" + (f"  (原 / requested {line.requested_qty})" if line.qty != line.requested_qty else "")
+            f"[{line.policy}]"
+            + (f"  (原 / requested {line.requested_qty})" if line.qty != line.requested_qty else "")
         )
         for change in line.changes:
             out.append(f"      {change.reason}")

@@ -110,10 +110,7 @@ def parse_order_file(
     if len(data) > MAX_FILE_BYTES:
         raise PlannedOrdersError(f"{what} 太大 (too large): {len(data):,} 字节 (bytes)")
     text = decode_order_file(data, what=what)
-    if name.lower().endswith(".json"):
-        rows = _json_rows(text, what)
-    else:
-        rows = _csv_rows(text, what)
+    rows = _json_rows(text, what) if name.lower().endswith(".json") else _csv_rows(text, what)
     if len(rows) > MAX_ROWS:
         raise PlannedOrdersError(f"{what} 行数过多 (more than {MAX_ROWS:,} rows)")
     if not rows:
@@ -177,13 +174,17 @@ def _json_rows(text: str, what: str) -> list[dict[str, Any]]:
     payload = parse_planned_orders_json(text, source=what)
     if isinstance(payload, dict):
         if "code" in payload and payload.get("code") != 0:
-            raise PlannedOrdersError(f"{what}: 返回错误 (an error answer): {str(payload.get('message'))[:200]}")
+            raise PlannedOrdersError(
+                f"{what}: 返回错误 (an error answer): {str(payload.get('message'))[:200]}"
+            )
         data = payload.get("data", payload)
         payload = data.get("items") if isinstance(data, dict) else data
         if payload is None and isinstance(data, dict):
             payload = data.get("orders")
     if not isinstance(payload, list):
-        raise PlannedOrdersError(f"{what}: 应为委托列表 (expected a list of orders, or {{data: {{items: [...]}}}})")
+        raise PlannedOrdersError(
+            f"{what}: 应为委托列表 (expected a list of orders, or {{data: {{items: [...]}}}})"
+        )
     rows: list[dict[str, Any]] = []
     seen_fields: set[str] = set()
     for number, item in enumerate(payload, start=1):

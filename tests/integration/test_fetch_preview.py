@@ -75,4 +75,3 @@ def test_fetch_json_has_no_preview_in_it(keys: None, capsys: pytest.CaptureFixtu
         assert _fetch(server.base_url, "--json") == 0
     document = json.loads(capsys.readouterr().out)
     assert set(document) == {"batches"}
-

@@ -19,7 +19,9 @@ from app.core.terminal import Terminal
 from app.scheduler.chain import plan_on_arrival
 from tests.helpers.engine_day import DAY, at, make_setup, open_day, settle
 
-GBK_ORDERS = "证券代码,买卖方向,委托数量,委托价格\n600000,买入,1000,10.05\n000001,卖出,500,\n600000,持有,100,\n"
+GBK_ORDERS = (
+    "证券代码,买卖方向,委托数量,委托价格\n600000,买入,1000,10.05\n000001,卖出,500,\n600000,持有,100,\n"
+)
 
 
 class Clock:
@@ -134,7 +136,7 @@ def test_the_same_content_twice_under_another_name_and_encoding_makes_one_set_of
 
 
 def test_a_file_still_being_written_is_not_read_early_and_partials_are_ignored(session, tmp_path):
-    setup, terminal = session
+    setup, _terminal = session
     inbox_dir = tmp_path / "inbox"
     clock = Clock()
     delivered: list[SignalsFetched] = []
