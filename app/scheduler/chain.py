@@ -49,12 +49,22 @@ def plan_on_arrival(engine: Any, say: Say | None = None) -> Callable[[object], N
 
         def run(e: Any) -> None:
             added = plan_arrivals(e, batches)
-            if say is not None and added:
-                skipped = sum(1 for x in added if x.skipped)
-                say(
-                    f"[{e.clock.now():%H:%M:%S}] 已计划 (planned) {len(added)} 行 (lines)"
-                    + (f", {skipped} 行跳过 (skipped)" if skipped else "")
+            if say is None or not added:
+                return
+            skipped = [x for x in added if x.skipped]
+            approved = e.plan.status.approved_at is not None
+            say(
+                f"[{e.clock.now():%H:%M:%S}] 已计划 (planned) {len(added)} 行 (lines)"
+                + (f", {len(skipped)} 行跳过 (skipped)" if skipped else "")
+                + (
+                    "; 计划已批准，新行直接批准 (the plan is approved: the new lines are approved at once)"
+                    if approved
+                    else ""
                 )
+            )
+            for x in skipped:
+                why = next((c.reason for c in reversed(x.changes) if c.kind == "skipped"), "")
+                say(f"    {x.line_id} {x.code} {x.side.value} {x.requested_qty}: {why}")
 
         engine.post(Call(run))
 
@@ -102,14 +112,14 @@ def day_handlers(
             return
         count = desk.approve("auto")
         waiting = sum(1 for x in desk.lines.values() if x.state.value == "approved")
+        lines = (
+            f"{count} 行 (lines)"
+            if count
+            else "尚无计划行，之后到达的将直接批准 (no lines yet: lines arriving later are approved at once)"
+        )
         say(
-            f"{stamp(e)} 计划自动批准 (plan approved automatically): {count} 行 (lines)"
+            f"{stamp(e)} 计划自动批准 (plan approved automatically): {lines}"
             + (f", {waiting} 行因暂停等待 (waiting: paused)" if waiting else "")
-            + (
-                " — 之后到达的计划行将直接批准 (lines arriving later are approved at once)"
-                if not count
-                else ""
-            )
             + note(job)
         )
 
