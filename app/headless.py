@@ -4,8 +4,11 @@ On the simulated setup (the only one there is until the QMT gateway lands): the 
 synthetic market, the day's jobs from the scheduler's plan as engine timers on a simulated clock that
 runs at `--speed` (1 = real time; 0 = as fast as it goes) from `--start` (default: now, so a late start
 is a real late start) to `--until`. The planned orders come from `--signals` (a BigQuant planned-order
-file) or the bundled demo batch, re-dated to the day. After the close it reconciles, settles, keeps the
-day's performance and syncs (to bigquant.sync_url, if set). Ctrl-C stops it cleanly: the books are
+file) or the bundled demo batch, re-dated to the day, fetched on a worker thread at the pre-open
+fetch job; the chain (app/scheduler/chain.py) plans them through the plan desk, approves at the
+deadline unless paused and hands them to the execution service. With `files.inbox` set, file orders
+dropped there are taken in as they come (docs/FILE_ORDERS.md). After the close it reconciles, settles,
+keeps the day's performance and syncs (to bigquant.sync_url, if set). Ctrl-C stops it cleanly: the books are
 committed, the broker file closed, the account lock released.
 """
 

@@ -129,6 +129,7 @@ class FileInbox:
         self._monotonic = monotonic
         self._say = say or (lambda text: None)
         self._seen: dict[Path, tuple[tuple[int, int], float]] = {}  # path -> (signature, since)
+        self._stuck: set[Path] = set()  # handed over but not moved to done/ (a full disk, no access)
         self.taken: list[TakenFile] = []
         self._loaded_day: date | None = None
         self._stop = threading.Event()
@@ -176,7 +177,7 @@ class FileInbox:
         processing = self.folder / PROCESSING
         if processing.is_dir():
             for path in sorted(processing.iterdir()):
-                if path.is_file():
+                if path.is_file() and not path.name.endswith(".tmp") and path not in self._stuck:
                     out.append(self._take(path, day, again=True))
         try:
             entries = sorted(p for p in self.folder.iterdir() if p.is_file() and is_candidate(p))
@@ -238,9 +239,17 @@ class FileInbox:
         taken.lines = [(b.strategy_id, line.signal_id) for b in batches for line in b.lines]
         taken.rejected = [(b.strategy_id, i, r) for b in batches for i, r in b.rejected]
         taken.error = message.error
-        taken.folder.mkdir(parents=True)
-        _write_atomic(taken.folder / MANIFEST, json.dumps(taken.manifest(), ensure_ascii=False, indent=1))
-        os.replace(path, taken.folder / name)
+        try:
+            taken.folder.mkdir(parents=True)
+            _write_atomic(taken.folder / MANIFEST, json.dumps(taken.manifest(), ensure_ascii=False, indent=1))
+            os.replace(path, taken.folder / name)
+        except OSError as exc:  # handed over, but not moved: not handed again by this process
+            self._stuck.add(path)
+            log.error("file inbox: cannot move %s to %s: %s", path, taken.folder, exc)
+            self._say(
+                f"文件单 (file order) {name}: 已交引擎，但无法移入 done (handed over, but cannot be moved): {exc}"
+            )
+            return taken
         self.taken.append(taken)
         self._write_results(taken, Books())
         counts = f"{len(taken.lines)} 条接受 (accepted), {len(taken.rejected)} 条拒绝 (rejected)"
