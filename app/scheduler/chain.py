@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from app.core.execution.base import ExecutionRequest
 from app.core.messages import Call, SignalsReceived
+from app.core.planning.model import PlanError
+from app.domain.signals import CLOSE
 from app.scheduler.plan import Command, Handler, Job
 
 Say = Callable[[str], None]
@@ -75,11 +78,14 @@ def plan_on_arrival(engine: Any, say: Say | None = None) -> Callable[[object], N
 def at_close_policy(engine: Any, lines: list[Any]) -> None:
     """A line to trade at the close (BigQuant's order_dt 15:00) under the opening-auction default
     goes to the closing auction instead (a recorded edit, before it is approved)."""
-    from app.domain.signals import CLOSE
-
     for line in lines:
         if not line.skipped and line.exec_time >= CLOSE and line.policy == "auction_open":
-            engine.plan.edit(line.line_id, "scheduler", policy="auction_close")
+            try:
+                engine.plan.edit(line.line_id, "scheduler", policy="auction_close")
+            except PlanError as exc:  # the line stays as planned; the investor sees why
+                engine._alert(
+                    "warning", "plan", f"{line.line_id}: 未改为收盘集合竞价 (not moved to the close): {exc}"
+                )
 
 
 def day_handlers(
@@ -176,8 +182,6 @@ def resume_handed(engine: Any) -> int:
     """On the engine thread, at start: lines handed to execution by an earlier run (a crash, a restart)
     are handed to this run's execution service again; it finds their children by signal id and goes on
     with what is left (a passed auction continues in continuous trading). Returns how many."""
-    from app.core.execution.base import ExecutionRequest
-
     execution = engine.execution
     if execution is None:
         return 0
