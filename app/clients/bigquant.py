@@ -165,7 +165,9 @@ class BigQuantClient:
         path = f"/accounts/{quote(account.account_id, safe='')}/cash"
         data = self._get(path, {}, what=f"模拟账户 {account.account_id} 资金 (paper account cash)")
         if not isinstance(data, dict):
-            raise BigQuantAnswerError(f"模拟账户 {account.account_id} 资金: 回答没有 data 对象 (no data object)")
+            raise BigQuantAnswerError(
+                f"模拟账户 {account.account_id} 资金: 回答没有 data 对象 (no data object)"
+            )
         return data
 
     def paper_positions(self, account: StrategyInfo) -> list[dict[str, Any]]:

@@ -107,14 +107,18 @@ def test_a_restart_resumes_the_lines_already_handed_and_sends_none_twice(tmp_pat
 def test_run_headless_takes_file_orders_from_the_inbox_and_writes_their_results(tmp_path: Path) -> None:
     folder, inbox = tmp_path / "d", tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "mine.csv").write_bytes("证券代码,买卖方向,委托数量\n000001,买入,1000\n601988,买入,100\n".encode("gbk"))
+    (inbox / "mine.csv").write_bytes(
+        "证券代码,买卖方向,委托数量\n000001,买入,1000\n601988,买入,100\n".encode("gbk")
+    )
     settings = load_settings(
         argv_overrides=[f"files.inbox={inbox}", "files.stable_s=0.01", "files.poll_s=0.01"],
         env={"TILLER_DATA_DIR": str(folder)}, path=folder / "no.toml",
     )  # fmt: skip
     out = io.StringIO()
     # paced (1,200 simulated seconds a second) so the inbox thread sees the folder while the market is open
-    options = HeadlessOptions(day=DAY, start=time(13, 0), until=time(15, 40), speed=1200, data_dir=folder, seed=3)
+    options = HeadlessOptions(
+        day=DAY, start=time(13, 0), until=time(15, 40), speed=1200, data_dir=folder, seed=3
+    )
     assert run_headless(settings, options, out) == 0
     text = out.getvalue()
     assert "文件单 (file order) mine.csv 已读取 (taken in)" in text
