@@ -166,7 +166,9 @@ def _run_fetch(args: argparse.Namespace) -> int:
         print(json.dumps(batches_as_json(batches), ensure_ascii=False), file=out)
     else:
         print(format_batches(batches, day), file=out)
-        print(_plan_preview(settings, batches, day, args.data_dir), file=out)
+        preview = _plan_preview(settings, batches, day, args.data_dir)
+        if preview:
+            print(preview, file=out)
     return 0
 
 

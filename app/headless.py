@@ -193,12 +193,16 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
             FileSignalSource(options.signals) if options.signals is not None else _StaticSource(batches)
         )
         fetcher = SignalFetchWorker(source_obj, deliver, name="signals").start()
-        if settings.files.inbox:
-            inbox = _start_inbox(settings, engine, say)
         blocking = blocking_settlement(terminal.settlements(eod_store_for), options.day)
         blocked = None if blocking is None else block_message(blocking, options.day)
         if blocked:
             say(blocked)
+        if settings.files.inbox and not blocked:
+            inbox = _start_inbox(settings, engine, say)
+        elif settings.files.inbox:
+            say(
+                f"文件单目录未启用 (the file-order folder is not watched while trading is held): {settings.files.inbox}"
+            )
         plan = plan_day(
             options.day, clock.now(), calendar, Times.from_settings(settings.schedule), blocked=blocked
         )
