@@ -205,3 +205,47 @@ def test_malformed_json_never_crashes(payload) -> None:
     for batch in batches:
         for line in batch.lines:
             assert 1 <= line.qty <= 10**9
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    data=st.one_of(
+        st.binary(max_size=300),
+        st.builds(
+            lambda t, e: t.encode(e, "replace"),
+            st.text(max_size=200),
+            st.sampled_from(["utf-8", "gbk", "utf-16"]),
+        ),
+    ),
+    suffix=st.sampled_from([".csv", ".json", ".CSV"]),
+)
+def test_whatever_is_dropped_the_inbox_hands_over_one_message_and_moves_the_file_aside(
+    tmp_path_factory, data, suffix
+):
+    from app.clients.file_inbox import DONE, PROCESSING, FileInbox
+
+    folder = tmp_path_factory.mktemp("inbox")
+    (folder / f"drop{suffix}").write_bytes(data)
+    messages = []
+    ticks = iter(range(0, 1000, 5))
+    inbox = FileInbox(
+        folder, messages.append, today=lambda: DAY, stable_s=1.0, monotonic=lambda: float(next(ticks))
+    )
+    inbox.scan()
+    (taken,) = inbox.scan()
+    assert len(messages) == 1 and messages[0].source == f"file:drop{suffix}"
+    message = messages[0]
+    if message.error is None:  # batches (maybe only of rejected lines), or a refused file with its reason
+        assert message.batches
+    else:
+        assert message.batches == () and message.error.strip()
+    assert not (folder / f"drop{suffix}").exists() and not any((folder / PROCESSING).iterdir())
+    assert (taken.folder / f"drop{suffix}").read_bytes() == data
+    assert taken.folder.parent == folder / DONE / DAY.isoformat()
+    for name in ("orders.csv", "fills.csv", "rejections.csv", "lines.json"):
+        assert (taken.folder / name).is_file()
+    assert inbox.scan() == []  # never read again
