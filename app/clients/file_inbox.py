@@ -8,8 +8,8 @@ A CSV or JSON file dropped in the folder is taken in once:
 2. it is moved into `processing/` (so it is never read again from the inbox), parsed and validated
    (file_orders.py: the same validation as an HTTP batch), and handed to the engine as one
    `SignalsFetched` message, like the HTTP fetch;
-3. it is moved to `done/<day>/<name>/` with its results beside it: `orders.csv`, `fills.csv`,
-   `rejections.csv` (UTF-8 with a BOM, so Excel shows the Chinese), rewritten whole (write then
+3. it is moved to `done/<day>/<name>/` with its results beside it: `lines.csv`, `orders.csv`,
+   `fills.csv`, `rejections.csv` (UTF-8 with a BOM, so Excel shows the Chinese), rewritten whole (write then
    rename) whenever they change, for the rest of the day and again after a restart.
 
 A crash between 2 and 3 leaves the file in `processing/`: it is handed over again at the next start,
@@ -42,7 +42,9 @@ DONE = "done"
 PARTIAL_PREFIXES = ("~$", ".", "~")
 PARTIAL_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", ".lock")
 MANIFEST = "lines.json"
-RESULT_FILES = ("orders.csv", "fills.csv", "rejections.csv")
+RESULT_FILES = ("lines.csv", "orders.csv", "fills.csv", "rejections.csv")
+LINE_COLUMNS = ("signal_id", "strategy_id", "code", "side", "requested_qty", "planned_qty", "state", "sent_qty",
+                "filled_qty", "working")  # fmt: skip
 ORDER_COLUMNS = ("signal_id", "strategy_id", "client_order_id", "code", "side", "qty", "price", "status",
                  "filled_qty", "avg_price", "fees", "status_msg", "created_at", "updated_at")  # fmt: skip
 FILL_COLUMNS = ("signal_id", "strategy_id", "client_order_id", "trade_id", "code", "side", "qty", "price",
@@ -300,7 +302,7 @@ class FileInbox:
 
 
 def results_for(taken: TakenFile, books: Books) -> dict[str, str]:
-    """The three result files of a taken file, as text."""
+    """The result files of a taken file, as text."""
     mine = set(taken.lines)
     line_of: dict[tuple[str, str], str] = {}  # (strategy, plan line id) -> the file's signal id
     for strategy, signal_id in mine:
@@ -335,7 +337,38 @@ def results_for(taken: TakenFile, books: Books) -> dict[str, str]:
         for t in sorted(books.trades, key=lambda t: (t.ts, str(t.trade_id)))
         if t.client_order_id in order_signal
     ]  # fmt: skip
+    plan_of = {
+        (x.strategy_id, x.line_id.split("@", 1)[0]): x
+        for x in books.plan_lines
+        if (x.strategy_id, x.line_id.split("@", 1)[0]) in mine
+    }
+    sums: dict[tuple[str, str], list[int]] = {}
+    for o in orders:  # (signal_id, strategy_id, cid, code, side, qty, price, status, filled_qty, …)
+        acc = sums.setdefault((o[1], o[0]), [0, 0, 0])
+        working = o[7] in (
+            "initialized",
+            "submitted",
+            "accepted",
+            "partially_filled",
+            "pending_cancel",
+            "in_doubt",
+        )
+        acc[0] += o[5] if working else o[8]
+        acc[1] += o[8]
+        acc[2] |= working
+    lines = []
+    for strategy, signal_id in taken.lines:
+        line = plan_of.get((strategy, signal_id))
+        sent, filled, working = sums.get((strategy, signal_id), [0, 0, 0])
+        if line is None:
+            lines.append(
+                (signal_id, strategy, "", "", "", "", "received", sent, filled, "yes" if working else "no")
+            )
+            continue
+        lines.append((signal_id, strategy, line.code, line.side.value, line.requested_qty, line.qty, line.state.value,
+                      sent, filled, "yes" if working else "no"))  # fmt: skip
     return {
+        "lines.csv": _csv(LINE_COLUMNS, lines),
         "orders.csv": _csv(ORDER_COLUMNS, orders),
         "fills.csv": _csv(FILL_COLUMNS, fills),
         "rejections.csv": _csv(REJECTION_COLUMNS, rejections),

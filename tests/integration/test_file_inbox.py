@@ -90,6 +90,8 @@ def test_a_gbk_file_is_taken_once_planned_executed_and_its_results_follow_the_da
     clock.t += 2.5
     (taken,) = inbox.round()
     settle(setup)
+    inbox.round()
+    assert {x["state"] for x in read_csv(taken.folder / "lines.csv")} == {"planned"}  # waiting for approval
     assert not (inbox_dir / "今日.csv").exists()
     assert taken.folder == inbox_dir / DONE / DAY.isoformat() / "今日"
     assert (taken.folder / "今日.csv").read_bytes() == GBK_ORDERS.encode("gbk")  # moved aside whole
@@ -110,6 +112,13 @@ def test_a_gbk_file_is_taken_once_planned_executed_and_its_results_follow_the_da
     rejections = read_csv(taken.folder / "rejections.csv")
     assert [(r["stage"], "direction" in r["reason"]) for r in rejections] == [("file", True)]
     assert rejections[0]["signal_id"].endswith("-4")  # the fourth row of the file
+    lines = {x["code"]: x for x in read_csv(taken.folder / "lines.csv")}
+    assert set(lines) == {"600000.SH", "000001.SZ"}
+    assert lines["600000.SH"]["state"] == "handed" and lines["600000.SH"]["requested_qty"] == "1000"
+    by_code: dict[str, int] = {}
+    for o in orders:
+        by_code[o["code"]] = by_code.get(o["code"], 0) + int(o["filled_qty"])
+    assert {c: int(x["filled_qty"]) for c, x in lines.items()} == by_code
 
 
 def test_the_same_content_twice_under_another_name_and_encoding_makes_one_set_of_orders(session, tmp_path):
