@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import logging
 import sys
 import tempfile
 from collections.abc import Callable
@@ -138,6 +139,7 @@ def _iso_day(text: str) -> date:
 def _add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--day", type=_iso_day, help="the trading day YYYY-MM-DD (default: today in China)")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    parser.add_argument("--data-dir", type=Path, help="the data folder whose books the plan preview reads")
 
 
 def _run_fetch(args: argparse.Namespace) -> int:
@@ -164,7 +166,23 @@ def _run_fetch(args: argparse.Namespace) -> int:
         print(json.dumps(batches_as_json(batches), ensure_ascii=False), file=out)
     else:
         print(format_batches(batches, day), file=out)
+        preview = _plan_preview(settings, batches, day, args.data_dir)
+        if preview:
+            print(preview, file=out)
     return 0
+
+
+def _plan_preview(settings: Settings, batches: list, day: date, data_dir: Path | None) -> str:
+    """What the planner would do (text output only: the --json schema is the issue's, unchanged)."""
+    from app.plan_preview import format_preview, preview_plan
+
+    if not any(batch.lines for batch in batches):
+        return ""
+    try:
+        return format_preview(preview_plan(settings, batches, day, data_dir))
+    except Exception as exc:  # the fetch worked: a preview that cannot be made is said, not fatal
+        logging.getLogger(__name__).exception("plan preview for %s", day)
+        return f"计划预览不可用 (no plan preview): {type(exc).__name__}: {exc}"
 
 
 # --- serve-dev --------------------------------------------------------------------------------

@@ -4,8 +4,11 @@ On the simulated setup (the only one there is until the QMT gateway lands): the 
 synthetic market, the day's jobs from the scheduler's plan as engine timers on a simulated clock that
 runs at `--speed` (1 = real time; 0 = as fast as it goes) from `--start` (default: now, so a late start
 is a real late start) to `--until`. The planned orders come from `--signals` (a BigQuant planned-order
-file) or the bundled demo batch, re-dated to the day. After the close it reconciles, settles, keeps the
-day's performance and syncs (to bigquant.sync_url, if set). Ctrl-C stops it cleanly: the books are
+file) or the bundled demo batch, re-dated to the day, fetched on a worker thread at the pre-open
+fetch job; the chain (app/scheduler/chain.py) plans them through the plan desk, approves at the
+deadline unless paused and hands them to the execution service. With `files.inbox` set, file orders
+dropped there are taken in as they come (docs/FILE_ORDERS.md). After the close it reconciles, settles,
+keeps the day's performance and syncs (to bigquant.sync_url, if set). Ctrl-C stops it cleanly: the books are
 committed, the broker file closed, the account lock released.
 """
 
@@ -14,10 +17,10 @@ from __future__ import annotations
 import queue
 import time as wall
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from app.bootstrap import (
     alert_dispatcher,
@@ -28,20 +31,23 @@ from app.bootstrap import (
     sync_transport,
 )
 from app.calendar_file import load_calendar
-from app.clients.planned_orders import load_planned_orders_file
+from app.clients.fetch_worker import SignalFetchWorker
+from app.clients.file_inbox import FileInbox, collect_books
+from app.clients.planned_orders import FileSignalSource, load_planned_orders_file
 from app.config import Settings
 from app.core.alerts import AlertDispatcher
-from app.core.auction_plan import plan_auction_orders
 from app.core.engine import Engine
 from app.core.eod.delivery import DeliveryWorker
 from app.core.eod.service import close_day
 from app.core.eod.settlement import block_message, blocking_settlement
-from app.core.messages import AlertRaised, QuotesArrived, StartDay
+from app.core.messages import AlertRaised, QuotesArrived, SignalsFetched, StartDay
 from app.core.terminal import Terminal
-from app.demo import DEMO_BATCH, _demo_positions, _fallback_to_continuous, _instrument_specs
+from app.demo import DEMO_BATCH, _demo_positions, _instrument_specs
 from app.domain.clock import CN_TZ
 from app.domain.signals import SignalBatch
-from app.scheduler.plan import Command, Job, Times, plan_day, plan_on_engine
+from app.plan_preview import followed
+from app.scheduler.chain import day_handlers, plan_on_arrival, resume_handed
+from app.scheduler.plan import Command, DayPlan, Handler, Job, Times, plan_day, plan_on_engine
 from app.secrets import SecretStore
 from app.sync_command import close_earlier_day, unsettled_days
 
@@ -57,13 +63,6 @@ class HeadlessOptions:
     signals: Path | None = None
     data_dir: Path | None = None
     seed: int | None = None
-
-
-@dataclass
-class _State:
-    batches: list[SignalBatch] = field(default_factory=list)
-    approved: bool = False
-    open_sent: bool = False
 
 
 class _Say:
@@ -107,6 +106,31 @@ def _load_signals(options: HeadlessOptions) -> tuple[list[SignalBatch], str]:
     return redated, "演示信号 (the demo batch, re-dated)"
 
 
+class _StaticSource:
+    """The day's planned orders already read (the demo batch re-dated): fetched like any source."""
+
+    def __init__(self, batches: Sequence[SignalBatch]) -> None:
+        self.batches = list(batches)
+
+    def fetch(self, day: date) -> list[SignalBatch]:
+        return [b for b in self.batches if b.trading_day == day]
+
+
+def _follow(engine: Engine, terminal: Terminal, strategy_ids: Sequence[str]) -> list[str]:
+    """Follow the day's strategies: the stored settings stand; a strategy not stored yet is followed
+    at its full size (scale 1), its lines in the opening auction with the continuous fallback (a line
+    at the close in the closing auction). Returns the strategies newly followed."""
+    stored = engine.call(lambda e: list(e.plan.strategies.values()))
+    capital = terminal.account().total_asset
+    new = []
+    for sid, strategy in followed(strategy_ids, stored, capital).items():
+        if sid in {s.strategy_id for s in stored}:
+            continue
+        terminal.set_strategy(replace(strategy, policy="auction_open"), who="headless")
+        new.append(sid)
+    return new
+
+
 def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> int:
     say = _Say(out)
     batches, source = _load_signals(options)
@@ -123,6 +147,8 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
     )  # fmt: skip
     worker: DeliveryWorker | None = None
     dispatcher: AlertDispatcher | None = None
+    fetcher: SignalFetchWorker | None = None
+    inbox: FileInbox | None = None
     interrupted = False
     try:
         seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in _demo_positions()])
@@ -147,20 +173,47 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
             f"{options.day.isoformat()} {options.start:%H:%M} → {options.until:%H:%M}, "
             f"速度 (speed) {options.speed or '最快 (as fast as possible)'}; 信号 (signals): {source}")  # fmt: skip
         say(f"数据 (data): {setup.db_path}")
+        strategy_ids = [b.strategy_id for b in batches]
+        if settings.files.inbox:
+            strategy_ids.append(settings.files.strategy_id)
+        for sid in _follow(engine, terminal, strategy_ids):
+            say(f"跟踪策略 (following) {sid}: 全额 (at full size), 开盘集合竞价, 未成交转连续竞价 "
+                f"(opening auction, the rest in continuous trading)")  # fmt: skip
+        terminal.subscribe(plan_on_arrival(engine, say))
+
+        def deliver(message: SignalsFetched) -> None:
+            if message.error is None:
+                n = sum(len(b.lines) for b in message.batches)
+                rejected = sum(len(b.rejected) for b in message.batches)
+                say(f"取得计划订单 (planned orders fetched) {message.source}: {len(message.batches)} 批 (batches), "
+                    f"{n} 条 (lines)" + (f", {rejected} 条拒绝 (rejected)" if rejected else ""))  # fmt: skip
+            engine.post(message)
+
+        source_obj = (
+            FileSignalSource(options.signals) if options.signals is not None else _StaticSource(batches)
+        )
+        fetcher = SignalFetchWorker(source_obj, deliver, name="signals").start()
         blocking = blocking_settlement(terminal.settlements(eod_store_for), options.day)
         blocked = None if blocking is None else block_message(blocking, options.day)
         if blocked:
             say(blocked)
+        if settings.files.inbox and not blocked:
+            inbox = _start_inbox(settings, engine, say)
+        elif settings.files.inbox:
+            say(
+                f"文件单目录未启用 (the file-order folder is not watched while trading is held): {settings.files.inbox}"
+            )
         plan = plan_day(
             options.day, clock.now(), calendar, Times.from_settings(settings.schedule), blocked=blocked
         )
         for line in plan.describe():
             say(line)
-        state = _State()
-        handlers = _handlers(state, batches, settings.account.account_id, say, worker)
+        handlers = day_handlers(
+            fetcher.request, _closer(settings.account.account_id, say, worker), say, source=source
+        )
         say.flush()
         if plan.jobs and calendar.is_trading_day(options.day):
-            _drive(setup, options, say, lambda: plan_on_engine(engine, plan, handlers))
+            _drive(setup, options, say, lambda: _schedule(engine, plan, handlers, say), idle=(fetcher,))
         say("完成 (done)")
         say.flush()
         return 0
@@ -170,6 +223,10 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
         print("已停止 (stopped by Ctrl-C): 账本已保存 (the books are saved)", file=out, flush=True)
         raise
     finally:
+        if inbox is not None:
+            inbox.stop()
+        if fetcher is not None:
+            fetcher.stop()
         if worker is not None:
             if not interrupted:
                 worker.drain(30.0)  # a payload kicked at the close gets its round before the end
@@ -179,84 +236,41 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
         setup.close()
 
 
-def _handlers(
-    state: _State, batches: Sequence[SignalBatch], account_id: str, say: _Say, worker: DeliveryWorker | None
-) -> dict[Command, Callable[[Engine, Job], None]]:
-    def stamp(e: Engine) -> str:
-        return f"[{e.clock.now():%H:%M:%S}]"
-
-    def note(job: Job) -> str:
-        return f" — {job.note}" if job.note else ""
-
-    def fetch(e: Engine, job: Job) -> None:
-        state.batches = list(batches)
-        n = sum(len(b.lines) for b in state.batches)
+def _schedule(engine: Engine, plan: DayPlan, handlers: dict[Command, Handler], say: _Say) -> None:
+    """The day's jobs as engine timers, after the lines an earlier run left handed are resumed."""
+    resumed = engine.call(resume_handed)
+    if resumed:
         say(
-            f"{stamp(e)} 取得计划订单 (planned orders fetched): {len(state.batches)} 批 (batches), {n} 条 (lines){note(job)}"
+            f"[{engine.clock.now():%H:%M:%S}] 接续执行 (resumed) {resumed} 行 (lines handed before a restart)"
         )
+    plan_on_engine(engine, plan, handlers)
 
-    def approve(e: Engine, job: Job) -> None:
-        state.approved = True
-        say(f"{stamp(e)} 计划自动批准 (plan approved automatically){note(job)}")
 
-    def send(e: Engine, at_close: bool, why: str) -> None:
-        if not state.approved:
-            say(f"{stamp(e)} 计划未批准, 不下单 (the plan is not approved: no orders)")
-            return
-        placed = 0
-        for batch in state.batches:
-            lines = tuple(line for line in batch.lines if line.at_close == at_close)
-            if not lines:
-                continue
-            new, done = e.oms.take_in(replace(batch, lines=lines), e.clock.now())
-            sellable = {code: p.sellable for code, p in e.oms.positions.items()}
-            planned = plan_auction_orders(new, e.oms.instruments, sellable, dict(e.oms.last_prices))
-            orders = [p.order for p in planned if p.order is not None]
-            e.place(orders)
-            placed += len(orders)
-            for p in planned:
-                if p.order is None:
-                    say(f"{stamp(e)}   {p.line.code} {p.line.side.value} {p.line.qty}: {p.note}")
-            if done:
-                say(f"{stamp(e)}   {len(done)} 条已执行过 (already done on an earlier run)")
-        say(f"{stamp(e)} {why}: {placed} 笔委托 (orders)")
+def _start_inbox(settings: Settings, engine: Engine, say: _Say) -> FileInbox:
+    folder = settings.files.inbox_path
+    assert folder is not None
+    inbox = FileInbox(
+        folder, engine.post, today=lambda: engine.clock.now().date(),
+        default_strategy=settings.files.strategy_id, stable_s=settings.files.stable_s, poll_s=settings.files.poll_s,
+        known_codes=lambda day: engine.call(lambda e: set(e.oms.instruments) if e.trading_day == day else None),
+        books=lambda: engine.call(collect_books), say=say,
+    ).start()  # fmt: skip
+    say(f"文件单目录 (file-order folder): {folder}")
+    return inbox
 
-    def open_auction(e: Engine, job: Job) -> None:
-        state.open_sent = True
-        send(e, False, f"开盘集合竞价 (opening auction){note(job)}")
 
-    def continuous(e: Engine, job: Job) -> None:
-        if not state.open_sent:
-            state.open_sent = True
-            send(
-                e,
-                False,
-                f"连续竞价, 代替错过的集合竞价 (continuous trading, in place of the missed auction){note(job)}",
-            )
-        else:
-            say(
-                f"{stamp(e)} 连续竞价: 未成交的集合竞价委托改价重发 (continuous: unfilled auction orders re-priced)"
-            )
-            _fallback_to_continuous(e)
-
-    def monitor(e: Engine, job: Job) -> None:
-        working = len(e.oms.working_orders())
-        snap = e.account_snapshot()
-        say(f"{stamp(e)} 盘中检查 (monitor): 在途委托 (working) {working}, 资金 (cash) {snap.cash}, "
-            f"总资产 (total) {snap.total_asset}")  # fmt: skip
-
-    def close_auction(e: Engine, job: Job) -> None:
-        send(e, True, f"收盘集合竞价 (closing auction){note(job)}")
-
-    def post_close(e: Engine, job: Job) -> None:
-        result = close_day(e, eod_store_for(e.store), day=job.day, account_id=account_id)
+def _closer(account_id: str, say: _Say, worker: DeliveryWorker | None) -> Callable[[Engine, date, Job], None]:
+    def close(e: Engine, day: date, job: Job) -> None:
+        stamp = f"[{e.clock.now():%H:%M:%S}]"
+        note = f" — {job.note}" if job.note else ""
+        result = close_day(e, eod_store_for(e.store), day=day, account_id=account_id)
         status = result.reconciliation.status.value
-        say(f"{stamp(e)} 日终对账 (reconciliation) {job.day}: {status}{note(job)}")
+        say(f"{stamp} 日终对账 (reconciliation) {day}: {status}{note}")
         for d in result.reconciliation.differences:
-            say(f"{stamp(e)}   {d}")
+            say(f"{stamp}   {d}")
         if result.performance is not None:
             p = result.performance
-            say(f"{stamp(e)} 绩效 (performance): 权益 (equity) {p.equity}, 当日 (day) {p.daily_return:.4%}, "
+            say(f"{stamp} 绩效 (performance): 权益 (equity) {p.equity}, 当日 (day) {p.daily_return:.4%}, "
                 f"累计 (cumulative) {p.cumulative_return:.4%}, 最大回撤 (max drawdown) {p.max_drawdown:.4%}")  # fmt: skip
         if result.outbox is not None:
             target = (
@@ -265,31 +279,17 @@ def _handlers(
                 else "未设置 bigquant.sync_url, 仅存入发件箱 (no sync_url: kept in the outbox)"
             )
             say(
-                f"{stamp(e)} 同步数据 (sync payload) {result.outbox.sync_id[:12]}… r{result.outbox.revision}: {target}"
+                f"{stamp} 同步数据 (sync payload) {result.outbox.sync_id[:12]}… r{result.outbox.revision}: {target}"
             )
             if worker is not None:
                 worker.kick()
 
-    def backup(e: Engine, job: Job) -> None:
-        database = getattr(e.store, "database", None)
-        if database is None:
-            return
-        path = database.backup(now=e.clock.now())
-        say(f"{stamp(e)} 数据库已备份 (database backed up): {path}")
-
-    return {
-        Command.FETCH: fetch,
-        Command.APPROVE: approve,
-        Command.OPEN_AUCTION: open_auction,
-        Command.CONTINUOUS: continuous,
-        Command.MONITOR: monitor,
-        Command.CLOSE_AUCTION: close_auction,
-        Command.POST_CLOSE: post_close,
-        Command.BACKUP: backup,
-    }
+    return close
 
 
-def _drive(setup, options: HeadlessOptions, say: _Say, schedule: Callable[[], object]) -> None:
+def _drive(
+    setup, options: HeadlessOptions, say: _Say, schedule: Callable[[], object], idle: Sequence[Any] = ()
+) -> None:
     """Move the simulated clock through the day from --start to --until: quotes into the broker and the
     engine, timers (the jobs) in time order, the exchange's close at 15:00, paced at --speed."""
     engine, venue, clock, feed, day = setup.engine, setup.broker, setup.clock, setup.feed, options.day
@@ -299,6 +299,8 @@ def _drive(setup, options: HeadlessOptions, say: _Say, schedule: Callable[[], ob
 
     def settle() -> None:
         for _ in range(2):
+            for worker in idle:  # a fetch on its way reaches the engine before the clock moves on
+                worker.wait_idle(30.0)
             venue.wait_idle(30.0)
             engine.wait_idle(30.0)
 

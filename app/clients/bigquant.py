@@ -160,6 +160,27 @@ class BigQuantClient:
             strategy_id, account_id, str(account_type), dict(params) if isinstance(params, dict) else {}
         )
 
+    def paper_cash(self, account: StrategyInfo) -> dict[str, Any]:
+        """The paper account's cash (`GET /accounts/{id}/cash`, BIGQUANT.md §1), as BigQuant gives it."""
+        path = f"/accounts/{quote(account.account_id, safe='')}/cash"
+        data = self._get(path, {}, what=f"模拟账户 {account.account_id} 资金 (paper account cash)")
+        if not isinstance(data, dict):
+            raise BigQuantAnswerError(
+                f"模拟账户 {account.account_id} 资金: 回答没有 data 对象 (no data object)"
+            )
+        return data
+
+    def paper_positions(self, account: StrategyInfo) -> list[dict[str, Any]]:
+        """The paper account's positions (`GET /account_positions/{id}/positions`), as BigQuant gives them."""
+        path = f"/account_positions/{quote(account.account_id, safe='')}/positions"
+        data = self._get(path, {}, what=f"模拟账户 {account.account_id} 持仓 (paper account positions)")
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise BigQuantAnswerError(
+                f"模拟账户 {account.account_id} 持仓: 没有 data.items 列表 (no list data.items in the answer)"
+            )
+        return items
+
     def planned_order_items(
         self, account: StrategyInfo, day: date, raw_pages: list[str] | None = None
     ) -> list[Any]:

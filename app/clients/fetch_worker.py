@@ -42,6 +42,8 @@ class SignalFetchWorker:
         self.raw_dir = raw_dir
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._pending = 0  # requests not yet delivered
+        self._idle = threading.Condition()
 
     def start(self) -> SignalFetchWorker:
         self._thread = threading.Thread(target=self._run, name=f"tiller-fetch-{self.name}", daemon=True)
@@ -57,14 +59,28 @@ class SignalFetchWorker:
 
     def request(self, day: date) -> None:
         """Fetch `day`'s batches in the background (thread-safe, never waits)."""
+        with self._idle:
+            self._pending += 1
         self._queue.put(day)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Until every request so far has been delivered (a simulated day moves on only then)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def _run(self) -> None:
         while True:
             day = self._queue.get()
             if day is _STOP:
                 return
-            self.deliver(self.fetch_once(day))
+            try:
+                self.deliver(self.fetch_once(day))
+            except Exception:  # a deliver that raises must not end the worker
+                log.exception("delivering the fetch of %s for %s", self.name, day)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
 
     def fetch_once(self, day: date) -> SignalsFetched:
         """One fetch as a message; never raises (a bug in a source is a failed fetch, named)."""

@@ -14,6 +14,7 @@ from app.config.alerts import AlertSettings
 from app.config.bigquant import BigQuantSettings
 from app.config.execution import ExecutionSettings
 from app.config.fees import FeeSettings
+from app.config.files import FilesSettings
 from app.config.general import GeneralSettings
 from app.config.orders import OrderSettings
 from app.config.qmt import QmtSettings
@@ -38,6 +39,7 @@ SECTIONS: dict[str, type] = {
     "risk": RiskLimits,
     "alerts": AlertSettings,
     "execution": ExecutionSettings,
+    "files": FilesSettings,
 }
 
 
@@ -54,6 +56,7 @@ class Settings:
     risk: RiskLimits = field(default_factory=RiskLimits)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
+    files: FilesSettings = field(default_factory=FilesSettings)
     config_file: Path | None = None  # the file consulted (it may not exist)
     config_file_found: bool = False
 

@@ -1,7 +1,9 @@
 """A local BigQuant-compatible server for development, tests and the demo (127.0.0.1 only).
 
 Serves BIGQUANT.md's endpoints with the same signature check and pagination:
-`GET {base}/strategies/{id}`, `GET {base}/planned_order?constraints=…&page=…&size=…`, and the
+`GET {base}/strategies/{id}`, `GET {base}/planned_order?constraints=…&page=…&size=…`, the paper
+account's `GET {base}/accounts/{account_id}/cash` and `GET {base}/account_positions/{account_id}/positions`
+(BIGQUANT.md §1; bodies as in the fixtures, `DevState.cash` / `DevState.positions`), and the
 terminal's own `POST {base}/eod_sync` (payload `eod_sync/1`, stored idempotently by `sync_id`).
 `base` is /bigapis/trading/v1, as on bigquant.com.
 
@@ -75,11 +77,26 @@ def default_items() -> list[dict[str, Any]]:
     return load_scenario(resource_path("devserver", "planned_order_page1.json"))
 
 
+def _fixture_data(name: str) -> Any:
+    return json.loads(resource_path("devserver", name).read_text(encoding="utf-8"))["data"]
+
+
+def default_cash() -> dict[str, Any]:
+    """The paper account's cash (`data` of GET /accounts/{id}/cash), keyed by nothing: one account."""
+    return _fixture_data("cash.json")
+
+
+def default_positions() -> list[dict[str, Any]]:
+    return list(_fixture_data("positions.json")["items"])
+
+
 @dataclass
 class DevState:
     """What the server serves and what it has seen; change it from any thread (under `lock`)."""
 
     items: list[Any] = field(default_factory=default_items)
+    cash: dict[str, Any] = field(default_factory=default_cash)  # the paper account's (BIGQUANT.md §1)
+    positions: list[Any] = field(default_factory=default_positions)
     access_key: str = DEV_ACCESS_KEY
     secret_key: str = DEV_SECRET_KEY
     max_page_size: int = DEFAULT_MAX_PAGE_SIZE
@@ -205,6 +222,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._strategy(unquote(endpoint[len("/strategies/") :]), truncated=fault == "truncated")
         elif method == "GET" and endpoint == "/planned_order":
             self._planned_orders(query, fault)
+        elif method == "GET" and (account := _account_of(endpoint, "/accounts/", "/cash")) is not None:
+            self._account(account, "cash", truncated=fault == "truncated")
+        elif (
+            method == "GET"
+            and (account := _account_of(endpoint, "/account_positions/", "/positions")) is not None
+        ):
+            self._account(account, "positions", truncated=fault == "truncated")
         else:
             self._json(404, 40400, f"没有这个接口 (no such endpoint): {method} {path}", None)
 
@@ -229,6 +253,20 @@ class _Handler(BaseHTTPRequestHandler):
             {"id": strategy_id, "name": strategy_id, "account_id": accounts, "strategy_params": params},
             truncated=truncated,
         )
+
+    def _account(self, account_id: str, what: str, *, truncated: bool) -> None:
+        state = self.server.state
+        with state.lock:
+            known = {str(a) for accounts in state.strategies().values() for a in accounts}
+            known.add(str(state.cash.get("account_id", "")))
+            cash, positions = dict(state.cash), list(state.positions)
+        if account_id not in known:
+            self._json(404, 40400, f"账户不存在 (no such paper account): {account_id}", None)
+            return
+        if what == "cash":
+            self._send_data(dict(cash, account_id=account_id), truncated=truncated)
+        else:
+            self._send_data({"items": positions, "total": len(positions)}, truncated=truncated)
 
     def _planned_orders(self, query: Mapping[str, str], fault: str | None) -> None:
         state = self.server.state
@@ -277,6 +315,14 @@ class _Handler(BaseHTTPRequestHandler):
                 if state.sync_dir is not None:
                     _write_once(state.sync_dir / f"{sync_id}.json", body)
         self._send_data({"sync_id": sync_id, "stored": stored}, truncated=truncated)
+
+
+def _account_of(endpoint: str, prefix: str, suffix: str) -> str | None:
+    """The account id of `{prefix}{id}{suffix}`, or None."""
+    if not (endpoint.startswith(prefix) and endpoint.endswith(suffix)):
+        return None
+    account = unquote(endpoint[len(prefix) : len(endpoint) - len(suffix)])
+    return account if account and "/" not in account else None
 
 
 def _write_once(path: Path, body: bytes) -> None:
