@@ -209,7 +209,10 @@ def position(pos: object) -> BrokerPosition:
         total=_int(getattr(pos, "volume", None), "volume"),
         sellable=_int(getattr(pos, "can_use_volume", None), "can_use_volume"),
         frozen=_int(getattr(pos, "frozen_volume", 0) or 0, "frozen_volume"),
-        avg_price=decimal_of(getattr(pos, "open_price", 0) or 0, Decimal("0.0001")),
+        # avg_price is QMT's 成本价 (cost, buy fees included, as Tiller's); open_price the fallback
+        avg_price=decimal_of(
+            getattr(pos, "avg_price", 0) or getattr(pos, "open_price", 0) or 0, Decimal("0.0001")
+        ),
         last_price=decimal_of(last) if last else None,
     )
 

@@ -28,6 +28,7 @@ about. `state()` is the connection state for the window and the command line.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -610,9 +611,23 @@ class _Callbacks:
         pass
 
 
+_TRADER_CLASS: list[type] = []
+
+
 def _default_factory(path: str, session: int) -> Any:
-    xttrader, _ = load_xtquant()
-    return xttrader.XtQuantTrader(path, session)
+    """xtquant's own XtQuantTrader, with one fix: its __del__ reads `self.oldloop`, which __init__ sets
+    only on the main thread, so a trader made on the engine thread and freed on the main thread
+    raised AttributeError there (and ImportError at interpreter exit)."""
+    if not _TRADER_CLASS:
+        xttrader, _ = load_xtquant()
+
+        def __del__(self: Any) -> None:
+            if hasattr(self, "oldloop"):
+                with contextlib.suppress(Exception):
+                    xttrader.XtQuantTrader.__del__(self)
+
+        _TRADER_CLASS.append(type("XtQuantTrader", (xttrader.XtQuantTrader,), {"__del__": __del__}))
+    return _TRADER_CLASS[0](path, session)
 
 
 def _stop_trader(trader: Any) -> None:
