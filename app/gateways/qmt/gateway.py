@@ -344,7 +344,10 @@ class QmtGateway:
             session = choose_session_id(self._configured_session, avoid=self._used_sessions)
             self._used_sessions.add(session)
             generation = self._generation + 1
-            trader = factory(str(self._path), session)
+            # made on a helper thread: XtQuantTrader.__init__ swaps the calling thread's asyncio event
+            # loop (and on the main thread keeps the old one for its __del__), which must not touch
+            # the caller's thread
+            trader = self._bounded(lambda s=session: factory(str(self._path), s), "XtQuantTrader()")
             trader.register_callback(_Callbacks(self, generation))
             try:
                 trader.start()
