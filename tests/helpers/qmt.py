@@ -10,6 +10,7 @@ xttrader.py against the xtpythonclient stand-in (tests/standins/xtpythonclient.p
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -160,3 +161,16 @@ def qmt_at(day: QmtDay, hh: int | time, mm: int = 0, ss: int = 0) -> None:
     day.venue.wait_idle(WAIT)
     day.engine.post(QuotesArrived(quotes))
     settle_qmt(day)
+
+
+def make_trader(userdata: Path, session: int) -> Any:
+    """xtquant's own XtQuantTrader on the stand-in, made as the gateway makes it (off the caller's
+    thread, so the caller's asyncio event loop is left alone)."""
+    from app.gateways.qmt.gateway import _default_factory
+
+    standin.install()
+    made: list[Any] = []
+    thread = threading.Thread(target=lambda: made.append(_default_factory(str(userdata), session)))
+    thread.start()
+    thread.join(WAIT)
+    return made[0]
