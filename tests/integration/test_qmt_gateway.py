@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from app.core.execution import ExecutionRequest
 from app.core.messages import AlertRaised, ConnectionStateChanged
 from app.core.oms import NewOrder
 from app.domain.clock import CN_TZ
@@ -494,3 +495,64 @@ def test_alert_events_are_published_for_the_connection(day: QmtDay) -> None:
     wait_until(lambda: any(a.category == "connection" for a in seen), what="a connection alert")
     day.exchange.restore()
     wait_until(lambda: day.gateway.connected, what="reconnected")
+
+
+# ------------------------------------------------------------------------------------ broker algorithm policy
+def _start_line(day: QmtDay, line_id: str, policy: str, qty: int = 1000) -> None:
+    request = ExecutionRequest(line_id, "alpha", "600000.SH", Side.BUY, qty, policy, {"end": "14:30"})
+    day.engine.call(lambda e: e.execution.start(request))
+    settle_qmt(day)
+
+
+def test_the_broker_vwap_policy_runs_the_line_as_one_task_of_the_broker(day: QmtDay) -> None:
+    day.exchange.faults.algo_permission = True
+    _start_line(day, "L-algo", "broker_vwap")
+    qmt_at(day, 9, 31, 3)
+    qmt_at(day, 9, 31, 6)
+    children = [o for o in orders(day).values() if o.signal_id == "L-algo"]
+    assert len(children) == 1 and not any(o.external for o in orders(day).values())
+    (child,) = children
+    assert child.broker_order_id is not None and child.broker_order_id.startswith("A")
+    assert child.status is OrderStatus.FILLED and child.filled_qty == 1000  # the broker's fills, booked to it
+    assert child.price == day.engine.call(lambda e: e.oms.instruments["600000.SH"].up_limit)  # capped
+    progress = day.engine.call(lambda e: e.execution.progress("L-algo"))
+    assert progress is not None and not progress.working and progress.filled_qty == 1000
+    day.setup.terminal.resync()  # the task is still listed by the gateway: nothing put in doubt
+    settle_qmt(day)
+    assert order(day, child.client_order_id).status is OrderStatus.FILLED
+    books_agree(day)
+
+
+def test_without_the_brokers_permission_the_algorithm_line_stops_in_words(day: QmtDay) -> None:
+    _start_line(day, "L-noperm", "broker_twap")
+    qmt_at(day, 9, 31, 3)
+    (child,) = [o for o in orders(day).values() if o.signal_id == "L-noperm"]
+    assert child.status is OrderStatus.REJECTED and "permission" in child.status_msg
+    progress = day.engine.call(lambda e: e.execution.progress("L-noperm"))
+    assert progress is not None and not progress.working
+    assert "permission" in progress.note and "twap/vwap" in progress.note
+    assert day.engine.call(lambda e: e.oms.cash.available) == day.exchange.broker.query_asset().available
+
+
+def test_the_simulated_broker_has_no_broker_algorithms_and_says_so(tmp_path: Path) -> None:
+    from tests.helpers.engine_day import at, make_setup, open_day, settle
+
+    setup = open_day(make_setup(tmp_path / "sim"))
+    try:
+        at(setup, 9, 31)
+        settle(setup)
+        request = ExecutionRequest(
+            "L-sim", "alpha", "600000.SH", Side.BUY, 1000, "broker_vwap", {"end": "14:30"}
+        )
+        setup.engine.call(lambda e: e.execution.start(request))
+        settle(setup)
+        at(setup, 9, 31, 3)
+        settle(setup)
+        (child,) = [o for o in setup.engine.call(lambda e: [copy(o) for o in e.oms.orders.values()])
+                    if o.signal_id == "L-sim"]  # fmt: skip
+        assert child.status is OrderStatus.REJECTED and "no broker-side algorithms" in child.status_msg
+        assert setup.broker.query_orders() == []  # nothing sent
+        progress = setup.engine.call(lambda e: e.execution.progress("L-sim"))
+        assert progress is not None and not progress.working and "no broker-side algorithms" in progress.note
+    finally:
+        setup.close()

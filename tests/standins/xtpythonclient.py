@@ -200,6 +200,7 @@ class Exchange:
         self._hand_seq = itertools.count(1)
         self._refused: list[dict[str, Any]] = self._load_refused()
         self.sessions_seen: list[int] = []
+        self._last_quotes: dict[str, Any] = {}
         self.orders_received = 0
         # the push thread
         self._cond = threading.Condition()
@@ -219,6 +220,8 @@ class Exchange:
         self.broker.set_instruments(infos)
 
     def on_quotes(self, quotes: Sequence[Any]) -> None:
+        for quote in quotes:
+            self._last_quotes[quote.code] = quote
         self.broker.on_quotes(quotes)
 
     def begin_day(self, day: Any) -> None:
@@ -426,8 +429,26 @@ class Exchange:
             "error_msg": "",
         }
         if self.faults.algo_permission:
-            answer["task_id"] = 700_000 + seq
+            task = answer["task_id"] = 700_000 + seq
             payload = answer
+            self._push(
+                client, "bindOnSmartOrderStockRespCallback", seq, json.dumps(payload, ensure_ascii=False)
+            )
+            # the algorithm works the order as the broker's own child order, carrying the task's remark
+            # (the stand-in's whole algorithm: one limit child at the opposite best, within the task's cap)
+            xtconstant, _ = _xt()
+            code = order["stock_code"]
+            side = Side.BUY if order["order_type"] == xtconstant.STOCK_BUY else Side.SELL
+            cid = ClientOrderId(f"~A{task}")
+            with self._lock:
+                self._pending[cid] = (None, 0, answer["order_remark"], answer["strategy_name"])  # type: ignore[assignment]
+            cap = Decimal(repr(float(order["price"])))
+            quote = self._last_quotes.get(code)
+            best = None if quote is None else (quote.best_ask if side is Side.BUY else quote.best_bid)
+            price = cap if best is None else (min(cap, best) if side is Side.BUY else max(cap, best))
+            self.broker.submit([SubmitOrder(cid, code, side, int(order["order_volume"]), price, PriceType.LIMIT,
+                                            answer["strategy_name"])])  # fmt: skip
+            return
         else:
             answer["error_msg"] = "资金账号没有智能算法交易权限 (no permission for smart algorithms)"
             payload = {"error": answer}

@@ -42,7 +42,7 @@ from typing import Any
 from app.core.ports import ReportHandler
 from app.domain.clock import Clock
 from app.domain.identifiers import BrokerOrderId, ClientOrderId
-from app.domain.orders import PriceType
+from app.domain.orders import OrderStatus, PriceType
 from app.domain.reports import (
     BrokerAsset,
     BrokerPosition,
@@ -108,6 +108,8 @@ class ConnectionState:
 class QmtGateway:
     """A QMT stock account through xttrader (see the module docstring)."""
 
+    broker_algos = True  # SubmitOrder.algo goes out as smart_algo_order_async
+
     def __init__(
         self,
         account_id: str,
@@ -144,7 +146,11 @@ class QmtGateway:
         self._closed = False
         self._order_seqs: dict[int, ClientOrderId] = {}
         self._cancel_seqs: dict[int, tuple[ClientOrderId | None, BrokerOrderId]] = {}
-        self._algo_seqs: dict[int, ClientOrderId] = {}
+        self._algo_seqs: dict[int, SubmitOrder] = {}
+        # accepted broker-algorithm tasks by Tiller's id ("A<task>"), and the remarks they carry: the
+        # broker's own child orders of a task are not Tiller's orders (their trades are the task's)
+        self._algo_tasks: dict[BrokerOrderId, SubmitOrder] = {}
+        self._algo_cids: set[ClientOrderId] = set()
         self._used_sessions: set[int] = set()
 
         self._wake = threading.Event()
@@ -213,6 +219,10 @@ class QmtGateway:
 
     def cancel(self, request: CancelOrder) -> None:
         now = self._clock.now()
+        if request.broker_order_id in self._algo_tasks:
+            self._push(CancelErrorReport(request.client_order_id, request.broker_order_id,
+                                         "券商算法单请在 QMT 中撤销 (a broker algorithm is cancelled in QMT itself)", now))  # fmt: skip
+            return
         try:
             order_id = int(request.broker_order_id)
         except ValueError:
@@ -239,7 +249,18 @@ class QmtGateway:
     def query_orders(self) -> list[OrderReport]:
         now = self._clock.now()
         rows = self._query("query_stock_orders_async", "委托 (orders)")
-        return [r for r in (self._convert(convert.order_report, o, now) for o in rows or ()) if r is not None]
+        reports = [
+            r for r in (self._convert(convert.order_report, o, now) for o in rows or ()) if r is not None
+        ]
+        with self._lock:
+            algo_cids, tasks = set(self._algo_cids), dict(self._algo_tasks)
+        # a broker algorithm's child orders are the broker's; the task stands for them (working)
+        reports = [r for r in reports if r.client_order_id not in algo_cids]
+        for boid, order in tasks.items():
+            reports.append(OrderReport(boid, order.client_order_id, order.code, order.side, order.qty,
+                                       order.price, order.price_type, OrderStatus.ACCEPTED, 0, None, now,
+                                       strategy_id=order.strategy_id))  # fmt: skip
+        return reports
 
     def query_trades(self) -> list[TradeReport]:
         now = self._clock.now()
@@ -282,12 +303,17 @@ class QmtGateway:
                 except Exception as exc:  # xttrader raises on start >= end, or a bad time
                     refusal = f"智能算法单未发出 (smart algo order not sent): {exc}"
                 else:
-                    self._algo_seqs[seq] = order.client_order_id
+                    self._algo_seqs[seq] = order
+                    self._algo_cids.add(order.client_order_id)
         if refusal is not None:
             self._push(SubmitResponse(order.client_order_id, None, now, refusal))
 
     # ================================================================== sending
     def _send(self, order: SubmitOrder) -> None:
+        if order.algo is not None:
+            algo = order.algo
+            self.submit_smart_algo(order, algo.name, algo.start, algo.end, dict(algo.params))
+            return
         now = self._clock.now()
         try:
             price_type = convert.xt_price_type(order.price_type, order.code)
@@ -482,8 +508,8 @@ class QmtGateway:
     # called by _Callbacks on xttrader's executor: convert and enqueue, nothing else
     def _on_order(self, order: Any) -> None:
         report = self._convert(convert.order_report, order, self._clock.now())
-        if report is not None:
-            self._push(report)
+        if report is not None and report.client_order_id not in self._algo_cids:
+            self._push(report)  # (a broker algorithm's own child orders are not Tiller's orders)
 
     def _on_trade(self, trade: Any) -> None:
         report = self._convert(convert.trade_report, trade, self._clock.now())
@@ -501,6 +527,14 @@ class QmtGateway:
         with self._lock:
             cid = self._order_seqs.get(getattr(err, "seq", -1))
         report = self._convert(convert.order_error, err, cid, self._clock.now())
+        if report is not None and report.client_order_id in self._algo_cids:
+            # a broker algorithm's own child order was refused: the task goes on (the broker's to decide)
+            log.warning(
+                "qmt: a child order of broker algorithm %s was refused: %s",
+                report.client_order_id,
+                report.message,
+            )
+            return
         if report is not None:
             self._push(report)
 
@@ -523,17 +557,27 @@ class QmtGateway:
 
     def _on_algo_response(self, resp: Any) -> None:
         with self._lock:
-            cid = self._algo_seqs.pop(getattr(resp, "seq", -1), None)
-        cid = cid or convert.remark_id(getattr(resp, "order_remark", ""))
+            order = self._algo_seqs.pop(getattr(resp, "seq", -1), None)
+        cid = (
+            order.client_order_id
+            if order is not None
+            else convert.remark_id(getattr(resp, "order_remark", ""))
+        )
         if cid is None:
             return
         now = self._clock.now()
         task = getattr(resp, "task_id", 0)
         error = str(getattr(resp, "error_msg", "") or "")
         if error or not task:
+            with self._lock:
+                self._algo_cids.discard(cid)
             self._push(SubmitResponse(cid, None, now, algo_refusal(error)))
         else:
-            self._push(SubmitResponse(cid, BrokerOrderId(f"A{task}"), now))
+            boid = BrokerOrderId(f"A{task}")
+            if order is not None:
+                with self._lock:
+                    self._algo_tasks[boid] = order
+            self._push(SubmitResponse(cid, boid, now))
 
 
 def algo_refusal(error: str) -> str:
