@@ -377,8 +377,10 @@ def build_live_setup(
     is `qmt.userdata_path` or found in the usual install folders. `clock` defaults to the live clock;
     a SimClock drives a day at any hour in tests.
 
-    Seams the lead wires: `live_guard` (the arming guard, see LiveGuard) and `quotes` (today the
-    simulated feed's QuoteSource when given; xtdata's feed replaces it)."""
+    With `qmt.live_trading_enabled` off (the default) the gateway sends nothing new to the account:
+    every order is refused "observe-only" before it leaves (cancels and queries still go), whatever
+    the guard says. Seams the lead wires: `live_guard` (the arming guard for the day, see LiveGuard)
+    and `quotes` (today the simulated feed's QuoteSource when given; xtdata's feed replaces it)."""
     from app.gateways.qmt import QmtGateway, find_userdata_path
     from app.gateways.qmt.errors import masked
 
@@ -413,6 +415,7 @@ def build_live_setup(
         gateway = QmtGateway(
             account, userdata, live_clock, session_id=settings.qmt.session_id,
             call_timeout=float(settings.orders.answer_timeout_s),
+            sending_enabled=settings.qmt.live_trading_enabled,
             **({"reconnect_delays": tuple(reconnect_delays)} if reconnect_delays is not None else {}),
         )  # fmt: skip
         engine = Engine(

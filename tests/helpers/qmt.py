@@ -90,6 +90,7 @@ def live_settings(folder: Path, userdata: Path, **env: str) -> Settings:
         "TILLER_DATA_DIR": str(folder),
         "TILLER__GENERAL__MODE": "live",
         "TILLER__QMT__USERDATA_PATH": str(userdata),
+        "TILLER__QMT__LIVE_TRADING_ENABLED": "true",  # the tests trade; test_live_setup checks the off state
     }
     values.update({f"TILLER__{k.upper()}": v for k, v in env.items()})
     return load_settings(env=values, path=folder / "none.toml")

@@ -210,3 +210,18 @@ def test_pushes_come_from_the_stand_ins_own_thread_and_books_outlive_a_restart(t
 
 def _at(hh: int, mm: int) -> datetime:
     return datetime.combine(DAY, time(hh, mm), CN_TZ)
+
+
+def test_with_live_trading_off_nothing_reaches_the_account(tmp_path: Path) -> None:
+    day = open_qmt_day(make_qmt_day(tmp_path / "acct", settings_env={"QMT__LIVE_TRADING_ENABLED": "false"}))
+    try:
+        qmt_at(day, 9, 31)
+        assert day.gateway.sending_enabled is False
+        (cid,) = day.setup.terminal.submit([NewOrder("600000.SH", Side.BUY, 100, D("10.00"))])
+        settle_qmt(day)
+        snapshot = day.engine.call(lambda e: (e.oms.orders[cid].status, e.oms.orders[cid].status_msg))
+        assert snapshot[0].value == "rejected" and "observe-only" in snapshot[1]
+        assert day.exchange.orders_received == 0 and day.exchange.broker.query_orders() == []
+        assert day.setup.terminal.account().cash == D("1000000")  # reading the account still works
+    finally:
+        day.close()

@@ -65,6 +65,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RECONNECT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 NOT_CONNECTED = "未连接 miniQMT，未发送 (not connected to miniQMT: not sent)"
+OBSERVE_ONLY = (
+    "观察模式，未发送：设置 qmt.live_trading_enabled 未开启 (observe-only: qmt.live_trading_enabled is off, "
+    "nothing is sent to the real account)"
+)
 SESSION_TRIES = 3  # with no configured session id: this many ids before giving up on a connect
 
 
@@ -120,6 +124,7 @@ class QmtGateway:
         trader_factory: Callable[[str, int], Any] | None = None,
         call_timeout: float = 10.0,
         reconnect_delays: Sequence[float] = DEFAULT_RECONNECT_DELAYS,
+        sending_enabled: bool = False,
     ) -> None:
         if not isinstance(account_id, str) or not account_id.strip():
             raise QmtError(
@@ -135,6 +140,8 @@ class QmtGateway:
         self._call_timeout = call_timeout
         self._delays = tuple(float(d) for d in reconnect_delays)
         self._handler: ReportHandler | None = None
+        # qmt.live_trading_enabled: off, nothing new reaches the account (cancels and queries still go)
+        self.sending_enabled = sending_enabled
 
         self._lock = threading.RLock()  # the session's fields and the seq maps
         self._connecting = threading.Lock()  # one connect at a time (the caller's or the reconnect thread's)
@@ -310,6 +317,9 @@ class QmtGateway:
 
     # ================================================================== sending
     def _send(self, order: SubmitOrder) -> None:
+        if not self.sending_enabled:
+            self._push(SubmitResponse(order.client_order_id, None, self._clock.now(), OBSERVE_ONLY))
+            return
         if order.algo is not None:
             algo = order.algo
             self.submit_smart_algo(order, algo.name, algo.start, algo.end, dict(algo.params))
