@@ -241,3 +241,10 @@ def test_only_the_qmt_gateway_imports_xtquant() -> None:
             if any(n.split(".")[0] == "xtquant" for n in names) and "gateways/qmt" not in path.as_posix():
                 offenders.append(str(path.relative_to(APP)))
     assert offenders == [], offenders
+
+
+def test_a_qmt_error_is_a_known_error_for_the_command_line() -> None:
+    from app.failures import explain
+
+    explanation = explain(QmtError("无法连接 miniQMT (could not connect)"))
+    assert explanation is not None and "could not connect" in explanation.message
