@@ -387,6 +387,19 @@ def test_a_query_miniqmt_never_answers_fails_in_words_instead_of_hanging(day: Qm
     assert "did not answer" in str(info.value)
 
 
+def test_a_subscribe_miniqmt_never_answers_fails_in_words_and_leaves_no_session(tmp_path: Path) -> None:
+    session = make_qmt_day(tmp_path / "acct")
+    try:
+        session.gateway._call_timeout = 0.2
+        session.exchange.faults.unanswered_queries = True
+        with pytest.raises(QmtError, match="did not answer subscribe"):
+            session.gateway.connect()
+        assert not session.gateway.connected and session.gateway.trader is None
+        assert session.exchange._clients == []  # the half-open session was stopped
+    finally:
+        session.close()
+
+
 def test_callbacks_never_call_xttrader_from_its_own_thread(day: QmtDay) -> None:
     """Trap A1: a synchronous call from inside a callback deadlocks xttrader's one executor."""
     trader = day.gateway.trader

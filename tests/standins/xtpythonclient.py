@@ -26,7 +26,7 @@ Fault switches (`Exchange.faults`, each counts down or stays on):
     refuse_cancels     [msg, ...] the next cancels are refused (response -1 and a cancel error)
     duplicate_trades   on  every trade is pushed twice
     connect_code       int connect() returns this instead of 0
-    unanswered_queries on  queries are never answered
+    unanswered_queries on  queries (and subscribe) are never answered
     algo_permission    on  smart_algo orders are accepted (off: refused, as without the permission)
 `disconnect()` / `restore()` drop and bring back the link: pushes of the meantime are lost (as the
 simulated broker's are), connect() fails while it is down.
@@ -302,6 +302,8 @@ class Exchange:
                 self._clients.remove(client)
 
     def subscribe(self, client: XtQuantAsyncClient, seq: int, req: Any) -> None:
+        if self.faults.unanswered_queries:
+            return
         ok = client._connected and req.m_strAccountID == self.account_id
         if ok:
             client._subscribed = True

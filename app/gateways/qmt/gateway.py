@@ -383,25 +383,27 @@ class QmtGateway:
             # made on a helper thread: XtQuantTrader.__init__ swaps the calling thread's asyncio event
             # loop (and on the main thread keeps the old one for its __del__), which must not touch
             # the caller's thread
-            trader = self._bounded(lambda s=session: factory(str(self._path), s), "XtQuantTrader()")
-            trader.register_callback(_Callbacks(self, generation))
+            trader = None
             try:
+                trader = self._bounded(lambda s=session: factory(str(self._path), s), "XtQuantTrader()")
+                trader.register_callback(_Callbacks(self, generation))
                 trader.start()
                 code = trader.connect()
+                if code == 0:
+                    code = self._bounded(lambda t=trader: t.subscribe(account), "subscribe")
+                    if code != 0:
+                        raise QmtError(subscribe_failure(code, masked(self._account_id)))
             except Exception as exc:
-                _stop_trader(trader)
-                raise QmtError(
-                    f"{connect_failure(type(exc).__name__ + ': ' + str(exc), self._path, session)}"
-                ) from exc
+                if trader is not None:
+                    _stop_trader(trader)
+                if isinstance(exc, QmtError):
+                    raise
+                raise QmtError(connect_failure(f"{type(exc).__name__}: {exc}", self._path, session)) from exc
             if code != 0:
                 _stop_trader(trader)
                 failure = connect_failure(code, self._path, session)
                 log.warning("qmt: %s", failure)
                 continue
-            code = self._bounded(lambda t=trader: t.subscribe(account), "subscribe")
-            if code != 0:
-                _stop_trader(trader)
-                raise QmtError(subscribe_failure(code, masked(self._account_id)))
             with self._lock:
                 old, self._trader = self._trader, trader
                 self._account, self._generation, self._session = account, generation, session
