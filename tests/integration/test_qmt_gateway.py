@@ -328,7 +328,8 @@ def test_a_disconnect_reconnects_resubscribes_queries_and_never_resends(day: Qmt
     assert order(day, blocked).status is OrderStatus.REJECTED  # not sent while down
 
     day.exchange.restore()
-    wait_until(lambda: day.gateway.connected, what="reconnected")
+    # connected, and the engine heard of it (the reconnect thread pushes after the session is up)
+    wait_until(lambda: bool(events) and events[-1].connected, what="reconnected")
     settle_qmt(day)
     assert day.gateway.state().session_id != first_session
     assert day.exchange.orders_received == sent_before  # nothing resent because of the reconnect
