@@ -15,11 +15,12 @@ from app import logs
 from app.calendar_file import load_calendar
 from app.config import Settings, SettingsError
 from app.core.alerts import AlertChannel, AlertDispatcher, RateLimiter
+from app.core.books_check import position_differences
 from app.core.clock import LiveClock, SimClock
 from app.core.engine import Engine
 from app.core.execution.conditions import HistoryProvider
 from app.core.execution.service import PolicyExecutor
-from app.core.messages import Resync
+from app.core.messages import Call, Resync
 from app.core.ports import QuoteSource, TimedClock
 from app.core.risk import RiskGate
 from app.core.terminal import Terminal
@@ -444,12 +445,39 @@ def build_live_setup(
 
 def schedule_periodic_resync(engine: Engine, interval: timedelta) -> None:
     """Every `interval` the broker's orders and trades are queried and the books caught up (a Resync on
-    the engine's queue); on demand it is `Terminal.resync()`."""
+    the engine's queue), then its positions and cash are compared with the books (check_holdings);
+    on demand it is `Terminal.resync()`."""
     if interval <= timedelta(0):
         raise ValueError(f"the query interval must be positive, was {interval}")
 
     def tick() -> None:  # on the engine thread
-        engine.post(Resync("periodic query"))
+        engine.post(Resync("periodic query"))  # orders and trades: caught up
+        engine.post(Call(check_holdings))  # then positions and cash: compared, differences alerted
         engine.schedule_after(interval, tick, "periodic broker query")
 
     engine.schedule_after(interval, tick, "periodic broker query")
+
+
+def check_holdings(engine: Engine) -> list[str]:
+    """On the engine thread: the broker's positions and cash against the books, each difference an
+    alert. Codes with a working order are left out (their fills may be on the way), and the cash
+    while any order works."""
+    if not engine.gateway.connected:
+        return []
+    try:
+        busy = {o.code for o in engine.oms.working_orders()}
+        mine = {c: p.total for c, p in engine.oms.positions.items() if c not in busy and p.total}
+        theirs = [p for p in engine.gateway.query_positions() if p.code not in busy]
+        found = position_differences(mine, theirs)
+        if not busy:
+            cash = engine.gateway.query_asset().cash
+            if cash != engine.oms.cash.cash:
+                found.append(f"资金不符 (cash differs): 本地 {engine.oms.cash.cash}，券商 {cash}")
+    except Exception as exc:  # the broker could not be asked: said, and asked again next time
+        engine.alert(
+            "warning", "reconcile", f"查询券商持仓失败 (querying the broker's holdings failed): {exc}"
+        )
+        return []
+    for text in found:
+        engine.alert("warning", "reconcile", text)
+    return found

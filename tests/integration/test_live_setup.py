@@ -225,3 +225,23 @@ def test_with_live_trading_off_nothing_reaches_the_account(tmp_path: Path) -> No
         assert day.setup.terminal.account().cash == D("1000000")  # reading the account still works
     finally:
         day.close()
+
+
+def test_the_periodic_check_compares_positions_and_cash_with_the_broker(tmp_path: Path) -> None:
+    from app.bootstrap import check_holdings
+
+    day = open_qmt_day(make_qmt_day(tmp_path / "acct"))
+    try:
+        qmt_at(day, 9, 31)
+        assert day.engine.call(check_holdings) == []  # the books agree
+        # the counter's books move behind Tiller's back (a transfer of shares Tiller never heard of)
+        day.exchange.broker.set_position("600000.SH", 300, D("10.00"))
+        found = day.engine.call(check_holdings)
+        assert len(found) == 1 and "600000.SH" in found[0] and "300" in found[0]
+        assert any("600000.SH" in a.message for a in day.engine.call(lambda e: list(e.alerts)))
+        day.exchange.faults.unanswered_queries = True
+        day.gateway._call_timeout = 0.2
+        assert day.engine.call(check_holdings) == []  # could not ask: said, not raised
+        assert any("holdings failed" in a.message for a in day.engine.call(lambda e: list(e.alerts)))
+    finally:
+        day.close()
