@@ -15,11 +15,15 @@ from app import logs
 from app.calendar_file import load_calendar
 from app.config import Settings, SettingsError
 from app.core.alerts import AlertChannel, AlertDispatcher, RateLimiter
-from app.core.clock import SimClock
+from app.core.books_check import position_differences
+from app.core.clock import LiveClock, SimClock
 from app.core.engine import Engine
 from app.core.execution.conditions import HistoryProvider
 from app.core.execution.service import PolicyExecutor
+from app.core.messages import Call, Resync
+from app.core.ports import QuoteSource, TimedClock
 from app.core.risk import RiskGate
+from app.core.terminal import Terminal
 from app.domain.calendar import TradingCalendar
 from app.domain.clock import CN_TZ
 from app.domain.fees import FeeSchedule
@@ -44,6 +48,7 @@ from app.storage.schema import MIGRATIONS, TILLER_APPLICATION_ID, latest_version
 
 if TYPE_CHECKING:
     from app.clients.sync import HttpSyncTransport
+    from app.gateways.qmt import QmtGateway
 
 PRE_OPEN = time(9, 0)
 
@@ -313,3 +318,167 @@ def sync_transport(settings: Settings, secrets: SecretStore) -> HttpSyncTranspor
             "python -m app secrets set bigquant.access_key ; python -m app secrets set bigquant.secret_key"
         )
     return HttpSyncTransport(url, access_key=access, secret_key=secret, timeout_s=settings.bigquant.timeout_s)
+
+
+# ================================================================================== live (QMT)
+LIVE_QUERY_INTERVAL = timedelta(seconds=60)  # periodic query of the broker's orders and trades
+
+
+@dataclass
+class LiveSetup:
+    """A real QMT account's parts, wired: clock, gateway, engine, Terminal, and the quote seam.
+
+    Nothing is started: `terminal.start()` opens the books, connects miniQMT and recovers against
+    the broker's orders and trades of the day before any new order. `close()` stops everything
+    this setup started and releases the account lock."""
+
+    clock: TimedClock
+    gateway: QmtGateway
+    engine: Engine
+    terminal: Terminal
+    quotes: QuoteSource | None
+    day: date
+    db_path: Path
+    lock: AccountLock | None = None
+    owns_clock: bool = False
+
+    def close(self) -> None:
+        try:
+            try:
+                self.engine.stop()
+            finally:
+                self.gateway.close()
+        finally:
+            try:
+                if self.owns_clock and isinstance(self.clock, LiveClock):
+                    self.clock.close()
+            finally:
+                if self.lock is not None:
+                    self.lock.release()
+
+
+LiveGuard = Callable[[Engine], None]
+"""SEAM for the observe-only/arming guard (qmt9b): called with the built engine before anything
+starts; it installs the check that refuses every new order to the real account until armed."""
+
+
+def build_live_setup(
+    settings: Settings,
+    *,
+    clock: TimedClock | None = None,
+    secrets: SecretStore | None = None,
+    data_dir: Path | None = None,
+    live_guard: LiveGuard | None = None,
+    quotes: QuoteSource | None = None,
+    reconnect_delays: Sequence[float] | None = None,
+    query_interval: timedelta | None = LIVE_QUERY_INTERVAL,
+) -> LiveSetup:
+    """The live setup (`general.mode = "live"`): Tiller's books of the account in their own file
+    (`tiller-live-<hash>.db`, never the simulated one's), the QMT gateway on xtquant's xttrader, the
+    engine and the Terminal. The account id is the keyring secret `qmt.account_id`; miniQMT's folder
+    is `qmt.userdata_path` or found in the usual install folders. `clock` defaults to the live clock;
+    a SimClock drives a day at any hour in tests.
+
+    With `qmt.live_trading_enabled` off (the default) the gateway sends nothing new to the account:
+    every order is refused "observe-only" before it leaves (cancels and queries still go), whatever
+    the guard says. Seams the lead wires: `live_guard` (the arming guard for the day, see LiveGuard)
+    and `quotes` (today the simulated feed's QuoteSource when given; xtdata's feed replaces it)."""
+    from app.gateways.qmt import QmtGateway, find_userdata_path
+    from app.gateways.qmt.errors import masked
+
+    if settings.general.mode != "live":
+        raise SetupError(
+            f"general.mode 是 {settings.general.mode!r}，不是 'live' (general.mode is {settings.general.mode!r}, "
+            "not 'live'): python -m app config set general.mode live"
+        )
+    secrets = secrets if secrets is not None else SecretStore()
+    account = (secrets.get("qmt.account_id") or "").strip()
+    if not account:
+        raise SetupError(
+            "未设置 QMT 资金账号 (the QMT account id is not set): python -m app secrets set qmt.account_id"
+        )
+    userdata = find_userdata_path(settings.qmt.userdata_path)
+    calendar = load_calendar(settings.general.data_dir)
+    data_dir = data_dir or settings.general.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise translate_os_error(exc, path=data_dir) from exc
+    db_path = database_path(data_dir, account, "live")
+    lock = acquire_account_lock(
+        db_path, account=masked(account), mode="live", now=datetime.now(UTC).astimezone()
+    )
+    owns_clock = clock is None
+    live_clock: TimedClock = LiveClock() if clock is None else clock
+    try:
+        check_session_files(db_path)
+        day = live_clock.now().date()
+        fees = fee_schedule(settings)
+        gateway = QmtGateway(
+            account, userdata, live_clock, session_id=settings.qmt.session_id,
+            call_timeout=float(settings.orders.answer_timeout_s),
+            sending_enabled=settings.qmt.live_trading_enabled,
+            **({"reconnect_delays": tuple(reconnect_delays)} if reconnect_delays is not None else {}),
+        )  # fmt: skip
+        engine = Engine(
+            clock=live_clock,
+            gateway=gateway,
+            store_factory=lambda: SqliteOmsStore(open_database(db_path, now=live_clock.now())),
+            fees=fees,
+            trading_day=day,
+            calendar=calendar,
+            answer_timeout=_seconds(settings.orders.answer_timeout_s),
+            settle_time=_seconds(settings.orders.settle_time_s),
+            risk=RiskGate(settings.risk),
+        )
+        engine.execution = build_execution(settings, engine)
+        if live_guard is not None:
+            live_guard(engine)  # SEAM: the arming guard goes in before anything can be sent
+        if query_interval is not None:
+            schedule_periodic_resync(engine, query_interval)
+    except BaseException:
+        if owns_clock and isinstance(live_clock, LiveClock):
+            live_clock.close()
+        lock.release()
+        raise
+    return LiveSetup(live_clock, gateway, engine, Terminal(engine), quotes, day, db_path, lock, owns_clock)
+
+
+def schedule_periodic_resync(engine: Engine, interval: timedelta) -> None:
+    """Every `interval` the broker's orders and trades are queried and the books caught up (a Resync on
+    the engine's queue), then its positions and cash are compared with the books (check_holdings);
+    on demand it is `Terminal.resync()`."""
+    if interval <= timedelta(0):
+        raise ValueError(f"the query interval must be positive, was {interval}")
+
+    def tick() -> None:  # on the engine thread
+        engine.post(Resync("periodic query"))  # orders and trades: caught up
+        engine.post(Call(check_holdings))  # then positions and cash: compared, differences alerted
+        engine.schedule_after(interval, tick, "periodic broker query")
+
+    engine.schedule_after(interval, tick, "periodic broker query")
+
+
+def check_holdings(engine: Engine) -> list[str]:
+    """On the engine thread: the broker's positions and cash against the books, each difference an
+    alert. Codes with a working order are left out (their fills may be on the way), and the cash
+    while any order works."""
+    if not engine.gateway.connected:
+        return []
+    try:
+        busy = {o.code for o in engine.oms.working_orders()}
+        mine = {c: p.total for c, p in engine.oms.positions.items() if c not in busy and p.total}
+        theirs = [p for p in engine.gateway.query_positions() if p.code not in busy]
+        found = position_differences(mine, theirs)
+        if not busy:
+            cash = engine.gateway.query_asset().cash
+            if cash != engine.oms.cash.cash:
+                found.append(f"资金不符 (cash differs): 本地 {engine.oms.cash.cash}，券商 {cash}")
+    except Exception as exc:  # the broker could not be asked: said, and asked again next time
+        engine.alert(
+            "warning", "reconcile", f"查询券商持仓失败 (querying the broker's holdings failed): {exc}"
+        )
+        return []
+    for text in found:
+        engine.alert("warning", "reconcile", text)
+    return found

@@ -41,6 +41,7 @@ def explain(exc: BaseException) -> Explanation | None:
     from app.config import SettingsError
     from app.devserver.server import DevServerError
     from app.feeds.errors import FeedError
+    from app.gateways.qmt.errors import QmtError
     from app.gateways.sim.store import SimStoreError
     from app.resources import ResourceMissingError
     from app.secrets import SecretsError
@@ -80,6 +81,8 @@ def explain(exc: BaseException) -> Explanation | None:
         )
     if isinstance(exc, SecretsError):
         return Explanation(f"error: {exc}")
+    if isinstance(exc, QmtError):  # miniQMT not reachable, or it refused: the message says why
+        return Explanation(f"QMT: {exc}")
     if isinstance(exc, ResourceMissingError):
         return Explanation(str(exc))
     if isinstance(exc, OSError) and exc.filename is not None:

@@ -67,6 +67,11 @@ def _cash_differences(local: Decimal, broker: Decimal) -> list[str]:
     return [f"资金不符 (cash differs): 本地 {local}，券商 {broker}，差 {local - broker}"]
 
 
+def position_differences(local: Mapping[str, int], broker: Iterable[BrokerPosition]) -> list[str]:
+    """Shares per code: Tiller's against the broker's, each difference in words."""
+    return _position_differences(local, broker)
+
+
 def _position_differences(local: Mapping[str, int], broker: Iterable[BrokerPosition]) -> list[str]:
     at_broker: dict[str, int] = {}
     for p in broker:

@@ -54,6 +54,7 @@ from app.domain.fees import FeeSchedule
 from app.domain.identifiers import ClientOrderId
 from app.domain.orders import Order, OrderStatus
 from app.domain.reports import (
+    BrokerAlgo,
     CancelErrorReport,
     ConnectionChanged,
     OrderErrorReport,
@@ -423,6 +424,26 @@ class Engine:
         """Place orders from the engine thread (a timer's callback): committed, then sent, at the end
         of the batch like any SubmitOrders."""
         return self._place(requests)
+
+    def place_broker_algo(self, request: NewOrder, algo: BrokerAlgo) -> ClientOrderId:
+        """Place one order to be worked by the broker's own algorithm (engine thread). It passes the same
+        rules, risk gate and holds as any order; a gateway without broker algorithms (the simulated
+        broker) refuses it in words and nothing is sent."""
+        (cid,) = self._place([request])
+        for i, outgoing in enumerate(self._outgoing):
+            if outgoing.client_order_id != cid:
+                continue
+            if getattr(self.gateway, "broker_algos", False):
+                self._outgoing[i] = replace(outgoing, algo=algo)
+            else:
+                del self._outgoing[i]
+                self.oms.reject_unsent(
+                    self.oms.orders[cid],
+                    "此券商接口不提供券商算法，未发送 (this broker connection has no broker-side algorithms: not sent)",
+                    self.clock.now(),
+                )
+            break
+        return cid
 
     def cancel(self, client_order_id: ClientOrderId) -> None:
         """Cancel from the engine thread (a timer's callback)."""

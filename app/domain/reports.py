@@ -18,6 +18,17 @@ from app.domain.side import Side
 
 # ---------------------------------------------------------------------------- commands
 @dataclass(frozen=True, slots=True)
+class BrokerAlgo:
+    """Execute the order with the broker's own algorithm (QMT's smart_algo_order_async), not as one
+    order: `name` (e.g. "VWAP", "TWAP"), its window as "HH:MM:SS", extra parameters as text."""
+
+    name: str
+    start: str
+    end: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class SubmitOrder:
     """Send one order. `client_order_id` travels as QMT's order_remark."""
 
@@ -28,6 +39,7 @@ class SubmitOrder:
     price: Decimal | None  # None for market price types
     price_type: PriceType = PriceType.LIMIT
     strategy_id: str = ""
+    algo: BrokerAlgo | None = None  # None: a plain order; else a broker-side algorithm task
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """The child program of the crash test: one stretch of a simulated trading session, meant to be killed.
 
     python -m tests.helpers.crash_session --data-dir DIR --seed S --run N --since HH:MM:SS [--final]
+        [--gateway sim|qmt]
 
 Every run opens the same data folder (Tiller's database and the simulated broker's own file, as
 bootstrap builds them), starts its SimClock at `--since` on the trading day, lets the engine
@@ -40,8 +41,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from app.bootstrap import SimSetup, build_sim_setup, seed_account
+from app.bootstrap import build_sim_setup, seed_account
 from app.config import AccountSettings, Settings, SimSettings
 from app.core.engine import Engine
 from app.core.messages import CancelOrder, QuotesArrived, StartDay, SubmitOrders
@@ -98,16 +100,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     since = time.fromisoformat(args.since)
     data_dir = Path(args.data_dir)
-    broker_file_existed = any(data_dir.glob("*-broker.db"))
     specs = [InstrumentSpec(code) for code in CODES]
-    setup = build_sim_setup(
-        settings, day=DAY, instruments=specs, data_dir=data_dir, seed=args.seed, start=since
-    )
+    setup: Any
+    if args.gateway == "qmt":
+        # the live setup through xtquant's real xttrader.py and the xtpythonclient stand-in, whose
+        # counter (the simulated broker) keeps its books in the userdata folder
+        from tests.helpers.qmt_crash import build_qmt_crash_setup
+
+        setup = build_qmt_crash_setup(data_dir, settings, specs, args.seed, since, OPENING_POSITIONS)
+    else:
+        broker_file_existed = any(data_dir.glob("*-broker.db"))
+        setup = build_sim_setup(
+            settings, day=DAY, instruments=specs, data_dir=data_dir, seed=args.seed, start=since
+        )
+        if not broker_file_existed:
+            # Only a new account is seeded: seed_account would seed again an account that sold out.
+            seed_account(setup, OPENING_POSITIONS)
     # A snapshot a second (bootstrap's feed has one every 3 s): the day has room for more runs.
     setup.feed = SyntheticFeed(specs, seed=args.seed, step_seconds=1, levels=settings.sim.quote_levels)
-    if not broker_file_existed:
-        # Only a new account is seeded: seed_account would seed again an account that sold out.
-        seed_account(setup, OPENING_POSITIONS)
     setup.broker.connect()
     before = _local_statuses(setup.db_path)
     _say("starting")
@@ -210,7 +220,7 @@ def _view(engine: Engine) -> View:
     return engine.call(read, timeout=SETTLE_TIMEOUT)
 
 
-def _batches(setup: SimSetup, since: time) -> Iterator[tuple[datetime, list[Quote]]]:
+def _batches(setup: Any, since: time) -> Iterator[tuple[datetime, list[Quote]]]:
     """The day's quote batches from `since` on, the first one already computed (the walk runs
     through the whole morning first, which takes a while)."""
     batches = setup.feed.batches(DAY, since=since)
@@ -218,14 +228,14 @@ def _batches(setup: SimSetup, since: time) -> Iterator[tuple[datetime, list[Quot
     return iter(()) if first is None else itertools.chain([first], batches)
 
 
-def _settle(setup: SimSetup) -> None:
+def _settle(setup: Any) -> None:
     """Both sides idle, twice round: broker reports handled, and what they caused answered."""
     for _ in range(2):
         setup.broker.wait_idle(SETTLE_TIMEOUT)
         setup.engine.wait_idle(SETTLE_TIMEOUT)
 
 
-def _finish_day(setup: SimSetup) -> None:
+def _finish_day(setup: Any) -> None:
     """Settle, play the closing auction and the close print, end the day, settle again."""
     _settle(setup)
     for ts, quotes in setup.feed.batches(DAY, since=max(CLOSE_AUCTION, setup.clock.now().time())):
@@ -313,6 +323,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--run", type=int, required=True, help="the run's number (seeds its order mix)")
     parser.add_argument("--since", default=SESSION_START.isoformat(), help="HH:MM:SS to start at")
     parser.add_argument("--final", action="store_true", help="a clean last run that ends the day")
+    parser.add_argument("--gateway", choices=("sim", "qmt"), default="sim",
+                        help="sim: the simulated broker directly; qmt: through the QMT gateway and the stand-in")  # fmt: skip
     return parser.parse_args(argv)
 
 

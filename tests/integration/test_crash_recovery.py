@@ -50,6 +50,7 @@ from app.storage import open_database
 from app.storage.money import from_db
 from app.storage.oms_store import SqliteOmsStore
 from tests.helpers.crash_session import DAY
+from tests.helpers.qmt import ACCOUNT as QMT_ACCOUNT
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
@@ -100,9 +101,11 @@ class SessionResult:
 class Child:
     """One run of the child program, its stdout read line by line on a thread."""
 
-    def __init__(self, data_dir: Path, seed: int, run: int, since: time, *, final: bool = False) -> None:
+    def __init__(
+        self, data_dir: Path, seed: int, run: int, since: time, *, final: bool = False, gateway: str = "sim"
+    ) -> None:
         args = [*CHILD, "--data-dir", str(data_dir), "--seed", str(seed), "--run", str(run)]
-        args += ["--since", since.isoformat()] + (["--final"] if final else [])
+        args += ["--since", since.isoformat(), "--gateway", gateway] + (["--final"] if final else [])
         self.log = data_dir.parent / f"{data_dir.name}-children.log"
         with self.log.open("a", encoding="utf-8") as log:
             log.write(f"\n=== run {run} since {since} final={final} ===\n")
@@ -204,7 +207,9 @@ def _after(t: time) -> time:
     return (datetime.combine(DAY, t) + timedelta(seconds=1)).time()
 
 
-def run_session(data_dir: Path, seed: int, kills: int, *, min_in_flight: int = 0) -> SessionResult:
+def run_session(
+    data_dir: Path, seed: int, kills: int, *, min_in_flight: int = 0, gateway: str = "sim"
+) -> SessionResult:
     """Kill and restart the child `kills` times (fewer if the day runs out), then a clean final run.
 
     With `min_in_flight`, it goes on killing (up to three times `kills`) until that many kills
@@ -218,7 +223,7 @@ def run_session(data_dir: Path, seed: int, kills: int, *, min_in_flight: int = 0
     while (done := result.kills + result.early_exits) < kills or (
         result.kills_in_flight < min_in_flight and done < 3 * kills
     ):
-        child = Child(data_dir, seed, run, since)
+        child = Child(data_dir, seed, run, since, gateway=gateway)
         mode = _kill_mode(rng, first_run=run == 0)
         result.kill_modes[mode] += 1
         if mode == "recovery":
@@ -250,14 +255,14 @@ def run_session(data_dir: Path, seed: int, kills: int, *, min_in_flight: int = 0
         run += 1
         if "day-over" in child.lines:
             break
-    final = Child(data_dir, seed, run, since, final=True)
+    final = Child(data_dir, seed, run, since, final=True, gateway=gateway)
     code = final.finish(FINAL_TIMEOUT)
     assert code == 0, (
         f"the final clean run ended with exit code {code}:\n{final.stderr_tail()}\nsee {final.log}"
     )
     _count_recovery(result, final.figures("recovered"))
     result.final = final.figures("final")
-    result.differences, result.facts = check_books(data_dir)
+    result.differences, result.facts = check_books(data_dir, gateway)
     result.seconds = wall.perf_counter() - started
     return result
 
@@ -271,10 +276,17 @@ def _count_recovery(result: SessionResult, figures: dict[str, int]) -> None:
 
 
 # ------------------------------------------------------------------------------------ the check
-def check_books(data_dir: Path) -> tuple[list[str], dict[str, int]]:
-    """Tiller's file against the broker's file, read after the last run stopped."""
-    (db_path,) = (p for p in data_dir.glob("tiller-sim-*.db") if not p.name.endswith("-broker.db"))
-    (broker_path,) = data_dir.glob("tiller-sim-*-broker.db")
+def check_books(data_dir: Path, gateway: str = "sim") -> tuple[list[str], dict[str, int]]:
+    """Tiller's file against the broker's file, read after the last run stopped. Through the QMT
+    gateway the broker's file is the stand-in's counter in the userdata folder."""
+    if gateway == "qmt":
+        (db_path,) = data_dir.glob("tiller-live-*.db")
+        broker_path = data_dir / "userdata_mini" / "standin-counter.db"
+        account = {"account_id": QMT_ACCOUNT}
+    else:
+        (db_path,) = (p for p in data_dir.glob("tiller-sim-*.db") if not p.name.endswith("-broker.db"))
+        (broker_path,) = data_dir.glob("tiller-sim-*-broker.db")
+        account = {}
     differences: list[str] = []
 
     database = open_database(db_path, read_only=True)
@@ -300,7 +312,7 @@ def check_books(data_dir: Path) -> tuple[list[str], dict[str, int]]:
         differences.append(f"Tiller's trades table has {trade_count - distinct} repeated trade ids")
     assert cash is not None, f"Tiller's database has no cash row: {db_path}"
 
-    broker = SimulatedBroker(broker_path, SimClock(datetime.combine(DAY, time(15, 30), CN_TZ)))
+    broker = SimulatedBroker(broker_path, SimClock(datetime.combine(DAY, time(15, 30), CN_TZ)), **account)
     try:
         theirs = BrokerBooks(
             broker.query_asset(), broker.query_positions(), broker.query_trades(), broker.query_orders()
@@ -411,6 +423,41 @@ def test_crash_loop_long_books_agree_after_every_kill(tmp_path: Path, request: p
     )
     assert kills >= total * 0.9
     assert kills_in_flight >= kills // 5
+
+
+@posix_only
+def test_crash_loop_through_the_qmt_gateway_quick(tmp_path: Path) -> None:
+    """The same loop through the live setup: QmtGateway, xtquant's real xttrader.py, the stand-in."""
+    kills = 5
+    result = run_session(tmp_path / "session", seed=20261202, kills=kills, min_in_flight=1, gateway="qmt")
+    _assert_session(result, min_kills=kills)
+    assert result.facts["broker_orders"] >= 10, result.summary()
+    assert result.facts["fills"] >= 5, result.summary()
+    assert result.kills_in_flight >= 1, result.summary()
+
+
+@posix_only
+@pytest.mark.slow
+def test_crash_loop_through_the_qmt_gateway_long(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("the long crash loop runs only with -m slow")
+    total = int(os.environ.get("TILLER_CRASH_KILLS", "60"))
+    seed = int(os.environ.get("TILLER_CRASH_SEED", "9001"))
+    done, kills, in_flight = 0, 0, 0
+    while done < total:
+        result = run_session(
+            tmp_path / f"session-{seed}",
+            seed=seed,
+            kills=min(MAX_KILLS_PER_SESSION, total - done),
+            gateway="qmt",
+        )
+        _assert_session(result, min_kills=1)
+        done += result.kills + result.early_exits
+        kills += result.kills
+        in_flight += result.kills_in_flight
+        seed += 1
+    assert kills >= total * 0.9
+    assert in_flight >= kills // 5
 
 
 def test_restart_with_a_market_buy_in_flight_then_it_is_in_doubt_and_expires_after_the_settle_time(

@@ -22,6 +22,10 @@ then per strategy, then the line's own):
 - twap / vwap: `slices` slices over [start, end) (the lunch break does not count); the line's
   cumulative target rises evenly (twap) or along a U-shaped volume profile (vwap); each slice is
   capped at `participation` of the volume traded since the previous slice.
+- broker_twap / broker_vwap: the whole line as ONE order worked by the broker's own algorithm over
+  [start, end) (QMT's smart_algo_order_async; it needs the broker's permission), capped at the
+  day's limit price. A refusal (no permission, or a broker without algorithms, like the simulated
+  one) stops the line with the broker's words; Tiller's own twap/vwap need no permission.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from app.domain.identifiers import ClientOrderId
 from app.domain.market import InstrumentInfo, Quote
 from app.domain.orders import Order, OrderStatus, PriceType
 from app.domain.prices import price_cage, round_to_tick
-from app.domain.reports import OrderReport
+from app.domain.reports import BrokerAlgo, OrderReport
 from app.domain.sessions import Phase, can_cancel_at, phase_at
 from app.domain.side import Side
 
@@ -63,7 +67,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-POLICIES = ("auction_open", "limit", "best5", "auction_close", "twap", "vwap")
+BROKER_POLICIES = {"broker_twap": "TWAP", "broker_vwap": "VWAP"}  # the broker's own algorithm (QMT)
+POLICIES = ("auction_open", "limit", "best5", "auction_close", "twap", "vwap", *BROKER_POLICIES)
 LUNCH = (time(11, 30), time(13, 0))
 OPEN_AUCTION = time(9, 15)
 CONTINUOUS_OPEN = time(9, 30)
@@ -199,6 +204,7 @@ class _Line:
     seen_rejects: set[ClientOrderId] = field(default_factory=set)
     base_volume: int | None = None  # market volume at the previous slice (participation cap)
     best5_sent: bool = False
+    broker_sent: bool = False  # broker_twap / broker_vwap: its one order has been placed
     repricing: bool = False  # the re-price timer runs
     last_progress: ExecutionProgress | None = None
 
@@ -433,6 +439,12 @@ class PolicyExecutor:
             )
         elif policy == "best5":
             self._schedule(line, start, lambda: self._begin(line, "best5"), "best five")
+        elif policy in BROKER_POLICIES:
+            begin = max(start, self._at(CONTINUOUS_OPEN))
+            if end <= begin:
+                line.state, line.note = "skipped", "跳过：时间窗已过 (skipped: the window is over)"
+                return
+            self._schedule(line, begin, lambda: self._begin(line, "broker"), "broker algorithm")
         elif policy == "limit":
             self._schedule(line, start, lambda: self._begin(line, "continuous"), "start")
             self._schedule(line, end, lambda: self._end_window(line), "end of window")
@@ -608,6 +620,9 @@ class PolicyExecutor:
             return
         if line.stage == "wait" or working or req.side in self.paused:
             return
+        if line.stage == "broker":
+            self._pump_broker(line, used)
+            return
         if line.stage == "best5" and line.best5_sent:
             line.state = "done"
             line.note = f"最优五档即时成交剩余撤销，成交 {self._filled(line)} (best five IOC: rest cancelled)"
@@ -678,6 +693,55 @@ class PolicyExecutor:
         self.by_child[cid] = line
         line.best5_sent = line.best5_sent or market
         line.note = f"{line.stage}: {qty} @ {price if price is not None else '最优五档'}"
+        self._note_rejects(line)
+
+    def _pump_broker(self, line: _Line, used: int) -> None:
+        """broker_twap / broker_vwap: one order for what is left, worked by the broker's algorithm."""
+        req, orders = line.request, self.engine.oms.orders
+        if line.broker_sent:  # its one order has ended (nothing is working)
+            last = orders.get(line.children[-1]) if line.children else None
+            if last is not None and last.status in (OrderStatus.DENIED, OrderStatus.REJECTED):
+                line.state = "stopped"
+                line.note = f"券商算法未执行 (the broker's algorithm was not run): {last.status_msg}"
+            else:
+                line.state = "done"
+                line.note = f"券商算法结束，成交 {self._filled(line)} (the broker's algorithm ended)"
+            return
+        now = self.engine.clock.now()
+        if phase_at(now.time()) is not Phase.CONTINUOUS:
+            line.note = "等待连续竞价 (waiting for continuous trading)"
+            return
+        info = self.engine.oms.instruments.get(req.code)
+        cap = None if info is None else (info.up_limit if req.side is Side.BUY else info.down_limit)
+        if cap is None:
+            line.state = "skipped"
+            line.note = "跳过：券商算法需要涨跌停价作价格上限 (skipped: the broker algorithm needs the day's price limit)"
+            return
+        holding = 0
+        if req.side is Side.SELL:
+            position = self.engine.oms.positions.get(req.code)
+            holding = position.sellable if position is not None else 0
+        left = req.qty - used
+        qty = child_qty(req.code, req.side, left, left, holding=holding, market=False)
+        if qty <= 0:
+            line.state, line.note = "done", f"可发数量不足一手 (less than a lot left: {left})"
+            return
+        start = max(now.time(), line.params.start or CONTINUOUS_OPEN)
+        algo = BrokerAlgo(
+            BROKER_POLICIES[req.policy], start.strftime("%H:%M:%S"), line.params.end.strftime("%H:%M:%S")
+        )
+        request = NewOrder(
+            req.code, req.side, qty, cap, PriceType.LIMIT, strategy_id=req.strategy_id, signal_id=req.line_id
+        )
+        try:
+            cid = self.engine.place_broker_algo(request, algo)
+        except Exception as exc:  # halted, ids not reserved: asked again at the next chance
+            line.note = f"下单未受理 (not placed): {exc}"
+            return
+        line.children.append(cid)
+        self.by_child[cid] = line
+        line.broker_sent = True
+        line.note = f"券商算法 {algo.name} {algo.start}-{algo.end}: {qty} (the broker's algorithm)"
         self._note_rejects(line)
 
     def _note_rejects(self, line: _Line) -> None:
