@@ -138,6 +138,7 @@ class ExecParams:
     gap_up_pct: Decimal = Decimal(0)  # 0: off
     below_ma: int = 0  # N-day moving average condition for buys; 0: off
     max_limit_down: int = 0  # breadth condition for buys; 0: off
+    limit_price: Decimal | None = None  # the plan's limit: no buy child above it, no sell child below it
 
 
 _PARSERS: dict[str, Callable[[str], object]] = {
@@ -153,6 +154,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "gap_up_pct": _dec(Decimal(0), Decimal(1)),
     "below_ma": _int(0, 250),
     "max_limit_down": _int(0, 100_000),
+    "limit_price": _dec(Decimal("0.0001"), Decimal(1_000_000)),
 }
 PARAM_NAMES = frozenset(_PARSERS)
 assert {f.name for f in fields(ExecParams)} == PARAM_NAMES
