@@ -120,6 +120,7 @@ class EngineBridge(QObject):
         self._relay = _Relay()
         self._relay.setParent(self)
         self.flushes = 0  # frames delivered (for tests and the benchmark)
+        self.applied = 0  # the number of the last event delivered (or inside a loaded snapshot)
 
     # ------------------------------------------------------------------ the engine thread
     def listener(self, event: Any) -> None:
@@ -167,6 +168,8 @@ class EngineBridge(QObject):
         if batch:
             self.flushes += 1
             self.events_arrived.emit(batch)
+        if buffered:
+            self.applied = max(self.applied, buffered[-1][0])
 
     def refresh(self) -> None:
         """Take a new snapshot off the GUI thread; `snapshot_arrived` follows."""
@@ -180,6 +183,7 @@ class EngineBridge(QObject):
     def _on_snapshot(self, snapshot: TerminalSnapshot) -> None:
         self._floor = max(self._floor, int(snapshot.mark or 0))
         self.snapshot_arrived.emit(snapshot)
+        self.applied = max(self.applied, self._floor)
 
     def run(
         self,

@@ -247,7 +247,8 @@ class ReadModel(QObject):
     def _status_from_alert(status: Status, alert: AlertRaised) -> Status:
         if alert.category == "fetch" or alert.category == "signals":
             ok = alert.level == "info"
-            return replace(status, signals=f"{alert.ts:%H:%M} {alert.message}", signals_ok=ok)
+            words = alert.message.split(" (", 1)[0] if ok else alert.message
+            return replace(status, signals=f"{alert.ts:%H:%M} {words}", signals_ok=ok)
         if alert.category == "risk" and "交易状态" in alert.message and "→" in alert.message:
             new = alert.message.split("→", 1)[1].strip().split(" ", 1)[0]
             return replace(status, trading_state=new)

@@ -65,13 +65,14 @@ class AlertsPanel(Panel):
 
     def reload(self) -> None:
         self.table_model.set_rows(self._rows(list(self.model_cache.alerts)))
-        self.view.resizeColumnsToContents()
+        self.fit(self.view, force=True)
         self.view.scrollToBottom()
 
     def on_alerts(self, alerts: list[AlertRaised]) -> None:
         bar = self.view.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 2
         self.table_model.upsert(self._rows(alerts))
+        self.fit(self.view)
         if at_bottom:
             self.view.scrollToBottom()
 

@@ -14,6 +14,8 @@ from app.ui.bridge import EngineBridge
 from app.ui.read_model import ReadModel
 from app.ui.words import tr
 
+FIT_ROWS = 300
+
 
 def ask(parent: QWidget, title: str, text: str) -> bool:
     """A plain yes/no question, 'no' the default (destructive actions)."""
@@ -39,6 +41,7 @@ class Panel(QWidget):
         # destructive actions ask first; tests replace it (a modal box would wait for a click)
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask(self, title, text)
         self.last_error = ""
+        self._fitted_rows = -1
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet("color: #c62828;" if error else "color: #404040;")
@@ -57,6 +60,14 @@ class Panel(QWidget):
                 done(result)
 
         self.bridge.run(fn, ok, lambda words: self.say(words, error=True))
+
+    def fit(self, view: Any, *, force: bool = False) -> None:
+        """Columns as wide as their contents when rows were added (small tables only: measuring a big
+        one on every update would stall the GUI thread; the user's own widths are kept then)."""
+        rows = view.model().rowCount()
+        if force or (rows != self._fitted_rows and rows <= FIT_ROWS):
+            self._fitted_rows = rows
+            view.resizeColumnsToContents()
 
     def shortcut(self, keys: str, slot: Callable[[], Any]) -> QShortcut:
         sc = QShortcut(QKeySequence(keys), self)

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QHeaderView, QPushButton, QVBoxLayout, QWidget
 
 from app.core.messages import AccountSnapshot, OrderSnapshot, PositionSnapshot
 from app.domain.reports import TradeReport
@@ -56,7 +56,7 @@ def orders_model(parent: Any = None) -> RowTableModel[OrderRow]:
         Column(tr("已成交"), lambda r: str(r.order.filled_qty), "right"),
         Column(tr("成交均价"), avg, "right"),
         Column(tr("状态"), lambda r: status_text(r.order.status), "center"),
-        Column(tr("策略"), lambda r: r.order.strategy_id),
+        Column(tr("策略"), lambda r: r.order.strategy_id[:12], tip=lambda r: r.order.strategy_id),
         Column(tr("委托编号"), lambda r: str(r.order.client_order_id)),
         Column(tr("说明"), lambda r: r.order.status_msg, tip=lambda r: r.order.status_msg),
     ]
@@ -123,9 +123,10 @@ class OrdersPanel(Panel):
         self.table_model.upsert(self._row(o) for o in orders)
         if self.proxy.working_only:
             self.proxy.invalidateFilter()
+        self.fit(self.view)
 
     def _resize(self) -> None:
-        self.view.resizeColumnsToContents()
+        self.fit(self.view, force=True)
 
     def selected_orders(self) -> list[OrderSnapshot]:
         out = []
@@ -169,7 +170,7 @@ def trades_model(parent: Any = None) -> RowTableModel[TradeRow]:
         Column(tr("数量"), lambda r: str(r.trade.qty), "right"),
         Column(tr("成交金额"), lambda r: money(r.trade.amount), "right"),
         Column(tr("费用"), lambda r: money(r.trade.fees), "right"),
-        Column(tr("策略"), lambda r: r.strategy),
+        Column(tr("策略"), lambda r: r.strategy[:12], tip=lambda r: r.strategy),
         Column(tr("委托编号"), lambda r: r.client_order_id),
         Column(tr("成交编号"), lambda r: str(r.trade.trade_id)),
     ]
@@ -205,10 +206,11 @@ class TradesPanel(Panel):
 
     def reload(self) -> None:
         self.table_model.set_rows(self._row(t) for t in self.model_cache.trades)
-        self.view.resizeColumnsToContents()
+        self.fit(self.view, force=True)
 
     def on_trades(self, trades: list[TradeReport]) -> None:
         self.table_model.upsert(self._row(t) for t in trades)
+        self.fit(self.view)
 
 
 # ---------------------------------------------------------------------------- positions
@@ -246,10 +248,10 @@ def positions_model(parent: Any = None) -> RowTableModel[PositionRow]:
             lambda r: signed_money(r.position.unrealized_pnl),
             "right",
             lambda r: pnl_color(r.position.unrealized_pnl),
-        ),  # fmt: skip
+        ),
         Column(tr("盈亏比例"), pct, "right", lambda r: pnl_color(r.position.unrealized_pnl)),
         Column(tr("仓位占比"), lambda r: "-" if r.weight is None else f"{r.weight:.2f}%", "right"),
-        Column(tr("策略"), lambda r: r.strategy),
+        Column(tr("策略"), lambda r: r.strategy[:12], tip=lambda r: r.strategy),
     ]
     return RowTableModel(columns, key=lambda r: r.position.code, max_rows=2000, parent=parent)
 
@@ -284,13 +286,14 @@ class PositionsPanel(Panel):
 
     def reload(self) -> None:
         self.table_model.set_rows(self._rows(list(self.model_cache.positions.values())))
-        self.view.resizeColumnsToContents()
+        self.fit(self.view, force=True)
 
     def on_positions(self, positions: list[PositionSnapshot]) -> None:
         rows = self._rows(positions)
         gone = {r.position.code for r in self.table_model.rows()} - {r.position.code for r in rows}
         self.table_model.remove(gone)
         self.table_model.upsert(rows)
+        self.fit(self.view)
 
 
 # ---------------------------------------------------------------------------- account
@@ -321,7 +324,7 @@ def account_model(parent: Any = None) -> RowTableModel[AccountRow]:
             lambda r: signed_money(r.value) if r.signed else money(r.value),
             "right",
             lambda r: pnl_color(r.value) if r.signed else FLAT,
-        ),  # fmt: skip
+        ),
     ]
     return RowTableModel(columns, key=lambda r: r.key, max_rows=20, parent=parent)
 
@@ -335,7 +338,9 @@ class AccountPanel(Panel):
         font = QFont(self.view.font())
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.view.setFont(font)
-        self.view.verticalHeader().setDefaultSectionSize(28)
+        self.view.verticalHeader().setDefaultSectionSize(26)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.view.setMinimumHeight(6 * 26 + 30)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.view, 1)

@@ -196,11 +196,12 @@ class PlanPanel(Panel):
 
     def reload(self) -> None:
         self.table_model.set_rows(self._row(x) for x in self.model_cache.plan_lines.values())
-        self.view.resizeColumnsToContents()
+        self.fit(self.view, force=True)
         self.on_status(self.model_cache.plan_status)
 
     def on_lines(self, lines: list[PlanLine]) -> None:
         self.table_model.upsert(self._row(x) for x in lines)
+        self.fit(self.view, force=self.table_model.rowCount() <= 300)
 
     def on_status(self, status: PlanStatus | None) -> None:
         if status is None:
