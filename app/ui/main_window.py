@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         read_model.status_changed.connect(self.update_status)
         read_model.alerts_added.connect(self._notify_alerts)
         read_model.reconnected.connect(bridge.refresh)
+        read_model.snapshot_wanted.connect(bridge.refresh)
         bridge.snapshot_arrived.connect(read_model.load)
         bridge.events_arrived.connect(read_model.apply)
         bridge.command_failed.connect(lambda words: self.statusBar().showMessage(words, 10000))

@@ -14,7 +14,9 @@ Signals, for the panels (ui10b's quotes and charts panels included):
 - `quotes_updated(list[Quote])` — the last quote of each code that moved this frame;
 - `instruments_changed(list[InstrumentInfo])`;
 - `equity_updated(datetime, Decimal)` — total assets at each account update (equity curve);
-- `status_changed()` — connection, trading state, signal source: the status bar reads `status`.
+- `status_changed()` — connection, trading state, signal source: the status bar reads `status`;
+- `reconnected()`, `snapshot_wanted()` — the broker came back, or quotes of codes it has no
+  instrument for arrived (a new day): the window asks the bridge for a new snapshot.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class ReadModel(QObject):
     equity_updated = Signal(object, object)
     status_changed = Signal()
     reconnected = Signal()  # the broker came back: the window takes a new snapshot
+    snapshot_wanted = Signal()  # codes arrived the read model has no instrument for (a new day): refresh
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +111,7 @@ class ReadModel(QObject):
         self.equity: deque[tuple[datetime, Decimal]] = deque(maxlen=MAX_EQUITY_POINTS)
         self.status = Status()
         self.loaded = False
+        self._asked: set[str] = set()  # codes a snapshot was asked for (once each)
 
     # ------------------------------------------------------------------ queries for the views
     def name_of(self, code: str) -> str:
@@ -231,6 +235,10 @@ class ReadModel(QObject):
             self.positions_changed.emit(list(batch.account.positions))
             self.equity_updated.emit(account.ts, account.total_asset)
         if batch.quotes:
+            unknown = batch.quotes.keys() - self.instruments.keys() - self._asked
+            if unknown:
+                self._asked |= unknown
+                self.snapshot_wanted.emit()
             self.quotes.update(batch.quotes)
             newest = max(q.ts for q in batch.quotes.values())
             if status.quotes_ts is None or newest > status.quotes_ts:

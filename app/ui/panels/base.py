@@ -15,6 +15,7 @@ from app.ui.read_model import ReadModel
 from app.ui.words import tr
 
 FIT_ROWS = 300
+ALWAYS_FIT_ROWS = 60  # values change width as they move: small tables are measured on every update
 
 
 def ask(parent: QWidget, title: str, text: str) -> bool:
@@ -65,9 +66,13 @@ class Panel(QWidget):
         """Columns as wide as their contents when rows were added (small tables only: measuring a big
         one on every update would stall the GUI thread; the user's own widths are kept then)."""
         rows = view.model().rowCount()
-        if force or (rows != self._fitted_rows and rows <= FIT_ROWS):
+        if force or rows <= ALWAYS_FIT_ROWS or (rows != self._fitted_rows and rows <= FIT_ROWS):
             self._fitted_rows = rows
             view.resizeColumnsToContents()
+            header = view.horizontalHeader()
+            if header.stretchLastSection():  # measuring sized the last column too: let it fill again
+                header.setStretchLastSection(False)
+                header.setStretchLastSection(True)
 
     def shortcut(self, keys: str, slot: Callable[[], Any]) -> QShortcut:
         sc = QShortcut(QKeySequence(keys), self)

@@ -351,7 +351,6 @@ class AccountPanel(Panel):
 
     def reload(self) -> None:
         self.table_model.upsert(account_rows(self.model_cache.account))
-        self.view.resizeColumnsToContents()
 
     def on_account(self, account: AccountSnapshot) -> None:
         self.table_model.upsert(account_rows(account))

@@ -54,7 +54,9 @@ def _row_of(model, code: str) -> int:  # type: ignore[no-untyped-def]
 def test_mid_day_every_panel_shows_the_engines_books_then_screenshots(
     session: WindowSession, qtbot, qtmodeltester, shots: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    # Arrange: the plan approved, the day moved to mid-morning (children sent and filled)
+    # Arrange: an order-size cap (the risk engine resizes the 300-share TWAP slices, and says so in
+    # the alerts), the plan approved, the day moved to mid-morning (children sent and filled)
+    session.terminal.set_risk("max_order_qty", "200")
     session.terminal.approve_plan()
     for hh, mm in ((9, 31), (9, 45), (10, 5), (10, 30)):
         session.at(hh, mm)
@@ -95,6 +97,10 @@ def test_mid_day_every_panel_shows_the_engines_books_then_screenshots(
     assert account.value("total") == f"{snapshot.total_asset:,.2f}"
     assert snapshot.day_pnl is not None
     assert account.value("day_pnl") == f"{snapshot.day_pnl:+,.2f}"
+    # the alerts: the setting's change and the risk engine's resizes, as the engine raised them
+    messages = [alerts.data(alerts.index(r, 3)) for r in range(alerts.rowCount())]
+    assert any("risk.max_order_qty" in m for m in messages)
+    assert len(messages) == len(session.terminal.alerts())
     # every table model keeps Qt's model contract
     for model in (plan, orders, trades, positions, account.table_model, alerts):
         qtmodeltester.check(model, force_py=True)
