@@ -134,6 +134,7 @@ def test_pause_buys_click_stops_new_buy_children_sells_go_on_resume_buys_continu
     session.at(9, 31)
     session.at(9, 50)
     buys_before = len(session.children("b1", Side.BUY))
+    fund_buys_before = len(session.children("b2", Side.BUY))
     sells_before = len(session.children("s1", Side.SELL))
     assert buys_before >= 1 and sells_before >= 1
 
@@ -145,7 +146,7 @@ def test_pause_buys_click_stops_new_buy_children_sells_go_on_resume_buys_continu
 
     # Assert: no further buy child; sells went on; the banner says buys are paused
     assert len(session.children("b1", Side.BUY)) == buys_before
-    assert len(session.children("b2", Side.BUY)) == len(session.children("b2", Side.BUY))
+    assert len(session.children("b2", Side.BUY)) == fund_buys_before
     assert len(session.children("s1", Side.SELL)) > sells_before
     assert "买入已暂停" in panel.banner.text()
 
