@@ -353,13 +353,17 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--until", type=_hhmm, default=None, help="stop at this time of the day (default: 16:00)"
     )
-    parser.add_argument("--speed", type=float, default=1.0,
-                        help="simulated seconds per real second (default 1: real time; 0: as fast as possible)")  # fmt: skip
+    parser.add_argument("--speed", type=float, default=None,
+                        help="simulated seconds per real second (0: as fast as possible; default 1 headless, "
+                             "60 in the window, where the status bar changes it)")  # fmt: skip
     parser.add_argument(
         "--signals", type=Path, help="a BigQuant planned-order file (default: the demo batch)"
     )
     parser.add_argument("--data-dir", type=Path, help="the data folder (default: general.data_dir)")
     parser.add_argument("--seed", type=int, help="seed of the synthetic quotes (default: sim.seed)")
+    parser.add_argument("--exit-when-done", action="store_true",
+                        help="window: close when the simulated day is over")  # fmt: skip
+    parser.add_argument("--screenshot", type=Path, help="window: save the window as PNG before closing")
 
 
 def _run_run(args: argparse.Namespace) -> int:
@@ -370,8 +374,9 @@ def _run_run(args: argparse.Namespace) -> int:
     from app.headless import HeadlessOptions, run_headless
 
     if not args.headless:
-        print("窗口尚未实现 (the window is not built yet): python -m app run --headless", file=sys.stderr)
-        return EXIT_USAGE
+        return _run_window(args)
+    if args.speed is None:
+        args.speed = 1.0
     if not 0 <= args.speed <= MAX_SPEED:
         print(f"--speed 应为 0 到 {MAX_SPEED:g} 之间的数 (must be from 0 to {MAX_SPEED:g}), was {args.speed}",
               file=sys.stderr)  # fmt: skip
@@ -391,6 +396,34 @@ def _run_run(args: argparse.Namespace) -> int:
     options = HeadlessOptions(day=day, start=start, until=until, speed=args.speed or None, signals=args.signals,
                               data_dir=args.data_dir, seed=args.seed)  # fmt: skip
     return run_headless(settings, options, _safe_output(sys.stdout))
+
+
+def _run_window(args: argparse.Namespace) -> int:
+    """The window on the simulated setup (app/gui.py): `python -m app` with no command, or `run`."""
+    from datetime import time
+
+    from app.bootstrap import configure_logging as configure_window_logging
+    from app.gui import GuiOptions, run_gui
+
+    speed = 60.0 if getattr(args, "speed", None) is None else args.speed
+    if not 0 <= speed <= MAX_SPEED:
+        print(f"--speed 应为 0 到 {MAX_SPEED:g} 之间的数 (must be from 0 to {MAX_SPEED:g}), was {speed}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    settings = settings_from_args(args)
+    start = getattr(args, "start", None) or time(8, 45)
+    until = getattr(args, "until", None) or time(15, 35)
+    if until <= start:
+        print(f"--until 应晚于开始时间 (must be after the start, {start:%H:%M}), was {until:%H:%M}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    log_file = configure_window_logging(settings)
+    options = GuiOptions(
+        day=getattr(args, "day", None), start=start, until=until, speed=speed or None,
+        data_dir=getattr(args, "data_dir", None), seed=getattr(args, "seed", None),
+        exit_when_done=bool(getattr(args, "exit_when_done", False)), screenshot=getattr(args, "screenshot", None),
+    )  # fmt: skip
+    return run_gui(settings, options, log_file)
 
 
 def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
@@ -438,7 +471,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     ),
     "config": Subcommand("the settings file: path, show, init", _add_config_arguments, _run_config),
     "run": Subcommand(
-        "run Tiller: --headless runs the scheduler with no window (simulated broker), printing what it does",
+        "run Tiller: the window (the default with no command), or --headless: the scheduler with no window "
+        "(simulated broker), printing what it does",
         _add_run_arguments,
         _run_run,
     ),
@@ -460,7 +494,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     ),
 }
 
-NO_COMMAND_HINT = "To watch Tiller trade a simulated day, run:  python -m app demo"
+NO_COMMAND_HINT = "With no command, python -m app opens the window on a simulated day"
 
 
 def _common_options(prefix: str) -> argparse.ArgumentParser:
@@ -508,17 +542,17 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error argparse has already printed
         return exc.code if isinstance(exc.code, int) else 0
-    if args.command is None:
-        parser.print_help()
-        print(f"\n{NO_COMMAND_HINT}")
-        return 0
     try:
+        if args.command is None:  # the window, on the simulated setup
+            return _run_window(args)
         return SUBCOMMANDS[args.command].run(args)
     except KeyboardInterrupt:
         print("已中断 / interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
-        return report_failure(exc, command=args.command, log_file=_ensure_log_file(args), stream=sys.stderr)
+        return report_failure(
+            exc, command=args.command or "gui", log_file=_ensure_log_file(args), stream=sys.stderr
+        )
 
 
 def _ensure_log_file(args: argparse.Namespace) -> Path | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app import logs
 from app.calendar_file import load_calendar
@@ -47,7 +47,10 @@ from app.storage.oms_store import SqliteOmsStore
 from app.storage.schema import MIGRATIONS, TILLER_APPLICATION_ID, latest_version
 
 if TYPE_CHECKING:
+    from app.clients.fetch_worker import SignalFetchWorker
     from app.clients.sync import HttpSyncTransport
+    from app.core.paced_day import PacedDay
+    from app.devserver.server import DevServer
     from app.gateways.qmt import QmtGateway
 
 PRE_OPEN = time(9, 0)
@@ -482,3 +485,175 @@ def check_holdings(engine: Engine) -> list[str]:
     for text in found:
         engine.alert("warning", "reconcile", text)
     return found
+# ---------------------------------------------------------------------------- the window's simulated day
+@dataclass
+class WindowSession:
+    """What `python -m app` (the window) runs on: the simulated setup, the local BigQuant-compatible
+    server and the fetch worker (HTTP off the engine thread), the Terminal the window talks to, the
+    day's jobs (fetch, approval deadline, close) as engine timers, and the paced day driver.
+
+    The plan flows through the planner: fetched batches are planned by `PlanDesk` (engine.plan),
+    approved at the deadline unless paused (or earlier by the investor), and executed by the
+    execution service. `start()` starts the day's thread; `close()` stops everything in order."""
+
+    setup: SimSetup
+    terminal: Terminal
+    server: DevServer
+    worker: SignalFetchWorker
+    driver: PacedDay
+    schedule: list[tuple[datetime, str]]
+    account_id: str
+
+    def start(self) -> None:
+        self.driver.start()
+
+    def close(self) -> None:
+        try:
+            self.driver.stop()
+        finally:
+            try:
+                self.worker.stop(5.0)
+            finally:
+                try:
+                    self.server.stop()
+                finally:
+                    self.setup.close()
+
+
+def window_day(settings: Settings, today: date) -> date:
+    """The simulated day the window shows: today if it is a trading day, else the next one."""
+    calendar = load_calendar(settings.general.data_dir)
+    day = today
+    for _ in range(30):
+        if calendar.is_trading_day(day):
+            return day
+        day += timedelta(days=1)
+    return today
+
+
+def build_window_session(
+    settings: Settings,
+    *,
+    day: date,
+    data_dir: Path | None = None,
+    seed: int | None = None,
+    start: time = time(8, 45),
+    until: time = time(15, 35),
+    speed: float | None = 60.0,
+    instruments: Sequence[InstrumentSpec] | None = None,
+    positions: Sequence[tuple[str, int, Decimal]] | None = None,
+) -> WindowSession:
+    """The simulated setup the window opens on by default (nothing is started yet but the engine)."""
+    from app.clients.bigquant import BigQuantClient, BigQuantSignalSource
+    from app.clients.fetch_worker import SignalFetchWorker
+    from app.core.eod.service import close_day
+    from app.core.messages import AlertRaised, Call, SignalsReceived
+    from app.core.paced_day import PacedDay
+    from app.core.planning.model import StrategySettings
+    from app.core.terminal import Terminal
+    from app.demo import _demo_positions
+    from app.devserver.server import (
+        DEV_ACCESS_KEY,
+        DEV_SECRET_KEY,
+        DevServer,
+        DevState,
+        default_items,
+        redate,
+    )
+    from app.scheduler.plan import Command, Times, plan_day, plan_on_engine
+
+    items = redate(default_items(), day)
+    if instruments is None:
+        specs: dict[str, InstrumentSpec] = {}
+        for item in items:
+            price = Decimal(str(item.get("order_price") or "10"))
+            tick = Decimal("0.01")
+            specs[item["instrument"]] = InstrumentSpec(
+                item["instrument"], name=str(item.get("name") or ""), prev_close=price.quantize(tick)
+            )
+        for code, _qty, _cost, last in _demo_positions():
+            specs.setdefault(code, InstrumentSpec(code, prev_close=last))
+        instruments = list(specs.values())
+    if positions is None:
+        positions = [(code, qty, cost) for code, qty, cost, _ in _demo_positions()]
+    setup = build_sim_setup(
+        settings, day=day, instruments=instruments, data_dir=data_dir, seed=seed, start=start
+    )
+    server: DevServer | None = None
+    worker: SignalFetchWorker | None = None
+    try:
+        seed_account(setup, positions)
+        engine, clock = setup.engine, setup.clock
+        terminal = Terminal(engine)
+        state = DevState(items=items)
+        server = DevServer(state).start()
+        client = BigQuantClient(server.base_url, DEV_ACCESS_KEY, DEV_SECRET_KEY, retries=0)
+        strategy_ids = sorted(state.strategies())
+        source = BigQuantSignalSource(client, strategy_ids)
+        worker = SignalFetchWorker(source, engine.post, name="bigquant-dev").start()
+        driver = PacedDay(engine=engine, venue=setup.broker, feed=setup.feed, clock=clock, day=day,
+                          until=until, speed=speed)  # fmt: skip
+        capital = settings.account.initial_cash
+
+        def planned(event: object) -> None:  # engine thread: only hand on
+            if isinstance(event, SignalsReceived) and event.day == day:
+                batches = [b for b in event.batches if b.batch_id in event.new_batch_ids]
+                engine.post(Call(lambda e: _plan_and_release(e, batches, driver)))
+            elif isinstance(event, AlertRaised) and event.category == "signals" and event.level == "error":
+                driver.release()  # the fetch failed (said by the alert): the day goes on without a plan
+
+        def fetch(e: Engine, job: object) -> None:
+            driver.hold()  # the clock waits for the fetch (it runs over HTTP on the worker's thread)
+            worker_ = worker
+            assert worker_ is not None
+            worker_.request(day)
+
+        def post_close(e: Engine, job: Any) -> None:
+            result = close_day(e, eod_store_for(e.store), day=job.day, account_id=settings.account.account_id)
+            e.alert(
+                "info", "eod", f"日终对账 (reconciliation) {job.day}: {result.reconciliation.status.value}"
+            )
+
+        terminal.subscribe(planned)
+        setup.broker.connect()
+        terminal.start()
+        for sid in strategy_ids:
+            terminal.set_strategy(StrategySettings(sid, capital, name="", policy="limit"), who="user")
+        times = Times.from_settings(settings.schedule)
+        terminal.set_auto_approve(times.approve_deadline, who="user")
+        plan = plan_day(day, clock.now(), load_calendar(settings.general.data_dir), times)
+        handlers: dict[Command, Any] = {Command.FETCH: fetch, Command.POST_CLOSE: post_close}
+        schedule = [(j.at, _JOB_WORDS.get(j.command.value, j.command.value)) for j in plan.jobs
+                    if j.command is not Command.MONITOR]  # fmt: skip
+
+        def on_started() -> None:
+            plan_on_engine(engine, plan, handlers)
+
+        driver.on_started = on_started
+        return WindowSession(setup, terminal, server, worker, driver, schedule, settings.account.account_id)
+    except BaseException:
+        if worker is not None:
+            worker.stop(5.0)
+        if server is not None:
+            server.stop()
+        setup.close()
+        raise
+
+
+_JOB_WORDS = {
+    "fetch": "取信号",
+    "approve": "批准截止",
+    "open_auction": "开盘竞价",
+    "continuous": "连续竞价",
+    "close_auction": "收盘竞价",
+    "post_close": "日终对账",
+    "backup": "备份",
+}
+
+
+def _plan_and_release(engine: Engine, batches: list[Any], driver: Any) -> None:
+    try:
+        lines = engine.plan.add_batches(batches, "planner")
+        engine.alert("info", "signals", f"已取得信号并生成计划 (signals planned): {len(lines)} 条计划行")
+    finally:
+        driver.release()

@@ -48,10 +48,12 @@ from app.core.oms import NewOrder, OrderManager
 from app.core.planning.desk import PlanDesk
 from app.core.ports import BrokerGateway, OmsStore
 from app.core.risk import WHO, RiskGate, RiskMonitor, RiskSettingError, TradingState
+from app.core.snapshot import day_pnl
 from app.domain.calendar import DEFAULT_CALENDAR, TradingCalendar, unknown_day_warning
 from app.domain.clock import TimedClock, TimerHandle
 from app.domain.fees import FeeSchedule
 from app.domain.identifiers import ClientOrderId
+from app.domain.market import Quote
 from app.domain.orders import Order, OrderStatus
 from app.domain.reports import (
     BrokerAlgo,
@@ -155,6 +157,7 @@ class Engine:
         self._risk_base = None if risk is None else (risk.limits, risk.state)
         # the fetched batches of planned orders by batch id, for the planner (not yet taken in)
         self.signal_batches: dict[str, SignalBatch] = {}
+        self.quotes: dict[str, Quote] = {}  # the last quote of each code, for the window's snapshot
         # The execution policies (app/core/execution), set by the composition root before start: they
         # execute approved plan lines, hear quotes, order reports and the orders each batch changed, and
         # place children from timers. The plan desk is made on the engine thread with the books
@@ -754,8 +757,10 @@ class Engine:
 
     def _on_quotes(self, message: QuotesArrived) -> None:
         last = self.oms.last_prices
+        quotes = self.quotes
         for quote in message.quotes:
             last[quote.code] = quote.last
+            quotes[quote.code] = quote
         risk = self.risk
         if risk is not None:
             risk.on_quotes(message.quotes)
@@ -992,7 +997,8 @@ class Engine:
         if positions is None:
             positions = self.position_snapshots()
         market_value = sum((p.market_value for p in positions), Decimal(0))
-        return AccountSnapshot(cash.cash, cash.frozen, cash.available, market_value, self.clock.now())
+        pnl = day_pnl(positions, self.oms.trade_ids.values(), self.oms.instruments)
+        return AccountSnapshot(cash.cash, cash.frozen, cash.available, market_value, self.clock.now(), pnl)
 
     def position_snapshots(self) -> tuple[PositionSnapshot, ...]:
         last = self.oms.last_prices

@@ -169,6 +169,7 @@ class AccountSnapshot:
     available: Decimal
     market_value: Decimal
     ts: datetime
+    day_pnl: Decimal | None = None  # today's P&L (app/core/snapshot.day_pnl); None where not known
 
     @property
     def total_asset(self) -> Decimal:

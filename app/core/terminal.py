@@ -17,6 +17,7 @@ from app.core.eod.service import EodResult, EodStore, close_day
 from app.core.eod.settlement import Settlement
 from app.core.messages import (
     AccountSnapshot,
+    AlertRaised,
     Call,
     CancelAllOrders,
     CancelOrder,
@@ -29,8 +30,10 @@ from app.core.oms import NewOrder
 from app.core.planning.ledger import StrategyPosition
 from app.core.planning.model import PlanLine, PlanSnapshot, StrategySettings, TargetBatch
 from app.core.risk import RiskSettingError, TradingState
+from app.core.snapshot import TerminalSnapshot, take_snapshot, trades_of_day
 from app.domain.identifiers import ClientOrderId
-from app.domain.market import InstrumentInfo
+from app.domain.market import InstrumentInfo, Quote
+from app.domain.reports import TradeReport
 from app.domain.side import Side
 from app.domain.signals import SignalBatch, SignalLine
 
@@ -161,6 +164,33 @@ class Terminal:
     def alert(self, level: str, category: str, message: str) -> None:
         """Raise an alert from any thread (stored with the engine's next batch, published)."""
         self._engine.post(Call(lambda e: e.alert(level, category, message)))
+
+    # ------------------------------------------------------------------ what the window reads
+    # Copies taken on the engine thread; call them off the GUI thread (app/ui/bridge.py does).
+    def snapshot(self, mark: Callable[[], Any] | None = None, timeout: float = 10.0) -> TerminalSnapshot:
+        """Everything the window shows, consistent as of one moment (app/core/snapshot.py); `mark()`
+        runs on the engine thread in the same step (its result is `snapshot.mark`)."""
+        return self._engine.call(lambda e: take_snapshot(e, mark=mark), timeout)
+
+    def trades(self, timeout: float = 10.0) -> tuple[TradeReport, ...]:
+        """Today's fills in booking order (events: TradeBooked)."""
+        return self._engine.call(trades_of_day, timeout)
+
+    def alerts(self, limit: int = 500, timeout: float = 10.0) -> tuple[AlertRaised, ...]:
+        """The newest alerts of this session, oldest first (all are in the database; events: AlertRaised)."""
+        return self._engine.call(lambda e: tuple(e.alerts)[-limit:] if limit > 0 else (), timeout)
+
+    def quotes(self, codes: Iterable[str] | None = None, timeout: float = 10.0) -> dict[str, Quote]:
+        """The last quote of each code seen today (of `codes`, if given; events: QuotesUpdated)."""
+        wanted = None if codes is None else list(codes)
+        return self._engine.call(
+            lambda e: dict(e.quotes) if wanted is None else {c: e.quotes[c] for c in wanted if c in e.quotes},
+            timeout,
+        )
+
+    def connected(self, timeout: float = 10.0) -> bool:
+        """Whether the broker is connected (events: ConnectionStateChanged)."""
+        return self._engine.call(lambda e: bool(e.gateway.connected), timeout)
 
     # ------------------------------------------------------------------ the plan (app/core/planning)
     # Each command takes effect at once on the engine thread, is recorded with who and when (plan_audit),

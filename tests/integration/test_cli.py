@@ -147,14 +147,25 @@ def test_doctor_when_console_cannot_print_symbols_then_ascii_marks() -> None:
 # --- in-process: the command line -------------------------------------------------------------
 
 
-def test_no_command_then_help_and_demo_hint(capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_command_then_the_window_opens(monkeypatch: pytest.MonkeyPatch) -> None:
+    # issue 10: `python -m app` opens the window on the simulated setup (it used to print the help)
+    opened: list[object] = []
+    monkeypatch.setattr(cli, "_run_window", lambda args: opened.append(args) or 0)
+
     code = cli.main([])
+
+    assert code == 0
+    assert len(opened) == 1
+
+
+def test_help_then_usage_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["--help"])
 
     out = capsys.readouterr().out
     assert code == 0
     assert "usage: python -m app" in out
     assert "doctor" in out
-    assert out.rstrip().endswith("python -m app demo")
+    assert "demo" in out
 
 
 def test_secrets_set_then_stored_in_keyring_and_never_printed(

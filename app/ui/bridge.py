@@ -1,0 +1,205 @@
+"""The only adapter between the engine and Qt (STYLE.md §5): events in, commands out, never blocking.
+
+**Events.** `EngineBridge.listener` is subscribed to the Terminal; it runs on the engine thread after
+each commit and only appends the event to a buffer under a lock. The first event into an empty buffer
+emits a queued signal to the GUI thread, which flushes the buffer no more often than once a frame
+(`fps`, vn.py's event engine feeding its monitors, qutebrowser's throttle): quotes are coalesced to
+the last one of each code and account updates to the last one, so a burst of thousands of events is
+one `events_arrived(EventBatch)` per frame.
+
+**Snapshots.** `refresh()` asks the Terminal for a `TerminalSnapshot` on the command thread. The
+snapshot is taken on the engine thread together with the number of events handed on so far, so the
+events already inside it are dropped and none after it is lost: `snapshot_arrived(snapshot)`.
+
+**Commands.** `run(fn, done, failed)` calls `fn()` (a Terminal method) on one worker thread, in the
+order asked (a pause is never overtaken by a resume); `done(result)` or `failed(message in words)`
+then run on the GUI thread. The GUI thread never waits on the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+
+from app.core.messages import AccountUpdated, QuotesUpdated
+from app.core.planning.model import PlanError
+from app.core.risk import RiskSettingError
+from app.core.snapshot import TerminalSnapshot
+from app.domain.market import Quote
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FPS = 20
+
+
+@dataclass
+class EventBatch:
+    """What arrived during one frame: the events in order, with quotes and account updates taken out
+    and coalesced (the last quote of each code; the last account update)."""
+
+    events: list[Any] = field(default_factory=list)
+    quotes: dict[str, Quote] = field(default_factory=dict)
+    account: AccountUpdated | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.quotes or self.account is not None)
+
+
+def words(exc: BaseException) -> str:
+    """An error of a command in words a user understands (the core's own messages already are)."""
+    if isinstance(exc, PlanError | RiskSettingError):
+        return str(exc)
+    if isinstance(exc, TimeoutError):
+        return "引擎未及时响应，请稍后再试 (the engine did not answer in time; try again)"
+    name = type(exc).__name__
+    if name == "TradingHaltedError":
+        return str(exc)
+    return f"操作未完成 (the command failed): {exc or name}"
+
+
+class _Relay(QObject):
+    """Lives on the GUI thread: a result emitted from the worker arrives here queued."""
+
+    finished = Signal(object, object)  # callback, result
+    errored = Signal(object, object)  # callback, message
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished.connect(self._finish)
+        self.errored.connect(self._finish)
+
+    @Slot(object, object)
+    def _finish(self, callback: Any, value: Any) -> None:
+        if callback is not None:
+            callback(value)
+
+
+class _Command(QRunnable):
+    def __init__(self, fn: Callable[[], Any], done: Any, failed: Any, relay: _Relay) -> None:
+        super().__init__()
+        self._fn, self._done, self._failed, self._relay = fn, done, failed, relay
+
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except Exception as exc:  # handed to the GUI thread in words, never raised in Qt's frames
+            log.warning("command failed: %s", exc, exc_info=not isinstance(exc, PlanError | RiskSettingError))
+            self._relay.errored.emit(self._failed, words(exc))
+        else:
+            self._relay.finished.emit(self._done, result)
+
+
+class EngineBridge(QObject):
+    events_arrived = Signal(object)  # EventBatch, at most once a frame
+    snapshot_arrived = Signal(object)  # TerminalSnapshot
+    command_failed = Signal(str)  # every failed command, in words (for the status bar and the log panel)
+    _woken = Signal()
+
+    def __init__(self, terminal: Any, *, fps: int = DEFAULT_FPS, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.terminal = terminal
+        self.frame_ms = max(1, int(1000 / max(1, fps)))
+        self._lock = threading.Lock()
+        self._buffer: list[tuple[int, Any]] = []
+        self._seq = 0  # events handed on so far (engine thread only)
+        self._floor = 0  # events at or below this are inside the last snapshot
+        self._woke = False
+        self._last_flush = 0.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.flush)
+        self._woken.connect(self._on_woken)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)  # commands in the order asked
+        self._relay = _Relay()
+        self._relay.setParent(self)
+        self.flushes = 0  # frames delivered (for tests and the benchmark)
+        self.applied = 0  # the number of the last event delivered (or inside a loaded snapshot)
+
+    # ------------------------------------------------------------------ the engine thread
+    def listener(self, event: Any) -> None:
+        """Subscribed to the Terminal: runs on the engine thread, only hands the event on."""
+        with self._lock:
+            self._seq += 1
+            self._buffer.append((self._seq, event))
+            wake = not self._woke
+            self._woke = True
+        if wake:
+            self._woken.emit()  # queued: the receiver lives on the GUI thread
+
+    def _mark(self) -> int:
+        with self._lock:
+            return self._seq
+
+    # ------------------------------------------------------------------ the GUI thread
+    @Slot()
+    def _on_woken(self) -> None:
+        wait = self.frame_ms - int((time.monotonic() - self._last_flush) * 1000)
+        if wait <= 0:
+            self.flush()
+        elif not self._timer.isActive():
+            self._timer.start(wait)
+
+    @Slot()
+    def flush(self) -> None:
+        """Deliver what arrived since the last frame (GUI thread)."""
+        with self._lock:
+            buffered, self._buffer = self._buffer, []
+            self._woke = False
+        self._last_flush = time.monotonic()
+        batch = EventBatch()
+        floor = self._floor
+        for seq, event in buffered:
+            if seq <= floor:
+                continue
+            if isinstance(event, QuotesUpdated):
+                for quote in event.quotes:
+                    batch.quotes[quote.code] = quote
+            elif isinstance(event, AccountUpdated):
+                batch.account = event
+            else:
+                batch.events.append(event)
+        if batch:
+            self.flushes += 1
+            self.events_arrived.emit(batch)
+        if buffered:
+            self.applied = max(self.applied, buffered[-1][0])
+
+    def refresh(self) -> None:
+        """Take a new snapshot off the GUI thread; `snapshot_arrived` follows."""
+        terminal = self.terminal
+
+        def take() -> TerminalSnapshot:
+            return terminal.snapshot(mark=self._mark)
+
+        self.run(take, self._on_snapshot)
+
+    def _on_snapshot(self, snapshot: TerminalSnapshot) -> None:
+        self._floor = max(self._floor, int(snapshot.mark or 0))
+        self.snapshot_arrived.emit(snapshot)
+        self.applied = max(self.applied, self._floor)
+
+    def run(
+        self,
+        fn: Callable[[], Any],
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[str], None] | None = None,
+    ) -> None:
+        """Call `fn()` on the command thread; `done(result)` / `failed(words)` on the GUI thread."""
+
+        def fail(message: str) -> None:
+            self.command_failed.emit(message)
+            if failed is not None:
+                failed(message)
+
+        self._pool.start(_Command(fn, done, fail, self._relay))
+
+    def wait_commands(self, msecs: int = 30000) -> bool:
+        """Wait for the commands asked so far to finish (tests, closing the window)."""
+        return self._pool.waitForDone(msecs)

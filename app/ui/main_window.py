@@ -1,0 +1,296 @@
+"""The main window: dockable panels whose layout is saved, a status bar, a tray icon.
+
+The window talks to the Terminal only, through the bridge (commands off the GUI thread) and the read
+model (what it draws). Panels are docks: `add_panel(object_name, title, widget, area)` hosts any
+widget (the plan, the books and the alerts are added by `add_core_panels`; the quotes, charts,
+strategies and risk-settings panels are added the same way). `restore_layout()` after every panel is
+added puts them where the user left them; the layout is saved on close to an INI file in the data
+folder (QSettings, never the Windows registry).
+
+The status bar shows the broker's, the quotes' and the signal source's state, the mode (simulated /
+live / observe-only / armed) and the trading state, the next scheduled job, the engine's clock, and
+(on a simulated day) a speed control.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSystemTrayIcon,
+    QWidget,
+)
+
+from app.core.messages import AlertRaised
+from app.ui.bridge import EngineBridge
+from app.ui.panels.alerts import AlertsPanel
+from app.ui.panels.books import AccountPanel, OrdersPanel, PositionsPanel, TradesPanel
+from app.ui.panels.plan import PlanPanel
+from app.ui.read_model import ReadModel
+from app.ui.words import tr
+
+log = logging.getLogger(__name__)
+
+Area = Qt.DockWidgetArea
+LAYOUT_VERSION = 1
+QUOTES_STALE = timedelta(minutes=1)  # no quote for this long (engine clock) during trading: say so
+SPEEDS = (1, 10, 30, 60, 120, 300, 0)  # simulated seconds per second; 0: as fast as it goes
+_TRADING = ((9, 15, 11, 30), (13, 0, 15, 0))
+
+
+def app_icon() -> QIcon:
+    pixmap = QPixmap(64, 64)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor("#c62828"))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(4, 4, 56, 56)
+    painter.setPen(QColor("white"))
+    font = painter.font()
+    font.setPixelSize(34)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, "T")
+    painter.end()
+    return QIcon(pixmap)
+
+
+def _in_session(now: datetime) -> bool:
+    minutes = now.hour * 60 + now.minute
+    return any(a * 60 + b <= minutes < c * 60 + d for a, b, c, d in _TRADING)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        read_model: ReadModel,
+        bridge: EngineBridge,
+        *,
+        layout_file: Path,
+        mode: str = "",
+        schedule: Sequence[tuple[datetime, str]] = (),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.read_model = read_model
+        self.bridge = bridge
+        self.mode = mode or tr("模拟")
+        self.schedule = sorted(schedule)
+        self.setWindowTitle(tr("Tiller 交易终端") + f" — {self.mode}")
+        self.setWindowIcon(app_icon())
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(
+            QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+            | QMainWindow.DockOption.AnimatedDocks
+        )
+        self.resize(1440, 900)
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, QWidget] = {}
+        self.layout_settings = QSettings(str(layout_file), QSettings.Format.IniFormat)
+        self.view_menu: QMenu = self.menuBar().addMenu(tr("窗口"))
+        self._build_status_bar()
+        self.tray: QSystemTrayIcon | None = None
+        self._build_tray()
+        self.notifications: list[tuple[str, str]] = []  # what the tray said (also without a tray)
+        read_model.status_changed.connect(self.update_status)
+        read_model.alerts_added.connect(self._notify_alerts)
+        read_model.reconnected.connect(bridge.refresh)
+        read_model.snapshot_wanted.connect(bridge.refresh)
+        bridge.snapshot_arrived.connect(read_model.load)
+        bridge.events_arrived.connect(read_model.apply)
+        bridge.command_failed.connect(lambda words: self.statusBar().showMessage(words, 10000))
+        self.on_close: list[Callable[[], None]] = []
+
+    # ------------------------------------------------------------------ panels
+    def add_panel(
+        self, object_name: str, title: str, widget: QWidget, area: Area = Area.RightDockWidgetArea
+    ) -> QDockWidget:
+        """Host `widget` as a dockable panel. `object_name` must be unique and stable: the saved layout
+        finds the panel by it. Panels added to the same area after the first are tabbed with it."""
+        if object_name in self.docks:
+            raise ValueError(f"a panel named {object_name!r} is already in the window")
+        dock = QDockWidget(title, self)
+        dock.setObjectName(object_name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        first_in_area = next((d for d in self.docks.values() if self.dockWidgetArea(d) == area), None)
+        self.addDockWidget(area, dock)
+        if first_in_area is not None:
+            self.tabifyDockWidget(first_in_area, dock)
+        self.docks[object_name] = dock
+        self.panels[object_name] = widget
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def add_core_panels(self) -> None:
+        """The plan, orders, trades, positions, account and alerts panels."""
+        rm, br = self.read_model, self.bridge
+        self.add_panel("plan", tr("今日计划"), PlanPanel(rm, br), Area.TopDockWidgetArea)
+        self.add_panel("account", tr("资金"), AccountPanel(rm, br), Area.LeftDockWidgetArea)
+        self.add_panel("positions", tr("持仓"), PositionsPanel(rm, br), Area.BottomDockWidgetArea)
+        self.add_panel("orders", tr("委托"), OrdersPanel(rm, br), Area.BottomDockWidgetArea)
+        self.add_panel("trades", tr("成交"), TradesPanel(rm, br), Area.BottomDockWidgetArea)
+        self.add_panel("alerts", tr("告警与日志"), AlertsPanel(rm, br), Area.RightDockWidgetArea)
+        self.docks["positions"].raise_()
+
+    def panel(self, object_name: str) -> Any:
+        return self.panels[object_name]
+
+    # ------------------------------------------------------------------ layout
+    def restore_layout(self) -> bool:
+        """Put the panels where they were when the window was last closed (call after every panel is
+        added); False when nothing was saved or it no longer fits."""
+        geometry = self.layout_settings.value("window/geometry")
+        state = self.layout_settings.value("window/state")
+        ok = False
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            ok = self.restoreState(state, LAYOUT_VERSION)
+        return ok
+
+    def save_layout(self) -> None:
+        self.layout_settings.setValue("window/geometry", self.saveGeometry())
+        self.layout_settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        self.layout_settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        try:
+            self.save_layout()
+        except Exception:  # never keep the window from closing
+            log.exception("saving the window layout failed")
+        for fn in self.on_close:
+            try:
+                fn()
+            except Exception:
+                log.exception("closing: %s failed", fn)
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ status bar
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.broker_label = QLabel(self)
+        self.quotes_label = QLabel(self)
+        self.signals_label = QLabel(self)
+        self.mode_label = QLabel(self)
+        self.next_job_label = QLabel(self)
+        self.clock_label = QLabel(self)
+        for label in (self.broker_label, self.quotes_label, self.signals_label, self.mode_label,
+                      self.next_job_label, self.clock_label):  # fmt: skip
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(label)
+        self.speed_box: QComboBox | None = None
+        self.update_status()
+
+    def add_speed_control(
+        self, current: float | None, set_speed: Callable[[float | None], None]
+    ) -> QComboBox:
+        """A simulated day's speed (simulated seconds per real second; "最快" as fast as it goes)."""
+        box = QComboBox(self)
+        box.setObjectName("speed")
+        box.setToolTip(tr("模拟时钟速度"))
+        for speed in SPEEDS:
+            box.addItem(tr("最快") if speed == 0 else f"{speed}×", speed)
+        index = box.findData(int(current or 0))
+        if index < 0:
+            box.addItem(f"{current:g}×", current)
+            index = box.count() - 1
+        box.setCurrentIndex(index)
+        box.currentIndexChanged.connect(lambda _i: set_speed(box.currentData() or None))
+        self.statusBar().insertPermanentWidget(0, QLabel(tr("速度"), self))
+        self.statusBar().insertPermanentWidget(1, box)
+        self.speed_box = box
+        return box
+
+    def update_status(self) -> None:
+        s = self.read_model.status
+        red, green, grey = "#c62828", "#0f9d3a", "#606060"
+
+        def put(label: QLabel, text: str, color: str) -> None:
+            label.setText(text)
+            label.setStyleSheet(f"color: {color};")
+
+        if s.broker_connected:
+            put(self.broker_label, tr("券商：已连接"), green)
+        else:
+            put(
+                self.broker_label,
+                tr("券商：未连接") + (f" ({s.broker_reason})" if s.broker_reason else ""),
+                red,
+            )
+        if s.quotes_ts is None:
+            put(self.quotes_label, tr("行情：无"), grey)
+        elif s.now is not None and _in_session(s.now) and s.now - s.quotes_ts > QUOTES_STALE:
+            put(self.quotes_label, tr("行情：延迟") + f" {s.quotes_ts:%H:%M:%S}", red)
+        else:
+            put(self.quotes_label, tr("行情：正常") + f" {s.quotes_ts:%H:%M:%S}", green)
+        if s.signals_ok is None:
+            put(self.signals_label, tr("信号：未取得"), grey)
+        else:
+            put(self.signals_label, tr("信号：") + s.signals[:60], green if s.signals_ok else red)
+        state = {"active": tr("交易中"), "reducing": tr("只减仓"), "halted": tr("已停止交易")}.get(
+            s.trading_state, s.trading_state
+        )
+        halted = s.trading_state == "halted" or s.halted is not None
+        put(self.mode_label, f"{self.mode} · {state}" if state else self.mode, red if halted else grey)
+        put(self.next_job_label, self.next_job_text(s.now), grey)
+        self.clock_label.setText(f"{s.now:%Y-%m-%d %H:%M:%S}" if s.now is not None else "")
+
+    def next_job_text(self, now: datetime | None) -> str:
+        if now is None:
+            return ""
+        upcoming = next(((at, name) for at, name in self.schedule if at > now), None)
+        if upcoming is None:
+            return tr("下一任务：无")
+        return tr("下一任务：") + f"{upcoming[0]:%H:%M} {upcoming[1]}"
+
+    # ------------------------------------------------------------------ tray
+    def _build_tray(self) -> None:
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            log.info("no system tray here: notifications go to the status bar only")
+            return
+        tray = QSystemTrayIcon(app_icon(), self)
+        tray.setToolTip(tr("Tiller 交易终端"))
+        menu = QMenu(self)
+        show = QAction(tr("显示窗口"), self)
+        show.triggered.connect(self.showNormal)
+        menu.addAction(show)
+        tray.setContextMenu(menu)
+        tray.show()
+        self.tray = tray
+
+    def _notify_alerts(self, alerts: list[AlertRaised]) -> None:
+        for a in alerts:
+            if a.level in ("warning", "error", "critical"):
+                self.notify(tr("Tiller 告警"), f"{a.ts:%H:%M:%S} {a.message}", a.level)
+
+    def notify(self, title: str, text: str, level: str = "warning") -> None:
+        self.notifications = [*self.notifications[-99:], (title, text)]
+        if self.tray is not None and QSystemTrayIcon.supportsMessages():
+            icon = (
+                QSystemTrayIcon.MessageIcon.Critical
+                if level in ("error", "critical")
+                else QSystemTrayIcon.MessageIcon.Warning
+            )
+            self.tray.showMessage(title, text, icon, 8000)
+        else:
+            self.statusBar().showMessage(text, 8000)
