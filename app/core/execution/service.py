@@ -138,6 +138,7 @@ class ExecParams:
     gap_up_pct: Decimal = Decimal(0)  # 0: off
     below_ma: int = 0  # N-day moving average condition for buys; 0: off
     max_limit_down: int = 0  # breadth condition for buys; 0: off
+    limit_price: Decimal | None = None  # the plan's limit: no buy child above it, no sell child below it
 
 
 _PARSERS: dict[str, Callable[[str], object]] = {
@@ -153,6 +154,7 @@ _PARSERS: dict[str, Callable[[str], object]] = {
     "gap_up_pct": _dec(Decimal(0), Decimal(1)),
     "below_ma": _int(0, 250),
     "max_limit_down": _int(0, 100_000),
+    "limit_price": _dec(Decimal("0.0001"), Decimal(1_000_000)),
 }
 PARAM_NAMES = frozenset(_PARSERS)
 assert {f.name for f in fields(ExecParams)} == PARAM_NAMES
@@ -199,6 +201,14 @@ class _Line:
     best5_sent: bool = False
     repricing: bool = False  # the re-price timer runs
     last_progress: ExecutionProgress | None = None
+    cap: int | None = None  # the risk gate cut a child down: the line ends at this many shares
+    rate_wait: TimerHandle | None = None  # waiting for room under the order-rate limit
+    fell_back: bool = False  # the opening auction's rest went on in continuous trading
+
+    @property
+    def qty(self) -> int:
+        """The shares the line will trade: the request's, or less once the risk gate resized a child."""
+        return self.request.qty if self.cap is None else min(self.cap, self.request.qty)
 
 
 class _Market:
@@ -455,6 +465,10 @@ class PolicyExecutor:
             return
         previous, line.stage = line.stage, stage
         if stage == "continuous" and previous == "auction":
+            if self._working(line):
+                line.fell_back = True
+                line.note = "集合竞价未全部成交，转连续竞价 (the auction did not fill: continues in continuous trading)"
+                log.info("%s %s: %s", line.request.line_id, line.request.code, line.note)
             self._cancel_working(line)  # the auction's rest continues in continuous trading
         if stage == "continuous" and line.request.policy in ("limit", "auction_open") and not line.repricing:
             self._schedule_reprice(line)
@@ -501,13 +515,13 @@ class PolicyExecutor:
         line.stage = "ending"
         working = self._working(line)
         self._cancel_working(line)
-        left = line.request.qty - self._used(line)
+        left = line.qty - self._used(line)
         if not working:
             line.state = "done"
         line.note = (
             f"时间窗结束，撤销未成交 (end of window: the rest is cancelled), 剩余 {left}"
             if working or left
-            else "完成 (done)"
+            else self._done_note(line)
         )
         self._progress(line)
 
@@ -564,7 +578,15 @@ class PolicyExecutor:
         )
         if cage is not None:
             price = min(price, cage) if req.side is Side.BUY else max(price, cage)
-        return _clamp(round_to_tick(max(price, tick), tick), info)
+        return self._within_limit_price(line, _clamp(round_to_tick(max(price, tick), tick), info))
+
+    def _within_limit_price(self, line: _Line, price: Decimal) -> Decimal:
+        """The plan's limit (the price a buy's cash was planned at) bounds every buy child: the line
+        never spends more than the plan set aside for it."""
+        limit = line.params.limit_price
+        if limit is None or line.request.side is not Side.BUY:
+            return price
+        return min(price, limit)
 
     def _auction_price(self, line: _Line, closing: bool) -> Decimal | None:
         req, p = line.request, line.params
@@ -578,7 +600,7 @@ class PolicyExecutor:
         quote = self.quotes.get(req.code)
         base = quote.last if closing and quote is not None and quote.last > 0 else info.prev_close
         factor = 1 + p.auction_offset if req.side is Side.BUY else 1 - p.auction_offset
-        return _clamp(round_to_tick(base * factor, info.tick), info)
+        return self._within_limit_price(line, _clamp(round_to_tick(base * factor, info.tick), info))
 
     def _pump(self, line: _Line) -> None:
         """Send the line's next child if it may go now."""
@@ -599,8 +621,8 @@ class PolicyExecutor:
             if not working:
                 line.state = "done"
             return
-        if used >= req.qty and not working:
-            line.state, line.note = "done", "完成 (done)"
+        if used >= line.qty and not working:
+            line.state, line.note = "done", self._done_note(line)
             for timer in line.timers:
                 self.engine.cancel_timer(timer)
             return
@@ -610,7 +632,7 @@ class PolicyExecutor:
             line.state = "done"
             line.note = f"最优五档即时成交剩余撤销，成交 {self._filled(line)} (best five IOC: rest cancelled)"
             return
-        allowed = min(line.target, req.qty) - used
+        allowed = min(line.target, line.qty) - used
         if allowed <= 0:
             return
         now = self.engine.clock.now()
@@ -651,7 +673,7 @@ class PolicyExecutor:
         if req.side is Side.SELL:
             position = self.engine.oms.positions.get(req.code)
             holding = position.sellable if position is not None else 0
-        qty = child_qty(req.code, req.side, allowed, req.qty - used, holding=holding, market=market)
+        qty = child_qty(req.code, req.side, allowed, line.qty - used, holding=holding, market=market)
         if qty <= 0:
             line.note = f"本次可发数量不足一手 (less than a lot to send now: {allowed})"
             return
@@ -663,6 +685,8 @@ class PolicyExecutor:
             price, price_type = self._continuous_price(line), PriceType.LIMIT
         if not market and price is None:
             line.note = "无行情，暂不下单 (no market data yet)"
+            return
+        if self._wait_for_rate(line, now):
             return
         request = NewOrder(
             req.code, req.side, qty, price, price_type, strategy_id=req.strategy_id, signal_id=req.line_id
@@ -676,7 +700,45 @@ class PolicyExecutor:
         self.by_child[cid] = line
         line.best5_sent = line.best5_sent or market
         line.note = f"{line.stage}: {qty} @ {price if price is not None else '最优五档'}"
+        child = self.engine.oms.orders.get(cid)
+        if child is not None and child.status is not OrderStatus.DENIED and child.qty < qty:
+            # the risk gate resized the child (a position or value cap): the line ends with what it
+            # allows rather than asking again and again for what it refuses
+            line.cap = used + child.qty
+            line.note = f"风控缩减 (resized by risk) {line.request.qty} -> {line.cap}: {child.status_msg}"
         self._note_rejects(line)
+
+    @staticmethod
+    def _done_note(line: _Line) -> str:
+        parts = ["完成 (done)"]
+        if line.fell_back:
+            parts.append("集合竞价未成交部分转连续竞价成交 (the auction's rest filled in continuous trading)")
+        if line.cap is not None:
+            parts.append(f"风控缩减 (resized by risk) {line.request.qty} -> {line.cap}")
+        return "; ".join(parts)
+
+    def _wait_for_rate(self, line: _Line, now: datetime) -> bool:
+        """True when the order-rate limit (risk.max_orders_per_second) has no room now: the line waits
+        (a timer at the moment the oldest order of the last second leaves the window) instead of
+        sending a child the gate would deny. So a plan of more lines than the limit is paced, not
+        refused."""
+        risk = self.engine.risk
+        if risk is None:
+            return False
+        room, free_at = risk.rate_room(now)
+        if room > 0:
+            return False
+        line.note = "限速排队 (queued: order-rate limit per second)"
+        if line.rate_wait is None or line.rate_wait.fired or line.rate_wait.cancelled:
+            when = free_at if free_at is not None and free_at > now else now + timedelta(milliseconds=100)
+
+            def wake() -> None:
+                line.rate_wait = None
+                self._pump(line)
+                self._progress(line)
+
+            line.rate_wait = self.engine.schedule_at(when, wake, f"{line.request.line_id}: rate limit")
+        return True
 
     def _note_rejects(self, line: _Line) -> None:
         orders = self.engine.oms.orders

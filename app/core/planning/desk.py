@@ -493,7 +493,9 @@ class PlanDesk:
             self._hand(line, execution)
 
     def _hand(self, line: PlanLine, execution: ExecutionService) -> None:
-        params = {"price_offset": str(line.price_offset), "exec_time": line.exec_time.isoformat()}
+        # in the execution policies' terms (app/core/execution/service.py ExecParams): the line's price
+        # offset is the auction's, and the price its cash was planned at bounds its buy children
+        params = {"auction_offset": str(line.price_offset)}
         if line.price is not None:
             params["limit_price"] = str(line.price)
         request = ExecutionRequest(
