@@ -254,6 +254,7 @@ class Engine:
                     self.gateway.query_asset(), self.gateway.query_positions(), self.gateway.query_trades()
                 )
             self.recovery_notes += self._resync(at_start=True)
+            self._restore_execution()
             self._commit_and_flush()
         except BaseException as exc:  # reported to start()'s caller
             self._start_error = exc
@@ -595,8 +596,13 @@ class Engine:
         (their cancels go when the acknowledgement arrives). Returns how many were asked to cancel."""
         self.set_trading_state(TradingState.HALTED, who, "一键停止 (kill switch)")
         working = [o for o in self.oms.working_orders() if not o.external]
+        # the plan's part: every side paused (its lines send nothing more, even once trading is active
+        # again, until resumed) and its working children cancelled by the policies themselves
+        self.plan.kill(who)
+        asked = {c.client_order_id for c in self._cancels} | self._cancel_wanted
         for order in working:
-            self._cancel(order.client_order_id)
+            if order.client_order_id not in asked and order.status.is_working:
+                self._cancel(order.client_order_id)
         return len(working)
 
     def _monitor(self, message: QuotesArrived) -> None:
@@ -772,6 +778,17 @@ class Engine:
             self.oms.last_prices.setdefault(info.code, info.prev_close)
         if self.plan.day != message.day:
             self.plan.load(message.day)
+
+    def _restore_execution(self) -> None:
+        """The execution lines of the day go on after a restart (their state is in the database);
+        one that cannot be restored is an alert, never a failed start."""
+        if self.execution is None:
+            return
+        try:
+            self.execution.restore()
+        except Exception as exc:
+            log.exception("engine: restoring the execution lines failed")
+            self._alert("error", "execution", f"执行状态恢复失败 (execution lines not restored): {exc}")
 
     def _resync(self, *, at_start: bool) -> list[str]:
         """Catch up with the broker's books (at start and after a reconnect); nothing is resent.

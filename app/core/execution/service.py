@@ -26,6 +26,7 @@ then per strategy, then the line's own):
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -68,6 +69,7 @@ LUNCH = (time(11, 30), time(13, 0))
 OPEN_AUCTION = time(9, 15)
 CONTINUOUS_OPEN = time(9, 30)
 CLOSE_AUCTION = time(14, 57)
+_SAVED = "execution_lines:"  # meta key + trading day: the day's lines, so a restart goes on with them
 MAX_REJECTS = 3  # a line whose children are refused this many times stops, with the reason
 
 
@@ -204,6 +206,11 @@ class _Line:
     cap: int | None = None  # the risk gate cut a child down: the line ends at this many shares
     rate_wait: TimerHandle | None = None  # waiting for room under the order-rate limit
     fell_back: bool = False  # the opening auction's rest went on in continuous trading
+    origin: datetime | None = None  # when the line was first started (kept across a restart)
+    saved: tuple[object, ...] | None = None  # what was last staged of it (state, cap, fall-back)
+
+    def persisted(self) -> tuple[object, ...]:
+        return (self.state, self.cap, self.fell_back)
 
     @property
     def qty(self) -> int:
@@ -255,11 +262,21 @@ class PolicyExecutor:
         self.reported_filled: dict[ClientOrderId, int] = {}
         self.paused: set[Side] = set()
         self._market = _Market(self)
+        self._dirty = False  # a line started, ended, resized or a side paused: stage the state
+        self._day = None
 
     # ------------------------------------------------------------------ the contract
     def start(self, request: ExecutionRequest) -> None:
         if request.line_id in self.lines:
             return
+        self._dirty = True
+        self._open(request, self.engine.clock.now())
+
+    def _open(
+        self, request: ExecutionRequest, origin: datetime, saved: Mapping[str, object] | None = None
+    ) -> None:
+        """A line begins (`saved` None) or goes on after a restart from its saved state; `origin` is
+        when it was first started (a TWAP's slices keep their times across a restart)."""
         now = self.engine.clock.now()
         try:
             if request.policy not in POLICIES:
@@ -272,11 +289,13 @@ class PolicyExecutor:
                 raise ValueError(f"数量须为正整数 (qty must be a positive whole number), was {request.qty!r}")
         except ValueError as exc:
             line = _Line(request, ExecParams(), state="stopped", note=f"参数错误 (bad parameters): {exc}")
+            line.origin = origin
             self.lines[request.line_id] = line
             self.engine._alert("warning", "execution", f"{request.line_id} {request.code}: {line.note}")
             self._progress(line)
             return
         line = _Line(request, params, target=request.qty)
+        line.origin = origin
         self.lines[request.line_id] = line
         self.by_code.setdefault(request.code, []).append(line)
         # A restart: the line's children already at the broker are found by signal id.
@@ -286,14 +305,90 @@ class PolicyExecutor:
                 self.by_child[order.client_order_id] = line
                 if order.status in (OrderStatus.DENIED, OrderStatus.REJECTED):
                     line.seen_rejects.add(order.client_order_id)
+                if order.price_type is PriceType.BEST5_IOC:
+                    line.best5_sent = True
+        if saved is not None:
+            cap = saved.get("cap")
+            line.cap = cap if isinstance(cap, int) else None
+            line.fell_back = bool(saved.get("fell_back"))
+            state = saved.get("state")
+            if state in ("done", "stopped", "skipped"):
+                line.state, line.note = str(state), str(saved.get("note", ""))
+                line.saved = line.persisted()
+                self._progress(line)
+                return
         if line.children:
             line.note = f"重启后接续，已用 {self._used(line)} 股 (resumed after a restart)"
-        self._plan(line, now)
+        self._plan(line, now, origin)
+        line.saved = line.persisted() if saved is not None else None
         self._progress(line)
+
+    # ------------------------------------------------------------------ surviving a restart
+    def restore(self) -> None:
+        """At the engine's start (and at a new day): the day's lines as last committed go on by
+        themselves — active ones re-planned from when they first started (a TWAP's remaining slices
+        at their times), their children found by signal id and counted, so nothing is sent twice;
+        ended ones stay ended; the paused sides stay paused. Nothing needs to hand them over again."""
+        for line in self.lines.values():
+            for timer in line.timers:
+                self.engine.cancel_timer(timer)
+            if line.rate_wait is not None:
+                self.engine.cancel_timer(line.rate_wait)
+        self.lines, self.by_code, self.by_child = {}, {}, {}
+        self.reported_filled = {}
+        day = self.engine.trading_day
+        self._day = day
+        text = self.engine.store.load_meta(_SAVED + day.isoformat())
+        self._dirty = False
+        if not text:
+            self.paused = set()
+            return
+        try:
+            saved = json.loads(text)
+            self.paused = {Side(x) for x in saved.get("paused", [])}
+            rows = list(saved.get("lines", []))
+        except (ValueError, TypeError, AttributeError) as exc:
+            self.engine._alert(
+                "error", "execution", f"执行状态无法读取，未恢复 (execution state unreadable): {exc}"
+            )
+            return
+        for row in rows:
+            try:
+                request = ExecutionRequest(
+                    str(row["line_id"]), str(row["strategy_id"]), str(row["code"]), Side(row["side"]),
+                    row["qty"], str(row["policy"]), {str(k): str(v) for k, v in dict(row["params"]).items()},
+                )  # fmt: skip
+                origin = datetime.fromisoformat(str(row["origin"]))
+            except (KeyError, ValueError, TypeError) as exc:
+                self.engine._alert(
+                    "error", "execution", f"执行行无法恢复 (an execution line not restored): {exc}"
+                )
+                continue
+            self._open(request, origin, row)
+
+    def _save(self) -> None:
+        """Stage the day's lines (what a restart needs) in the engine's batch: one meta row per day."""
+        self._dirty = False
+        rows = []
+        for line in self.lines.values():
+            req = line.request
+            rows.append({
+                "line_id": req.line_id, "strategy_id": req.strategy_id, "code": req.code,
+                "side": req.side.value, "qty": req.qty, "policy": req.policy, "params": dict(req.params),
+                "origin": line.origin.isoformat(), "state": line.state, "cap": line.cap,
+                "fell_back": line.fell_back, "note": line.note,
+            })  # fmt: skip
+            line.saved = line.persisted()
+        paused = sorted(side.value for side in self.paused)
+        self.engine.store.stage_meta(
+            _SAVED + self.engine.trading_day.isoformat(),
+            json.dumps({"paused": paused, "lines": rows}, ensure_ascii=False, separators=(",", ":")),
+        )
 
     def pause(self, side: Side | None, *, cancel_working: bool = False) -> None:
         sides = (Side.BUY, Side.SELL) if side is None else (side,)
         self.paused.update(sides)
+        self._dirty = True
         for line in self.lines.values():
             if line.request.side in sides and line.state == "active":
                 line.note = "已暂停 (paused)"
@@ -304,6 +399,7 @@ class PolicyExecutor:
     def resume(self, side: Side | None) -> None:
         sides = (Side.BUY, Side.SELL) if side is None else (side,)
         self.paused.difference_update(sides)
+        self._dirty = True
         for line in list(self.lines.values()):
             if line.request.side in sides and line.state == "active":
                 line.note = "已恢复 (resumed)"
@@ -379,6 +475,9 @@ class PolicyExecutor:
         for line in touched.values():
             self._pump(line)
             self._progress(line)
+        # the engine calls this once per batch, before its commit: what changed goes into that commit
+        if self._dirty or any(line.saved != line.persisted() for line in self.lines.values()):
+            self._save()
 
     # ------------------------------------------------------------------ counting
     def _child_used(self, order: Order) -> int:
@@ -413,10 +512,11 @@ class PolicyExecutor:
             line.timers = [t for t in line.timers if not (t.fired or t.cancelled)]
         line.timers.append(self.engine.schedule_at(when, fn, f"{line.request.line_id}: {name}"))
 
-    def _plan(self, line: _Line, now: datetime) -> None:
+    def _plan(self, line: _Line, now: datetime, origin: datetime | None = None) -> None:
         policy, p = line.request.policy, line.params
         t = now.time()
-        start = max(now, self._at(p.start)) if p.start is not None else now
+        origin = now if origin is None else origin
+        start = max(origin, self._at(p.start)) if p.start is not None else origin
         end = self._at(p.end)
         if policy == "auction_open":
             if t < time(9, 25):
@@ -454,10 +554,16 @@ class PolicyExecutor:
             weights = even if policy == "twap" else u_shape_weights(moments)
             qty, cumulative = line.request.qty, 0.0
             line.target = 0
+            caught_up: int | None = None  # slices whose time has passed (a restart): one catch-up now
             for k, when in enumerate(moments):
                 cumulative += weights[k]
                 target = qty if k == len(moments) - 1 else min(qty, int(qty * cumulative))
+                if when <= now:
+                    caught_up = target
+                    continue
                 self._schedule(line, when, lambda target=target: self._slice(line, target), f"slice {k + 1}")
+            if caught_up is not None:
+                self._schedule(line, now, lambda: self._slice(line, caught_up), "slices due")
             self._schedule(line, end, lambda: self._end_window(line), "end of window")
 
     def _begin(self, line: _Line, stage: str) -> None:
