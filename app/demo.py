@@ -42,7 +42,14 @@ from app.core.planning.model import AllotKind, PlanError, PlanSnapshot, Strategy
 from app.core.simulation import CallerAction, Progress
 from app.core.summary import DaySummary
 from app.core.terminal import Terminal
-from app.devserver.server import DEV_ACCESS_KEY, DEV_SECRET_KEY, DevServer, DevState, load_scenario
+from app.devserver.server import (
+    DEMO_FILES,
+    DEV_ACCESS_KEY,
+    DEV_SECRET_KEY,
+    DevServer,
+    DevState,
+    load_scenario,
+)
 from app.domain.instruments import classify
 from app.domain.orders import OrderStatus, PriceType
 from app.domain.prices import round_to_tick
@@ -51,9 +58,9 @@ from app.domain.signals import SignalBatch
 from app.feeds.universe import InstrumentSpec
 from app.resources import resource_path
 
-DEMO_BATCH = resource_path("demo", "planned_orders.json")  # strategy A (BigQuant's own sample)
-DEMO_BATCH_B = resource_path("demo", "planned_orders_b.json")  # strategy B
-DEMO_BATCHES = (DEMO_BATCH, DEMO_BATCH_B)
+# the two strategies' batches the local server serves (app/devserver/server.py DEMO_FILES, serve-dev --demo)
+DEMO_BATCHES = tuple(resource_path(*parts) for parts in DEMO_FILES)
+DEMO_BATCH = DEMO_BATCHES[0]  # strategy A (BigQuant's own sample); strategy B's is DEMO_BATCHES[1]
 DEMO_POSITIONS = resource_path("demo", "positions.json")
 STRATEGY_A = "aec3e784-5c1e-4b0d-9f2a-3d6c1b7e9a10"
 STRATEGY_B = "5f1c9b2e-7d3a-4c8e-a6b4-2e9d0f3c1a77"

@@ -75,6 +75,14 @@ def default_items() -> list[dict[str, Any]]:
     return load_scenario(resource_path("devserver", "planned_order_page1.json"))
 
 
+DEMO_FILES = (("demo", "planned_orders.json"), ("demo", "planned_orders_b.json"))
+
+
+def demo_items() -> list[dict[str, Any]]:
+    """The demo day's planned orders: both followed strategies' batches (`python -m app demo`)."""
+    return [item for parts in DEMO_FILES for item in load_scenario(resource_path(*parts))]
+
+
 @dataclass
 class DevState:
     """What the server serves and what it has seen; change it from any thread (under `lock`)."""

@@ -286,3 +286,33 @@ def test_per_strategy_attribution_through_a_day(tmp_path: Path) -> None:
         assert sum(a.pnl for a in result.attribution) == result.performance.pnl
     finally:
         setup.close()
+
+
+# ------------------------------------------------------------------------------ what the desk hands over
+def test_buy_children_never_cost_more_than_the_plan_set_aside_and_a_risk_resize_ends_the_line(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "day"
+    settings = _settings(
+        folder, {"TILLER__EXECUTION__OFFSET_TICKS": "100", "TILLER__SIM__PARTICIPATION": "1"}
+    )
+    setup = open_day(make_setup(folder, settings=settings, start=time(9, 20)))
+    try:
+        terminal = setup.terminal
+        terminal.set_risk("max_order_qty", 300, who="cli")
+        terminal.set_strategy(StrategySettings("s1", D(1_000_000), policy="limit", price_offset=D("0.01")))
+        terminal.plan_batches([_batch(("B", "600000.SH", Side.BUY, 1000))])
+        at(setup, time(9, 30))
+        terminal.approve_plan()
+        for moment in _every(time(9, 30), time(9, 35), 30):
+            at(setup, moment)
+        planned = terminal.plan().line("B")
+        kids = [o for o in terminal.orders() if o.signal_id == "B"]
+        # 100 ticks through the book is what the policy asks; the plan's limit is what it gets
+        assert kids and all(o.price is not None and o.price <= planned.price for o in kids)
+        # the gate cut the first child to 300: the line ends there instead of asking again and again
+        assert [o.qty for o in kids] == [300] and "风控减量" in kids[0].status_msg
+        progress = terminal.execution_progress()["B"]
+        assert "风控缩减" in progress.note and not [o for o in terminal.orders() if o.status.is_working]
+    finally:
+        setup.close()
