@@ -8,6 +8,8 @@ from datetime import time
 from decimal import Decimal as D
 from pathlib import Path
 
+import pytest
+
 from app.config import load_settings
 from app.core.planning.model import StrategySettings
 from app.domain.orders import OrderStatus
@@ -314,5 +316,39 @@ def test_buy_children_never_cost_more_than_the_plan_set_aside_and_a_risk_resize_
         assert [o.qty for o in kids] == [300] and "风控减量" in kids[0].status_msg
         progress = terminal.execution_progress()["B"]
         assert "风控缩减" in progress.note and not [o for o in terminal.orders() if o.status.is_working]
+    finally:
+        setup.close()
+
+
+def test_skip_and_cancel_mid_execution_stop_the_lines_and_edit_refuses_a_handed_line(tmp_path: Path) -> None:
+    from app.core.planning.model import PlanError
+
+    folder = tmp_path / "day"
+    settings = _settings(folder, {"TILLER__EXECUTION__OFFSET_TICKS": "-30"})  # passive: children wait
+    setup = open_day(make_setup(folder, settings=settings, start=time(9, 50)))
+    try:
+        terminal = setup.terminal
+        terminal.set_strategy(StrategySettings("s1", D(1_000_000), policy="limit"))
+        terminal.plan_batches(
+            [_batch(("K", "600000.SH", Side.BUY, 1000), ("C", "000001.SZ", Side.SELL, 1000))]
+        )
+        at(setup, time(10, 0))
+        terminal.approve_plan()
+        at(setup, time(10, 0, 5))
+        assert [k[2] for k in _children(setup, "K")] == [OrderStatus.ACCEPTED]
+        with pytest.raises(PlanError, match="已交执行"):
+            terminal.edit_line("K", qty=500)
+        terminal.skip_line("K", who="user", reason="news")
+        (child,) = [o for o in terminal.orders() if o.signal_id == "C"]
+        terminal.cancel_order(child.client_order_id, who="user")
+        for moment in _every(time(10, 0, 10), time(10, 5), 30):
+            at(setup, moment)
+        assert [k[2] for k in _children(setup, "K")] == [OrderStatus.CANCELLED]  # no child after the skip
+        assert [k[2] for k in _children(setup, "C")] == [OrderStatus.CANCELLED]  # not sent again
+        progress = terminal.execution_progress()
+        assert not progress["K"].working and not progress["C"].working
+        assert terminal.plan().line("K").skipped
+        audit = [(a.who, a.action, a.line_id) for a in terminal.plan().audit]
+        assert ("user", "skip", "K") in audit and ("user", "cancel_order", "") in audit
     finally:
         setup.close()
