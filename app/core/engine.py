@@ -910,6 +910,8 @@ class Engine:
         oms.last_prices = old.last_prices
         oms.carry_intake(old)  # planned lines already answered as new stay taken in
         self.plan.carry(plan_memory)  # and the plan stays what its callers were told
+        if self.execution is not None:
+            self.execution.resave()  # the execution lines' state went with the lost batch: stage it again
         oms.mark_all_changed()  # the window shows the books as rebuilt
         self.oms = oms
         # cancels asked before an acknowledgement: what the file holds (one asked in the lost batch is

@@ -26,6 +26,10 @@ class ExecutionHooks(Protocol):
         as last committed (no one hands them over again)."""
         ...
 
+    def resave(self) -> None:
+        """A commit failed and the books were reloaded: stage the lines' state again with the next batch."""
+        ...
+
 
 class Execution(ExecutionService, ExecutionHooks, Protocol):
     """What the engine owns as `engine.execution`: the planner's contract and the engine's hooks."""

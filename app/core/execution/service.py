@@ -366,6 +366,9 @@ class PolicyExecutor:
                 continue
             self._open(request, origin, row)
 
+    def resave(self) -> None:
+        self._dirty = True
+
     def _save(self) -> None:
         """Stage the day's lines (what a restart needs) in the engine's batch: one meta row per day."""
         self._dirty = False
