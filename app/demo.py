@@ -244,7 +244,8 @@ def _interventions(terminal: Terminal, did: Callable[[str], None], rerun: bool) 
     def stop_loss() -> None:
         key, value = STOP_LOSS
         old, new = terminal.set_risk(key, value, who=USER)
-        did(f"风控设置 (risk) {key}: {old} -> {new} — 止损监控开启 (the stop-loss monitor is on)")
+        if old != new:
+            did(f"风控设置 (risk) {key}: {old} -> {new} — 止损监控开启 (the stop-loss monitor is on)")
 
     def manual() -> None:
         if rerun:
@@ -377,7 +378,9 @@ def _name(strategy_id: str) -> str:
     for s in STRATEGIES:
         if s.strategy_id == strategy_id:
             return s.name
-    return strategy_id[:8] or "账户 (account)"
+    if strategy_id == "risk":
+        return "风控止损 (risk monitor)"
+    return strategy_id[:8] or "账户，手工与原有持仓 (account: by hand, carried in)"
 
 
 def format_summary(result: DemoResult) -> str:
