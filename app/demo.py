@@ -197,14 +197,6 @@ def _fetch_batches(server: DevServer, state: DevState, items: list[dict]) -> lis
     return sorted((b for b in batches if b.lines or b.rejected), key=lambda b: order.get(b.strategy_id, 99))
 
 
-def _fetch_demo_batches(batch_file: Path) -> tuple[list[SignalBatch], str]:
-    """One batch file served and fetched over HTTP (the headless day's helper): (batches, the URL)."""
-    items = load_scenario(batch_file)
-    state = DevState(items=items)
-    with DevServer(state) as server:
-        return _fetch_batches(server, state, items), server.base_url
-
-
 def _plan_the_day(
     terminal: Terminal, batches: Sequence[SignalBatch], did: Callable[[str], None]
 ) -> list[str]:
@@ -307,8 +299,9 @@ def _instrument_specs(
     return [InstrumentSpec(code, name=name, prev_close=price) for code, (name, price) in prev.items()]
 
 
-# The headless day (app/headless.py) still re-prices its unfilled auction orders this way; the demo's
-# lines go through the execution service's auction_open fallback instead.
+# Only the headless day (app/headless.py) still uses this, with app/core/auction_plan.py, until it is
+# wired to the planner; the demo's lines go through the execution service's auction_open fallback.
+# Delete both (and FALLBACK_TRIES, the clamp_to_limits import) once headless no longer imports them.
 def _fallback_to_continuous(e: Engine) -> None:
     """Auction orders not filled: cancel, then (a timer a second later, once the broker has confirmed
     the cancels) re-send what was cancelled at a marketable price inside the limits."""
