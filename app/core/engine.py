@@ -141,6 +141,9 @@ class Engine:
         self._trades: list[TradeReport] = []
         self._replies: list[tuple[Future[Any], Any]] = []
         self._cancel_wanted: set[ClientOrderId] = set()  # cancels asked before the broker's acknowledgement
+        # every cancel asked (by anyone) of an order not yet ended: the broker says PENDING_CANCEL only
+        # later, and the execution policies must not take someone else's cancel for their own
+        self.cancel_asked: set[ClientOrderId] = set()
         self._cancel_wanted_changed = False
         self._doubt_timer: TimerHandle | None = None
         # Why new orders are refused (a commit failed and the books are not yet rebuilt), or None.
@@ -286,6 +289,10 @@ class Engine:
                 except Exception as exc:  # a handler never takes the loop down
                     log.exception("engine: %s failed", type(message).__name__)
                     self._alert("error", "engine", f"处理 {type(message).__name__} 出错: {exc}")
+            if self.cancel_asked:
+                self.cancel_asked.difference_update(
+                    o.client_order_id for o in self.oms.changed_orders() if o.status.is_final
+                )
             if self.execution is not None:
                 try:
                     self.execution.on_orders(self.oms.changed_orders())
@@ -490,6 +497,7 @@ class Engine:
         if order is None or not order.status.is_working or order.external:
             self._alert("warning", "cancel", f"无法撤单 {client_order_id}: 不是可撤的 Tiller 委托")
             return
+        self.cancel_asked.add(client_order_id)
         if order.broker_order_id is None or order.status is OrderStatus.IN_DOUBT:
             # In flight: remembered (on disk) and sent once the broker acknowledges the order.
             self._cancel_wanted.add(order.client_order_id)

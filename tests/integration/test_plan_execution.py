@@ -22,7 +22,7 @@ TWAP_ENV = {
     "TILLER__SIM__PARTICIPATION": "1",  # the whole displayed book is ours: marketable children fill
     "TILLER__EXECUTION__END": "10:40",
     "TILLER__EXECUTION__SLICES": "4",
-    "TILLER__EXECUTION__OFFSET_TICKS": "20",
+    "TILLER__EXECUTION__OFFSET_TICKS": "5",  # marketable, well inside the price cage
     "TILLER__EXECUTION__REPRICE_S": "3600",
     "TILLER__EXECUTION__PARTICIPATION": "1",
 }
@@ -122,7 +122,8 @@ def test_a_pause_survives_a_restart(tmp_path: Path) -> None:
         terminal.plan_batches([_batch(("L1", "600000.SH", Side.BUY, 4000))])
         at(setup, time(10, 0))
         terminal.approve_plan()
-        at(setup, time(10, 5))
+        for moment in _every(time(10, 0), time(10, 5), 60):
+            at(setup, moment)
         terminal.pause_buys()
         settle(setup)
         before = _children(setup, "L1")
@@ -136,9 +137,12 @@ def test_a_pause_survives_a_restart(tmp_path: Path) -> None:
             at(setup, moment)
         assert _children(setup, "L1") == before  # still paused after the restart: no slice sent
         setup.terminal.resume()
-        at(setup, time(10, 36))
+        for moment in _every(time(10, 35, 30), time(10, 39), 30):
+            at(setup, moment)
         kids = _children(setup, "L1")
-        assert kids[-1][0] == time(10, 35) and sum(k[3] for k in kids) == 4000  # caught up on resume
+        later = kids[len(before) :]
+        assert later and all(k[0] >= time(10, 35) for k in later), kids  # caught up on resume, not before
+        assert sum(k[3] for k in kids) == 4000, kids
     finally:
         setup.close()
 

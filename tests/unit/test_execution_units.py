@@ -228,6 +228,7 @@ class FakeEngine:
         self.cancels: list[ClientOrderId] = []
         self.events: list[object] = []
         self.risk = None  # no risk gate: nothing to pace
+        self.cancel_asked: set[ClientOrderId] = set()  # cancels asked by anyone but the executor
         self.store = FakeMetaStore()
 
     def schedule_at(self, when, callback, name=""):

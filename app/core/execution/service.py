@@ -653,6 +653,8 @@ class PolicyExecutor:
     def _cancel(self, line: _Line, order: Order) -> None:
         if order.client_order_id in line.cancel_asked or order.status is OrderStatus.PENDING_CANCEL:
             return
+        if order.client_order_id in self.engine.cancel_asked:
+            return  # someone else (the user, cancel-all) asked first: its end stops the line (on_orders)
         if not can_cancel_at(self.engine.clock.now().time()):
             return  # 9:20–9:25, the closing auction, the lunch break: asked again later
         line.cancel_asked.add(order.client_order_id)
