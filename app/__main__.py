@@ -193,6 +193,7 @@ def _add_serve_dev_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--port", type=int, default=0, help="the port on 127.0.0.1 (default 0: a free one)")
     parser.add_argument("--scenario", type=Path, help="planned orders to serve (default: the bundled sample)")
+    parser.add_argument("--demo", action="store_true", help="serve the demo day's two strategies' batches")
     parser.add_argument("--day", type=_iso_day, help="move the scenario's planned orders to this trading day")
     parser.add_argument("--fault", choices=sorted(FAULTS), help="answer every request with this fault")
     parser.add_argument("--sync-dir", type=Path, help="also write each received eod_sync payload here")
@@ -206,6 +207,7 @@ def _run_serve_dev(args: argparse.Namespace) -> int:
         DevServer,
         DevState,
         default_items,
+        demo_items,
         load_scenario,
         redate,
     )
@@ -213,7 +215,7 @@ def _run_serve_dev(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print(f"--port 应为 0 到 65535 (must be 0..65535), was {args.port}", file=sys.stderr)
         return 2
-    items = load_scenario(args.scenario) if args.scenario else default_items()
+    items = load_scenario(args.scenario) if args.scenario else demo_items() if args.demo else default_items()
     if args.day:
         items = redate(items, args.day)
     state = DevState(items=items, sync_dir=args.sync_dir)

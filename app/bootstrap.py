@@ -23,6 +23,7 @@ from app.core.execution.service import PolicyExecutor
 from app.core.messages import Call, Resync
 from app.core.ports import QuoteSource, TimedClock
 from app.core.risk import RiskGate
+from app.core.simulation import CallerAction, DayRunner, Progress, ScheduledAction
 from app.core.terminal import Terminal
 from app.domain.calendar import TradingCalendar
 from app.domain.clock import CN_TZ
@@ -87,6 +88,27 @@ class SimSetup:
     db_path: Path
     broker_path: Path
     lock: AccountLock | None = None
+
+    @property
+    def terminal(self) -> Terminal:
+        """The one face callers use (commands in, snapshots and events out)."""
+        return Terminal(self.engine)
+
+    def day_runner(
+        self,
+        *,
+        actions: Sequence[ScheduledAction] = (),
+        calls: Sequence[CallerAction] = (),
+        speed: float | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        progress_every: float = 0.02,
+    ) -> DayRunner:
+        """The day's driver: quotes into the simulated exchange and the engine, timers and the caller's
+        actions (`calls`, run on the caller's thread through the Terminal) in time order."""
+        return DayRunner(
+            engine=self.engine, venue=self.broker, source=self.feed, clock=self.clock, day=self.day,
+            actions=actions, calls=calls, speed=speed, on_progress=on_progress, progress_every=progress_every,
+        )  # fmt: skip
 
     def close(self) -> None:
         try:

@@ -1,9 +1,15 @@
 """`python -m app demo`: one whole A-share trading day, headless, on the simulated broker.
 
-The day's planned orders come from the bundled demo batch (BigQuant's planned-order format), served
-by the local BigQuant-compatible server on 127.0.0.1 and fetched over HTTP with the real client;
-quotes are synthetic; the simulated clock runs the day at `--speed`. At the end it prints what
-happened: orders sent, filled, partly filled, rejected with reasons, fees, cash, positions, P&L.
+The day as Tiller runs it, through the Terminal only (the composition root, app/bootstrap.py, builds
+everything): the batches of two followed strategies, served by the local BigQuant-compatible server on
+127.0.0.1 and fetched over HTTP with the real client → the planner (PlanDesk: scaled to each strategy's
+allotment, capped, rounded, skipped, every change with its reason) → approval → the execution policies
+(opening auction with its fallback into continuous trading, TWAP, closing auction) with every order
+through the risk gate → interventions at set simulated times (a pause of buys mid-morning and the
+resume, a stop-loss switched on, hand-typed orders, cancel-all before the close) → after the close,
+reconciliation against the broker and the day's sync payload delivered to the local server. Quotes are
+synthetic; the simulated clock runs the day at `--speed`. The summary prints the plan with every note,
+the risk decisions, the policies, the interventions and the P&L per strategy.
 """
 
 from __future__ import annotations
@@ -14,23 +20,36 @@ import sys
 import tempfile
 import time as wall
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from app.bootstrap import build_sim_setup, seed_account
+from app.bootstrap import build_sim_setup, eod_store_for, outbox_factory, seed_account
 from app.clients.bigquant import BigQuantClient, BigQuantSignalSource
+from app.clients.sync import HttpSyncTransport
 from app.config import Settings
-from app.core.auction_plan import DEFAULT_OFFSET, PlannedLine, clamp_to_limits, plan_auction_orders
+from app.core.auction_plan import clamp_to_limits
 from app.core.engine import Engine
-from app.core.execution import ExecutionRequest
-from app.core.messages import CancelAllOrders
+from app.core.eod.delivery import DeliveryReport, deliver_pending
+from app.core.eod.service import EodResult
+from app.core.execution.base import ExecutionProgress
+from app.core.messages import OrderSnapshot
 from app.core.oms import NewOrder
-from app.core.simulation import DayRunner, Progress, ScheduledAction
-from app.core.summary import DaySummary, equity, summarize
-from app.devserver.server import DEV_ACCESS_KEY, DEV_SECRET_KEY, DevServer, DevState, load_scenario
+from app.core.planning.ledger import StrategyPosition
+from app.core.planning.model import AllotKind, PlanError, PlanSnapshot, StrategySettings
+from app.core.simulation import CallerAction, Progress
+from app.core.summary import DaySummary
+from app.core.terminal import Terminal
+from app.devserver.server import (
+    DEMO_FILES,
+    DEV_ACCESS_KEY,
+    DEV_SECRET_KEY,
+    DevServer,
+    DevState,
+    load_scenario,
+)
 from app.domain.instruments import classify
 from app.domain.orders import OrderStatus, PriceType
 from app.domain.prices import round_to_tick
@@ -39,27 +58,58 @@ from app.domain.signals import SignalBatch
 from app.feeds.universe import InstrumentSpec
 from app.resources import resource_path
 
-DEMO_BATCH = resource_path("demo", "planned_orders.json")
+# the two strategies' batches the local server serves (app/devserver/server.py DEMO_FILES, serve-dev --demo)
+DEMO_BATCHES = tuple(resource_path(*parts) for parts in DEMO_FILES)
+DEMO_BATCH = DEMO_BATCHES[0]  # strategy A (BigQuant's own sample); strategy B's is DEMO_BATCHES[1]
 DEMO_POSITIONS = resource_path("demo", "positions.json")
-# Instruments a user trades by hand during the demo day, beside the strategy's.
-MANUAL_CODES = {"600036.SH": Decimal("41.20"), "600000.SH": Decimal("10.05")}
+STRATEGY_A = "aec3e784-5c1e-4b0d-9f2a-3d6c1b7e9a10"
+STRATEGY_B = "5f1c9b2e-7d3a-4c8e-a6b4-2e9d0f3c1a77"
+# The followed strategies: A trades its paper account one to one; B gets a fixed 500,000 of its
+# 2,000,000 paper capital (its quantities are scaled by 0.25).
+STRATEGIES = (
+    StrategySettings(STRATEGY_A, Decimal(700_000), AllotKind.RATIO, Decimal(1), name="动量精选 (A)",
+                     policy="auction_open"),
+    StrategySettings(STRATEGY_B, Decimal(2_000_000), AllotKind.AMOUNT, Decimal(500_000), name="红利低波 (B)",
+                     policy="auction_open"),
+)  # fmt: skip
+TWAP_LINE = "245910003"  # B's 长江电力 buy: spread over the day (a per-line override of B's default)
+FALLBACK_LINE = "145909291"  # A's 平安银行 buy: priced at the previous close, it may miss the auction
+# The risk settings the investor sets before the open (who: cli), and the stop-loss switched on at 10:00.
+RISK_SETTINGS = (("max_position_pct", "0.15"), ("blacklist", "601857.SH"))
+STOP_LOSS = ("stop_loss_pct", "0.12")
+# Instruments a user trades by hand during the demo day, beside the strategies'.
+MANUAL_CODES = {"600036.SH": Decimal("41.20"), "600000.SH": Decimal("10.05"), "601857.SH": Decimal("8.20")}
 LIMIT_UP = ("688981.SH",)
+PAUSE_AT = time(10, 0)
 MANUAL_AT = time(10, 30)
+RESUME_AT = time(10, 45)
 CANCEL_AT = time(14, 50)  # what is still working is cancelled before the closing auction
-CLOSE_AUCTION_AT = time(14, 57, 30)
 FALLBACK_TRIES = 60  # seconds the headless fallback waits for the cancels' confirmations
 ALREADY_DONE = "已执行过 (already done on an earlier run)"
+USER = "user"
 
 
 @dataclass
 class DemoResult:
     summary: DaySummary
-    planned: list[PlannedLine]
-    batch: SignalBatch
+    plan: PlanSnapshot
+    progress: dict[str, ExecutionProgress]
+    batches: list[SignalBatch]
     seconds: float
     quotes: int
     data_dir: Path
-    fetched_from: str = ""  # the local BigQuant-compatible server the batch came from
+    fetched_from: str = ""  # the local BigQuant-compatible server the batches came from
+    already_done: list[str] = field(default_factory=list)  # fetched line ids planned on an earlier run
+    interventions: list[str] = field(default_factory=list)  # what the investor did, when
+    risk_audit: list[tuple] = field(default_factory=list)
+    strategy_positions: list[StrategyPosition] = field(default_factory=list)
+    eod: EodResult | None = None
+    sync: list[DeliveryReport] = field(default_factory=list)
+    strategies: tuple[StrategySettings, ...] = STRATEGIES
+
+    @property
+    def lines(self) -> int:
+        return sum(len(b.lines) for b in self.batches)
 
 
 def run_demo(
@@ -68,66 +118,160 @@ def run_demo(
     seed: int | None = None,
     speed: float | None = None,
     data_dir: Path | None = None,
-    batch_file: Path = DEMO_BATCH,
+    batch_files: Sequence[Path] = DEMO_BATCHES,
     out: TextIO = sys.stdout,
     progress: bool = True,
 ) -> DemoResult:
     started = wall.perf_counter()
-    batches, fetched_from = _fetch_demo_batches(batch_file)
-    if not batches:
-        raise ValueError(f"{batch_file} 没有计划订单")
-    batch = batches[0]
+    items = [item for path in batch_files for item in load_scenario(path)]
+    state = DevState(items=items)
     positions = _demo_positions()
-    specs = _instrument_specs(batch, positions)
     keep = data_dir is not None
     folder = data_dir or Path(tempfile.mkdtemp(prefix="tiller-demo-"))
-    setup = build_sim_setup(settings, day=batch.trading_day, instruments=specs, data_dir=folder, seed=seed,
-                            limit_up=LIMIT_UP)  # fmt: skip
     try:
-        seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in positions])
-        setup.broker.connect()
-        setup.engine.start()
-        start_cash = setup.engine.call(lambda e: e.oms.cash.cash)
-        planned: list[PlannedLine] = []
-        runner = DayRunner(
-            engine=setup.engine,
-            venue=setup.broker,
-            source=setup.feed,
-            clock=setup.clock,
-            day=batch.trading_day,
-            actions=_actions(batch, planned),
-            speed=speed if speed is not None else settings.sim.speed,
-            on_progress=_progress_printer(out) if progress else None,
-            progress_every=0.02 if out.isatty() else 0.1,  # a log gets ten lines, a terminal one live line
-        )
-        runner.start()
-        start_equity = setup.engine.call(equity)
-        runner.run()
-        summary = setup.engine.call(lambda e: summarize(e, start_cash=start_cash, start_equity=start_equity))
-        return DemoResult(
-            summary, planned, batch, wall.perf_counter() - started, runner.quotes, folder, fetched_from
-        )
+        with DevServer(state) as server:
+            batches = _fetch_batches(server, state, items)
+            if not batches:
+                raise ValueError(f"{', '.join(map(str, batch_files))} 没有计划订单")
+            day = batches[0].trading_day
+            specs = _instrument_specs(batches, positions)
+            setup = build_sim_setup(settings, day=day, instruments=specs, data_dir=folder, seed=seed,
+                                    limit_up=LIMIT_UP)  # fmt: skip
+            try:
+                return _run_day(setup, settings, batches, positions, server, speed, out, progress, started,
+                                folder)  # fmt: skip
+            finally:
+                setup.close()
     finally:
-        setup.close()
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _fetch_demo_batches(batch_file: Path) -> tuple[list[SignalBatch], str]:
-    """The demo's batch as a follower gets it: over HTTP from a local BigQuant-compatible server
-    (127.0.0.1, a free port) serving `batch_file`, signed with the dev server's own published keys
-    (never a real secret). Returns the batches and the URL they came from."""
-    items = load_scenario(batch_file)
+def _run_day(
+    setup, settings, batches, positions, server, speed, out, progress, started, folder
+) -> DemoResult:  # type: ignore[no-untyped-def]
+    terminal: Terminal = setup.terminal
+    seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in positions])
+    setup.broker.connect()
+    terminal.start()
+    rerun = bool(terminal.orders())  # this folder already traded the day: nothing is sent again
+    start_cash = terminal.account().cash
+    interventions: list[str] = []
+
+    def did(what: str) -> None:
+        interventions.append(f"{setup.clock.now():%H:%M:%S} {what}")
+
+    runner = setup.day_runner(
+        calls=_interventions(terminal, did, rerun),
+        speed=speed if speed is not None else settings.sim.speed,
+        on_progress=_progress_printer(out) if progress else None,
+        progress_every=0.02 if out.isatty() else 0.1,  # a log gets ten lines, a terminal one live line
+    )
+    runner.start()  # the day's instruments and prices are in: plan before the open
+    start_equity = terminal.account().total_asset
+    already = _plan_the_day(terminal, batches, did)
+    runner.run()
+    summary = terminal.day_summary(start_cash=start_cash, start_equity=start_equity)
+    eod = terminal.close_day(eod_store_for, setup.day, account_id=settings.account.account_id,
+                             opening_equity=start_equity)  # fmt: skip
+    sync = _deliver(setup.db_path, server)
+    return DemoResult(
+        summary=summary, plan=terminal.plan(), progress=terminal.execution_progress(), batches=batches,
+        seconds=wall.perf_counter() - started, quotes=runner.quotes, data_dir=folder,
+        fetched_from=server.base_url, already_done=already, interventions=interventions,
+        risk_audit=terminal.risk_audit(), strategy_positions=terminal.strategy_positions(), eod=eod, sync=sync,
+    )  # fmt: skip
+
+
+def _fetch_batches(server: DevServer, state: DevState, items: list[dict]) -> list[SignalBatch]:
+    """The demo's batches as a follower gets them: over HTTP from the local BigQuant-compatible server
+    (127.0.0.1, a free port), signed with the dev server's own published keys (never a real secret)."""
     days = sorted({item["trading_day"] for item in items if isinstance(item.get("trading_day"), str)})
     if not days:
-        raise ValueError(f"{batch_file} 没有计划订单")
-    state = DevState(items=items)
-    with DevServer(state) as server:
-        client = BigQuantClient(server.base_url, DEV_ACCESS_KEY, DEV_SECRET_KEY, retries=0)
-        with client:
-            source = BigQuantSignalSource(client, sorted(state.strategies()))
-            batches = source.fetch(date.fromisoformat(days[0]))
-        return [b for b in batches if b.lines or b.rejected], server.base_url
+        return []
+    client = BigQuantClient(server.base_url, DEV_ACCESS_KEY, DEV_SECRET_KEY, retries=0)
+    with client:
+        source = BigQuantSignalSource(client, sorted(state.strategies()))
+        batches = source.fetch(date.fromisoformat(days[0]))
+    order = {s.strategy_id: i for i, s in enumerate(STRATEGIES)}
+    return sorted((b for b in batches if b.lines or b.rejected), key=lambda b: order.get(b.strategy_id, 99))
+
+
+def _plan_the_day(
+    terminal: Terminal, batches: Sequence[SignalBatch], did: Callable[[str], None]
+) -> list[str]:
+    """Before the open, through the Terminal: risk settings, the followed strategies, the plan, two
+    per-line overrides, approval. Returns the fetched lines an earlier run already planned."""
+    for key, value in RISK_SETTINGS:
+        old, new = terminal.set_risk(key, value, who="cli")
+        if old != new:
+            did(f"风控设置 (risk) {key}: {old or '—'} -> {new} (cli)")
+    for strategy in STRATEGIES:
+        terminal.set_strategy(strategy, who=USER)
+    added = terminal.plan_batches(batches, who="planner")
+    new_ids = {x.line_id for x in added}
+    already = [line.signal_id for b in batches for line in b.lines if line.signal_id not in new_ids]
+    plan = terminal.plan()
+    waiting = {x.line_id: x for x in plan.lines if x.state.value == "planned"}
+    for line_id, edit in ((TWAP_LINE, {"policy": "twap"}), (FALLBACK_LINE, {"price_offset": Decimal(0)})):
+        if line_id in waiting:
+            try:
+                terminal.edit_line(line_id, who=USER, **edit)  # type: ignore[arg-type]
+                did(f"修改计划行 (edit line) {line_id}: {edit}")
+            except PlanError as exc:
+                did(f"修改计划行未成 (edit refused) {line_id}: {exc}")
+    approved = terminal.approve_plan(who=USER)
+    if approved:
+        did(f"批准计划 (approve the plan): {approved} 行 (lines)")
+    return already
+
+
+def _interventions(terminal: Terminal, did: Callable[[str], None], rerun: bool) -> list[CallerAction]:
+    """The investor's day, at set simulated times, through the Terminal."""
+
+    def pause() -> None:
+        terminal.pause_buys(who=USER, cancel_working=True)
+        did("暂停买入 (pause buys), 撤销在途买单 (working buy children cancelled)")
+
+    def stop_loss() -> None:
+        key, value = STOP_LOSS
+        old, new = terminal.set_risk(key, value, who=USER)
+        if old != new:
+            did(f"风控设置 (risk) {key}: {old} -> {new} — 止损监控开启 (the stop-loss monitor is on)")
+
+    def manual() -> None:
+        if rerun:
+            did("手工委托已在前一次运行下过，不再发送 (hand-typed orders: already sent on an earlier run)")
+            return
+        ids = terminal.submit(_manual_orders(terminal))
+        did(f"手工委托 (hand-typed orders): {len(ids)} 笔")
+
+    def resume() -> None:
+        terminal.resume(who=USER)
+        did("恢复买入 (resume)")
+
+    def cancel_all() -> None:
+        terminal.cancel_all_orders(who=USER)
+        did("全部撤单 (cancel all working orders) before the closing auction")
+
+    return [
+        CallerAction(PAUSE_AT, "pause buys", pause),
+        CallerAction(PAUSE_AT, "stop-loss on", stop_loss),
+        CallerAction(MANUAL_AT, "manual orders", manual),
+        CallerAction(RESUME_AT, "resume", resume),
+        CallerAction(CANCEL_AT, "cancel all", cancel_all),
+    ]
+
+
+def _deliver(db_path: Path, server: DevServer) -> list[DeliveryReport]:
+    """The day's sync payload (put in the outbox by the close) delivered to the local server."""
+    transport = HttpSyncTransport(server.sync_url, access_key=DEV_ACCESS_KEY, secret_key=DEV_SECRET_KEY)
+    outbox = outbox_factory(db_path)()
+    try:
+        return deliver_pending(outbox, transport, now=lambda: datetime.now(UTC), wait=lambda _s: True)
+    finally:
+        outbox.close()
+        transport.close()
 
 
 def _demo_positions() -> list[tuple[str, int, Decimal, Decimal]]:
@@ -140,13 +284,14 @@ def _demo_positions() -> list[tuple[str, int, Decimal, Decimal]]:
 
 
 def _instrument_specs(
-    batch: SignalBatch, positions: Sequence[tuple[str, int, Decimal, Decimal]]
+    batches: SignalBatch | Sequence[SignalBatch], positions: Sequence[tuple[str, int, Decimal, Decimal]]
 ) -> list[InstrumentSpec]:
     prev: dict[str, tuple[str, Decimal]] = {}
-    for line in batch.lines:
-        if line.ref_price is not None:
-            tick = classify(line.code).tick
-            prev[line.code] = (line.name, round_to_tick(line.ref_price, tick))
+    for batch in [batches] if isinstance(batches, SignalBatch) else batches:
+        for line in batch.lines:
+            if line.ref_price is not None and line.code not in prev:
+                tick = classify(line.code).tick
+                prev[line.code] = (line.name, round_to_tick(line.ref_price, tick))
     for code, _, _, last in positions:
         prev.setdefault(code, ("", last))
     for code, price in MANUAL_CODES.items():
@@ -154,40 +299,9 @@ def _instrument_specs(
     return [InstrumentSpec(code, name=name, prev_close=price) for code, (name, price) in prev.items()]
 
 
-def _actions(batch: SignalBatch, planned: list[PlannedLine]) -> list[ScheduledAction]:
-    at_open = [line for line in batch.lines if not line.at_close]
-    at_close = [line for line in batch.lines if line.at_close]
-
-    def send(lines: Sequence, policy: str) -> Callable[[Engine], None]:
-        def run(e: Engine) -> None:  # a timer, on the engine thread
-            # taken in first (on disk before any of its orders): a line becomes orders at most once,
-            # however often the demo runs on the same data folder
-            new, done = e.oms.take_in(replace(batch, lines=tuple(lines)), e.clock.now())
-            sellable = {code: p.sellable for code, p in e.oms.positions.items()}
-            lines_planned = plan_auction_orders(new, e.oms.instruments, sellable, dict(e.oms.last_prices))
-            lines_planned += [PlannedLine(line, None, ALREADY_DONE) for line in done]
-            planned.extend(lines_planned)
-            # the execution policies place the children: the auction order and, for the open, its
-            # fallback into continuous trading (app/core/execution)
-            for p in lines_planned:
-                if p.order is not None and e.execution is not None:
-                    e.execution.start(
-                        ExecutionRequest(p.line.signal_id, p.line.strategy_id, p.order.code, p.order.side,
-                                         p.order.qty, policy, {"auction_offset": str(DEFAULT_OFFSET)})
-                    )  # fmt: skip
-
-        return run
-
-    return [
-        ScheduledAction(time(9, 16), "opening auction", send(at_open, "auction_open")),
-        ScheduledAction(MANUAL_AT, "manual orders", _manual_orders),
-        ScheduledAction(CANCEL_AT, "cancel before the close", _cancel_working),
-        ScheduledAction(CLOSE_AUCTION_AT, "closing auction", send(at_close, "auction_close")),
-    ]
-
-
-# The headless day (app/headless.py) still re-prices its unfilled auction orders this way; the demo's
-# lines go through the execution service's auction_open fallback instead.
+# Only the headless day (app/headless.py) still uses this, with app/core/auction_plan.py, until it is
+# wired to the planner; the demo's lines go through the execution service's auction_open fallback.
+# Delete both (and FALLBACK_TRIES, the clamp_to_limits import) once headless no longer imports them.
 def _fallback_to_continuous(e: Engine) -> None:
     """Auction orders not filled: cancel, then (a timer a second later, once the broker has confirmed
     the cancels) re-send what was cancelled at a marketable price inside the limits."""
@@ -224,32 +338,19 @@ def _fallback_to_continuous(e: Engine) -> None:
     e.schedule_after(timedelta(seconds=1), lambda: resend(FALLBACK_TRIES), "auction fallback: re-send")
 
 
-def _manual_orders(e: Engine) -> None:
-    """What an investor might type by hand mid-morning: each shows a rule at work."""
-
-    def orders() -> list[NewOrder]:
-        last = e.oms.last_prices
-        cmb = last.get("600036.SH", MANUAL_CODES["600036.SH"])
-        spdb = last.get("600000.SH", MANUAL_CODES["600000.SH"])
-        return [
-            NewOrder("600000.SH", Side.BUY, 150, spdb),  # not a board lot: denied before it leaves
-            NewOrder(
-                "000001.SZ", Side.SELL, 1000, last.get("000001.SZ", Decimal("11.37"))
-            ),  # bought today: T+1
-            NewOrder(
-                "600036.SH", Side.BUY, 1000, round_to_tick(cmb * Decimal("1.04"), Decimal("0.01"))
-            ),  # cage
-            NewOrder("600036.SH", Side.BUY, 2000, None, PriceType.BEST5_IOC),  # best five, rest cancelled
-            NewOrder(
-                "600000.SH", Side.BUY, 60000, spdb - Decimal("0.10")
-            ),  # large and passive: fills in parts
-        ]
-
-    e.place(orders())
-
-
-def _cancel_working(e: Engine) -> None:
-    e.cancel_all(CancelAllOrders())
+def _manual_orders(terminal: Terminal) -> list[NewOrder]:
+    """What an investor might type by hand mid-morning: each shows a rule or a risk check at work."""
+    last = terminal.last_prices()
+    cmb = last.get("600036.SH", MANUAL_CODES["600036.SH"])
+    spdb = last.get("600000.SH", MANUAL_CODES["600000.SH"])
+    return [
+        NewOrder("600000.SH", Side.BUY, 150, spdb),  # not a board lot: denied before it leaves
+        NewOrder("000001.SZ", Side.SELL, 1000, last.get("000001.SZ", Decimal("11.37"))),  # bought today: T+1
+        NewOrder("600036.SH", Side.BUY, 1000, round_to_tick(cmb * Decimal("1.04"), Decimal("0.01"))),  # cage
+        NewOrder("600036.SH", Side.BUY, 2000, None, PriceType.BEST5_IOC),  # best five, rest cancelled
+        NewOrder("601857.SH", Side.BUY, 1000, last.get("601857.SH", MANUAL_CODES["601857.SH"])),  # blacklist
+        NewOrder("600000.SH", Side.BUY, 60000, spdb - Decimal("0.10")),  # above the position cap: resized
+    ]
 
 
 def _progress_printer(out: TextIO) -> Callable[[Progress], None]:
@@ -266,20 +367,67 @@ def _progress_printer(out: TextIO) -> Callable[[Progress], None]:
 
 
 # ------------------------------------------------------------------------------------ report
+def _name(strategy_id: str) -> str:
+    for s in STRATEGIES:
+        if s.strategy_id == strategy_id:
+            return s.name
+    if strategy_id == "risk":
+        return "风控止损 (risk monitor)"
+    return strategy_id[:8] or "账户，手工与原有持仓 (account: by hand, carried in)"
+
+
 def format_summary(result: DemoResult) -> str:
     s = result.summary
     lines = [
         "",
         f"== Tiller 模拟交易日 {s.trading_day} (simulated trading day) ==",
-        f"策略 {result.batch.strategy_id}: {len(result.batch.lines)} 条计划订单 (planned orders)",
+        f"计划订单 (planned orders) 取自 {result.fetched_from}: {len(result.batches)} 个策略, {result.lines} 条",
+        "跟踪策略 (followed strategies):",
     ]
-    for p in result.planned:
-        status = "已下单" if p.order is not None else "跳过"
-        detail = f"{p.order.qty} @ {p.order.price}" if p.order is not None else ""
-        note = f"  — {p.note}" if p.note else ""
+    for st in result.strategies:
         lines.append(
-            f"  {p.line.code} {p.line.name} {p.line.side.value} {p.line.qty}: {status} {detail}{note}"
+            f"  {st.name} {st.strategy_id[:8]}: 模拟资金 (paper) {st.paper_capital:,} → 分配 (allotted) "
+            f"{st.allotted:,} ({st.allot_kind.value} {st.allot_value}, ×{st.scale:.4g}); 默认执行 (policy) {st.policy}"
         )
+    lines += ["", "计划 (the plan) — 每行的调整与原因 (every change to a line and its reason):"]
+    done = set(result.already_done)
+    for x in result.plan.lines:
+        progress = result.progress.get(x.line_id)
+        asked = f"{x.requested_qty}->{x.qty}" if x.requested_qty != x.qty else f"{x.qty}"
+        state = x.state.value
+        if progress is not None:
+            state += f", 成交 (filled) {progress.filled_qty}/{x.qty}"
+        lines.append(
+            f"  {_name(x.strategy_id)} {x.line_id} {x.code} {x.name} {x.side.value} {asked} "
+            f"[{x.policy}; {state}]"
+        )
+        for c in x.changes:
+            if c.kind not in ("approved", "handed"):
+                lines.append(f"      - {c.kind}: {c.reason}")
+        children = [o for o in s.orders if o.signal_id == x.line_id and o.strategy_id == x.strategy_id]
+        if children:
+            lines.append("      - 子委托 (child orders): " + "; ".join(_child(o) for o in children))
+        if progress is not None and progress.note:
+            lines.append(f"      - 执行 (execution): {progress.note}")
+        if x.line_id in done:
+            lines.append(f"      - {ALREADY_DONE}")
+    lines += ["", "风控 (risk):"]
+    for ts, who, key, old, new in result.risk_audit:
+        lines.append(f"  设置 (setting) {_hms(ts)} {who}: {key} {old or '—'} -> {new}")
+    for o in s.orders:
+        if "风控" in o.status_msg:
+            verdict = "缩减 (resized)" if o.status is not OrderStatus.DENIED else "拒绝 (denied)"
+            lines.append(
+                f"  {verdict} {o.code} {o.side.value} {o.qty} ({o.strategy_id[:8] or '手工'}): {o.status_msg}"
+            )
+        elif o.strategy_id == "risk":
+            lines.append(
+                f"  {o.signal_id} {o.code} {o.side.value} {o.qty}: {o.status.value}, 成交 {o.filled_qty}"
+            )
+    lines += ["", "干预 (interventions):"]
+    lines += [f"  {x}" for x in result.interventions]
+    lines += [f"  记录 (plan audit) {_hms(a.ts)} {a.who}: {a.action} {a.line_id} {a.detail}".rstrip()
+              for a in result.plan.audit if a.action not in ("set_strategy",)]  # fmt: skip
     counts = s.counts
     lines.append("")
     lines.append(
@@ -288,15 +436,16 @@ def format_summary(result: DemoResult) -> str:
         + f"; 总计 {len(s.orders)}，成交笔数 (trades) {s.trades}"
     )
     lines.append(
-        f"{'代码':<10} {'方向':<4} {'数量':>8} {'价格':>9} {'成交':>8} {'均价':>9} {'费用':>7}  状态 / 原因"
+        f"{'代码':<10} {'方向':<4} {'数量':>8} {'价格':>9} {'成交':>8} {'均价':>9} {'费用':>7}  来源  状态 / 原因"
     )
     for o in s.orders:
         price = "市价" if o.price is None else f"{o.price}"
         avg = "" if o.avg_price is None else f"{o.avg_price:.3f}"
         reason = f" {o.status_msg}" if o.status_msg else ""
+        source = f"{o.strategy_id[:8]}:{o.signal_id}" if o.strategy_id else "手工 (hand)"
         lines.append(
             f"{o.code:<10} {o.side.value:<4} {o.qty:>8} {price:>9} {o.filled_qty:>8} {avg:>9} {o.fees:>7.2f}  "
-            f"{o.status.value}{reason}"
+            f"{source} {o.status.value}{reason}"
         )
     lines.append("")
     lines.append(
@@ -310,6 +459,27 @@ def format_summary(result: DemoResult) -> str:
             f"{p.code:<10} {p.total:>8} {p.sellable:>8} {p.avg_cost:>9.3f} {last:>9} {p.market_value:>12.2f} "
             f"{p.unrealized_pnl:>11.2f}"
         )
+    lines += ["", "按策略 (per strategy):"]
+    holdings: dict[str, list[str]] = {}
+    for sp in result.strategy_positions:
+        if sp.total:
+            holdings.setdefault(sp.strategy_id, []).append(f"{sp.code} {sp.total}")
+    if result.eod is not None:
+        for a in result.eod.attribution:
+            lines.append(
+                f"  {_name(a.strategy_id)}: 委托 {a.orders}, 成交 {a.trades}, 买入 {a.bought:,.2f}, 卖出 {a.sold:,.2f}, "
+                f"费用 {a.fees:,.2f}, 当日盈亏 (P&L) {a.pnl:,.2f}; 持仓 {', '.join(holdings.get(a.strategy_id, [])) or '—'}"
+            )
+        rec = result.eod.reconciliation
+        lines += ["", f"日终对账 (reconciliation with the broker): {rec.status.value}"]
+        lines += [f"  {d}" for d in rec.differences]
+        if result.eod.outbox is not None:
+            sent = (
+                ", ".join(f"{r.outcome.value}" for r in result.sync) or "已送达 (delivered on an earlier run)"
+            )
+            lines.append(
+                f"同步 (sync) {result.eod.outbox.sync_id[:12]}… r{result.eod.outbox.revision}: {sent}"
+            )
     a = s.account
     lines += [
         "",
@@ -320,3 +490,15 @@ def format_summary(result: DemoResult) -> str:
         f"用时 {result.seconds:.1f} 秒，处理行情 {result.quotes:,} 笔",
     ]
     return "\n".join(lines)
+
+
+def _child(o: OrderSnapshot) -> str:
+    price = "市价" if o.price is None else f"{o.price}"
+    return f"{o.created_at:%H:%M:%S} {o.qty}@{price} {o.status.value} {o.filled_qty}"
+
+
+def _hms(ts: object) -> str:
+    if isinstance(ts, datetime):
+        return f"{ts:%H:%M:%S}"
+    text = str(ts)
+    return text[11:19] if len(text) >= 19 else text

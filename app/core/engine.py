@@ -144,6 +144,9 @@ class Engine:
         self._trades: list[TradeReport] = []
         self._replies: list[tuple[Future[Any], Any]] = []
         self._cancel_wanted: set[ClientOrderId] = set()  # cancels asked before the broker's acknowledgement
+        # every cancel asked (by anyone) of an order not yet ended: the broker says PENDING_CANCEL only
+        # later, and the execution policies must not take someone else's cancel for their own
+        self.cancel_asked: set[ClientOrderId] = set()
         self._cancel_wanted_changed = False
         self._doubt_timer: TimerHandle | None = None
         # Why new orders are refused (a commit failed and the books are not yet rebuilt), or None.
@@ -258,6 +261,7 @@ class Engine:
                     self.gateway.query_asset(), self.gateway.query_positions(), self.gateway.query_trades()
                 )
             self.recovery_notes += self._resync(at_start=True)
+            self._restore_execution()
             self._commit_and_flush()
         except BaseException as exc:  # reported to start()'s caller
             self._start_error = exc
@@ -289,6 +293,10 @@ class Engine:
                 except Exception as exc:  # a handler never takes the loop down
                     log.exception("engine: %s failed", type(message).__name__)
                     self._alert("error", "engine", f"处理 {type(message).__name__} 出错: {exc}")
+            if self.cancel_asked:
+                self.cancel_asked.difference_update(
+                    o.client_order_id for o in self.oms.changed_orders() if o.status.is_final
+                )
             if self.execution is not None:
                 try:
                     self.execution.on_orders(self.oms.changed_orders())
@@ -513,6 +521,7 @@ class Engine:
         if order is None or not order.status.is_working or order.external:
             self._alert("warning", "cancel", f"无法撤单 {client_order_id}: 不是可撤的 Tiller 委托")
             return
+        self.cancel_asked.add(client_order_id)
         if order.broker_order_id is None or order.status is OrderStatus.IN_DOUBT:
             # In flight: remembered (on disk) and sent once the broker acknowledges the order.
             self._cancel_wanted.add(order.client_order_id)
@@ -619,8 +628,13 @@ class Engine:
         (their cancels go when the acknowledgement arrives). Returns how many were asked to cancel."""
         self.set_trading_state(TradingState.HALTED, who, "一键停止 (kill switch)")
         working = [o for o in self.oms.working_orders() if not o.external]
+        # the plan's part: every side paused (its lines send nothing more, even once trading is active
+        # again, until resumed) and its working children cancelled by the policies themselves
+        self.plan.kill(who)
+        asked = {c.client_order_id for c in self._cancels} | self._cancel_wanted
         for order in working:
-            self._cancel(order.client_order_id)
+            if order.client_order_id not in asked and order.status.is_working:
+                self._cancel(order.client_order_id)
         return len(working)
 
     def _monitor(self, message: QuotesArrived) -> None:
@@ -799,6 +813,17 @@ class Engine:
         if self.plan.day != message.day:
             self.plan.load(message.day)
 
+    def _restore_execution(self) -> None:
+        """The execution lines of the day go on after a restart (their state is in the database);
+        one that cannot be restored is an alert, never a failed start."""
+        if self.execution is None:
+            return
+        try:
+            self.execution.restore()
+        except Exception as exc:
+            log.exception("engine: restoring the execution lines failed")
+            self._alert("error", "execution", f"执行状态恢复失败 (execution lines not restored): {exc}")
+
     def _resync(self, *, at_start: bool) -> list[str]:
         """Catch up with the broker's books (at start and after a reconnect); nothing is resent.
 
@@ -919,6 +944,8 @@ class Engine:
         oms.last_prices = old.last_prices
         oms.carry_intake(old)  # planned lines already answered as new stay taken in
         self.plan.carry(plan_memory)  # and the plan stays what its callers were told
+        if self.execution is not None:
+            self.execution.resave()  # the execution lines' state went with the lost batch: stage it again
         oms.mark_all_changed()  # the window shows the books as rebuilt
         self.oms = oms
         # cancels asked before an acknowledgement: what the file holds (one asked in the lost batch is

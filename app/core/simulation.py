@@ -32,6 +32,16 @@ class ScheduledAction:
 
 
 @dataclass(frozen=True, slots=True)
+class CallerAction:
+    """Something the caller does at a set simulated time on its own thread (through the Terminal),
+    e.g. an intervention: the day stops there, everything settles, `run()` runs, and the day goes on."""
+
+    at: time
+    name: str
+    run: Callable[[], None]
+
+
+@dataclass(frozen=True, slots=True)
 class Progress:
     now: datetime
     fraction: float  # of the trading day, 0..1
@@ -52,6 +62,7 @@ class DayRunner:
         clock: SimClock,
         day: date,
         actions: Sequence[ScheduledAction] = (),
+        calls: Sequence[CallerAction] = (),
         speed: float | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         progress_every: float = 0.02,
@@ -62,6 +73,7 @@ class DayRunner:
         self.clock = clock
         self.day = day
         self.actions = sorted(actions, key=lambda a: a.at)
+        self.calls = sorted(calls, key=lambda a: a.at)  # stable: same time, given order
         self.speed = speed
         self.on_progress = on_progress
         self.progress_every = progress_every
@@ -129,8 +141,21 @@ class DayRunner:
             self.on_progress(Progress(self.clock.now(), 1.0, self.quotes))
 
     def _run_timers(self, until: datetime) -> None:
-        """Fire the timers due by `until`, one moment at a time, settling before and after each."""
-        while (due := self.clock.next_timer_at()) is not None and due <= until:
+        """Fire the timers due by `until`, one moment at a time, settling before and after each; the
+        caller's actions due by then run in time order with them (after the timers of their moment)."""
+        while True:
+            due = self.clock.next_timer_at()
+            call_at = self._at(self.calls[0].at) if self.calls else None
+            if call_at is not None and call_at <= until and (due is None or call_at < due):
+                self.settle()
+                if call_at > self.clock.now():
+                    self.clock.advance_to(call_at)
+                self.settle()
+                self.calls.pop(0).run()
+                self.settle()
+                continue
+            if due is None or due > until:
+                return
             self.settle()
             self.clock.advance_to(max(due, self.clock.now()))
             self.settle()

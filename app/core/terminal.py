@@ -15,6 +15,7 @@ from typing import Any
 from app.core.engine import Engine, Listener
 from app.core.eod.service import EodResult, EodStore, close_day
 from app.core.eod.settlement import Settlement
+from app.core.execution.base import ExecutionProgress
 from app.core.messages import (
     AccountSnapshot,
     AlertRaised,
@@ -31,6 +32,7 @@ from app.core.planning.ledger import StrategyPosition
 from app.core.planning.model import PlanLine, PlanSnapshot, StrategySettings, TargetBatch
 from app.core.risk import RiskSettingError, TradingState
 from app.core.snapshot import TerminalSnapshot, take_snapshot, trades_of_day
+from app.core.summary import DaySummary, summarize
 from app.domain.identifiers import ClientOrderId
 from app.domain.market import InstrumentInfo, Quote
 from app.domain.reports import TradeReport
@@ -258,6 +260,21 @@ class Terminal:
     def plan(self, timeout: float = 10.0) -> PlanSnapshot:
         return self._engine.call(lambda e: e.plan.snapshot(), timeout)
 
+    def execution_progress(self, timeout: float = 10.0) -> dict[str, ExecutionProgress]:
+        """How each line handed to execution stands (sent, filled, working, the policy's latest note)."""
+
+        def read(e: Engine) -> dict[str, ExecutionProgress]:
+            if e.execution is None:
+                return {}
+            out = {}
+            for line_id in e.plan.lines:
+                progress = e.execution.progress(line_id)
+                if progress is not None:
+                    out[line_id] = progress
+            return out
+
+        return self._engine.call(read, timeout)
+
     def strategy_positions(self, timeout: float = 10.0) -> list[StrategyPosition]:
         """The per-strategy sub-ledger (copies)."""
         from dataclasses import replace
@@ -285,8 +302,18 @@ class Terminal:
     def positions(self, timeout: float = 10.0) -> tuple[PositionSnapshot, ...]:
         return self._engine.call(lambda e: e.position_snapshots(), timeout)
 
+    def last_prices(self, timeout: float = 10.0) -> dict[str, Decimal]:
+        """The last traded price of each code the engine has seen (quotes, or the previous close)."""
+        return self._engine.call(lambda e: dict(e.oms.last_prices), timeout)
+
     def account(self, timeout: float = 10.0) -> AccountSnapshot:
         return self._engine.call(lambda e: e.account_snapshot(), timeout)
+
+    def day_summary(self, *, start_cash: Decimal, start_equity: Decimal, timeout: float = 10.0) -> DaySummary:
+        """The day in numbers (orders, positions, cash, fees, P&L) as the books stand now."""
+        return self._engine.call(
+            lambda e: summarize(e, start_cash=start_cash, start_equity=start_equity), timeout
+        )
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         self._engine.wait_idle(timeout)

@@ -88,6 +88,12 @@ def default_cash() -> dict[str, Any]:
 
 def default_positions() -> list[dict[str, Any]]:
     return list(_fixture_data("positions.json")["items"])
+DEMO_FILES = (("demo", "planned_orders.json"), ("demo", "planned_orders_b.json"))
+
+
+def demo_items() -> list[dict[str, Any]]:
+    """The demo day's planned orders: both followed strategies' batches (`python -m app demo`)."""
+    return [item for parts in DEMO_FILES for item in load_scenario(resource_path(*parts))]
 
 
 @dataclass

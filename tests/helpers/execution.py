@@ -70,6 +70,13 @@ class RecordingExecution:
                 if order is not None and order.status.is_working:
                     self.engine.cancel(cid)
 
+    def restore(self) -> None:
+        """Nothing to restore: the double keeps no state across a restart (the planner's tests)."""
+        self.calls.append(("restore",))
+
+    def resave(self) -> None:
+        self.calls.append(("resave",))
+
     def progress(self, line_id: str) -> ExecutionProgress | None:
         orders = [o for o in self.engine.oms.orders.values() if o.signal_id == line_id]
         if not orders:

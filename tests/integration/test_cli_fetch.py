@@ -204,6 +204,33 @@ def test_serve_dev_when_port_0_then_prints_the_url_and_serves(
     assert [line["signal_id"] for line in document["batches"][0]["lines"]] == FIXTURE_IDS  # moved to the day
 
 
+def test_serve_dev_demo_serves_both_strategies_of_the_demo_day(
+    memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {name: value for name, value in os.environ.items() if not name.upper().startswith("TILLER__")}
+    env["PYTHON_KEYRING_BACKEND"] = "tests.helpers.memory_keyring.MemoryKeyring"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve-dev", "--port", "0", "--demo"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split(": ", 1)[1].strip()
+        _keys(memory_keyring)
+        both = "aec3e784-5c1e-4b0d-9f2a-3d6c1b7e9a10,5f1c9b2e-7d3a-4c8e-a6b4-2e9d0f3c1a77"
+        code = cli.main(
+            ["fetch", "--set", f"bigquant.base_url={url}", "--set", f"bigquant.strategy_ids={both}",
+             "--set", "bigquant.retries=0", "--day", "2026-11-23", "--json"]
+        )  # fmt: skip
+        document = json.loads(capsys.readouterr().out)
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+    assert code == 0
+    sizes = sorted(len(batch["lines"]) for batch in document["batches"])
+    assert sizes == [5, 6]  # strategy B's five lines beside BigQuant's six-line sample
+
+
 def test_serve_dev_when_scenario_unreadable_then_plain_error(tmp_path: Path) -> None:
     completed = _run_app("serve-dev", "--scenario", str(tmp_path / "missing.json"))
     assert completed.returncode == 1

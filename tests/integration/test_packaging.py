@@ -16,8 +16,9 @@ import pytest
 
 from tests.helpers.data_files import REPO
 
-SHIPPED = ("app/resources/demo/planned_orders.json", "app/resources/demo/positions.json",
-           "app/resources/demo/2026-11-20.jsonl.gz", "app/domain/calendar_closed.toml")  # fmt: skip
+SHIPPED = ("app/resources/demo/planned_orders.json", "app/resources/demo/planned_orders_b.json",
+           "app/resources/demo/positions.json", "app/resources/demo/2026-11-20.jsonl.gz",
+           "app/domain/calendar_closed.toml")  # fmt: skip
 
 
 def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess[str]:

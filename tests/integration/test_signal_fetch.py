@@ -182,7 +182,8 @@ def test_demo_batch_comes_over_http_from_the_local_server(tmp_path: Path) -> Non
     result = run_demo(settings, seed=7, speed=0, data_dir=tmp_path / "d", out=io.StringIO(), progress=False)
     assert result.fetched_from.startswith("http://127.0.0.1:")
     assert result.fetched_from.endswith("/bigapis/trading/v1")
-    assert len(result.batch.lines) > 0
+    assert sorted(len(b.lines) for b in result.batches) == [5, 6]  # both followed strategies' batches
+    assert len({b.strategy_id for b in result.batches}) == 2
 
 
 def test_line_for_an_instrument_the_day_does_not_list_then_rejected(tmp_path: Path) -> None:

@@ -203,6 +203,19 @@ class FakeOms:
         self.positions = {code: Position(code, total=holding, settled=holding)}
 
 
+class FakeMetaStore:
+    """The engine store's meta rows, as the executor uses them (its lines' state for a restart)."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, str] = {}
+
+    def stage_meta(self, key: str, value: str) -> None:
+        self.meta[key] = value
+
+    def load_meta(self, key: str) -> str | None:
+        return self.meta.get(key)
+
+
 class FakeEngine:
     """The engine's face to the executor, with real domain orders driven by the test as a broker
     would: acknowledgements, fills, cancel confirmations (with fills racing them), refusals."""
@@ -214,6 +227,9 @@ class FakeEngine:
         self.ids = itertools.count(1)
         self.cancels: list[ClientOrderId] = []
         self.events: list[object] = []
+        self.risk = None  # no risk gate: nothing to pace
+        self.cancel_asked: set[ClientOrderId] = set()  # cancels asked by anyone but the executor
+        self.store = FakeMetaStore()
 
     def schedule_at(self, when, callback, name=""):
         handle = TimerHandle(when, next(self.clock.seq), callback, name)

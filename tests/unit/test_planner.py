@@ -277,3 +277,19 @@ def test_exec_time_travels_on_the_line() -> None:
     close = SignalLine("c", "s1", DAY, "600000.SH", "", Side.BUY, 100, None, time(15, 0))
     (out,) = plan([batch(close)], S1, inputs())
     assert out.exec_time == time(15, 0)
+
+
+def test_a_line_due_at_the_close_goes_to_the_closing_auction_others_take_the_strategys_default() -> None:
+    """Defaults per strategy, overrides per line: the strategy's policy is for its lines at the open;
+    a line whose exec_time is the close takes auction_close (edit_line can still change either)."""
+    settings = {"s1": StrategySettings("s1", D("1000000"), policy="auction_open")}
+    opening = line("o", "600000.SH", Side.BUY, 100)
+    closing = SignalLine("c", "s1", DAY, "000001.SZ", "", Side.SELL, 100, None, time(15, 0))
+    out = {
+        x.line_id: x
+        for x in plan([batch(opening, closing)], settings, inputs(sellable={("s1", "000001.SZ"): 100}))
+    }
+    assert out["o"].policy == "auction_open" and out["c"].policy == "auction_close"
+    targets = TargetBatch("s1", DAY, (("600000.SH", D("0.01")),), exec_time=time(15, 0))
+    (target,) = plan([targets], settings, inputs())
+    assert target.policy == "auction_close"

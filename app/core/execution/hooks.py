@@ -17,7 +17,17 @@ class ExecutionHooks(Protocol):
     def on_order_report(self, report: OrderReport) -> None: ...
 
     def on_orders(self, orders: Iterable[Order]) -> None:
-        """Orders the batch changed (fills, acknowledgements, cancels, denials)."""
+        """Orders the batch changed (fills, acknowledgements, cancels, denials). Called once per batch,
+        before its commit: the service stages what a restart needs here."""
+        ...
+
+    def restore(self) -> None:
+        """At the engine's start, after the books are loaded and resynced: go on with the day's lines
+        as last committed (no one hands them over again)."""
+        ...
+
+    def resave(self) -> None:
+        """A commit failed and the books were reloaded: stage the lines' state again with the next batch."""
         ...
 
 

@@ -30,6 +30,7 @@ then per strategy, then the line's own):
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -73,6 +74,7 @@ LUNCH = (time(11, 30), time(13, 0))
 OPEN_AUCTION = time(9, 15)
 CONTINUOUS_OPEN = time(9, 30)
 CLOSE_AUCTION = time(14, 57)
+_SAVED = "execution_lines:"  # meta key + trading day: the day's lines, so a restart goes on with them
 MAX_REJECTS = 3  # a line whose children are refused this many times stops, with the reason
 
 
@@ -207,6 +209,19 @@ class _Line:
     broker_sent: bool = False  # broker_twap / broker_vwap: its one order has been placed
     repricing: bool = False  # the re-price timer runs
     last_progress: ExecutionProgress | None = None
+    cap: int | None = None  # the risk gate cut a child down: the line ends at this many shares
+    rate_wait: TimerHandle | None = None  # waiting for room under the order-rate limit
+    fell_back: bool = False  # the opening auction's rest went on in continuous trading
+    origin: datetime | None = None  # when the line was first started (kept across a restart)
+    saved: tuple[object, ...] | None = None  # what was last staged of it (state, cap, fall-back)
+
+    def persisted(self) -> tuple[object, ...]:
+        return (self.state, self.cap, self.fell_back)
+
+    @property
+    def qty(self) -> int:
+        """The shares the line will trade: the request's, or less once the risk gate resized a child."""
+        return self.request.qty if self.cap is None else min(self.cap, self.request.qty)
 
 
 class _Market:
@@ -253,11 +268,21 @@ class PolicyExecutor:
         self.reported_filled: dict[ClientOrderId, int] = {}
         self.paused: set[Side] = set()
         self._market = _Market(self)
+        self._dirty = False  # a line started, ended, resized or a side paused: stage the state
+        self._day = None
 
     # ------------------------------------------------------------------ the contract
     def start(self, request: ExecutionRequest) -> None:
         if request.line_id in self.lines:
             return
+        self._dirty = True
+        self._open(request, self.engine.clock.now())
+
+    def _open(
+        self, request: ExecutionRequest, origin: datetime, saved: Mapping[str, object] | None = None
+    ) -> None:
+        """A line begins (`saved` None) or goes on after a restart from its saved state; `origin` is
+        when it was first started (a TWAP's slices keep their times across a restart)."""
         now = self.engine.clock.now()
         try:
             if request.policy not in POLICIES:
@@ -270,11 +295,13 @@ class PolicyExecutor:
                 raise ValueError(f"数量须为正整数 (qty must be a positive whole number), was {request.qty!r}")
         except ValueError as exc:
             line = _Line(request, ExecParams(), state="stopped", note=f"参数错误 (bad parameters): {exc}")
+            line.origin = origin
             self.lines[request.line_id] = line
             self.engine._alert("warning", "execution", f"{request.line_id} {request.code}: {line.note}")
             self._progress(line)
             return
         line = _Line(request, params, target=request.qty)
+        line.origin = origin
         self.lines[request.line_id] = line
         self.by_code.setdefault(request.code, []).append(line)
         # A restart: the line's children already at the broker are found by signal id.
@@ -284,14 +311,93 @@ class PolicyExecutor:
                 self.by_child[order.client_order_id] = line
                 if order.status in (OrderStatus.DENIED, OrderStatus.REJECTED):
                     line.seen_rejects.add(order.client_order_id)
+                if order.price_type is PriceType.BEST5_IOC:
+                    line.best5_sent = True
+        if saved is not None:
+            cap = saved.get("cap")
+            line.cap = cap if isinstance(cap, int) else None
+            line.fell_back = bool(saved.get("fell_back"))
+            state = saved.get("state")
+            if state in ("done", "stopped", "skipped"):
+                line.state, line.note = str(state), str(saved.get("note", ""))
+                line.saved = line.persisted()
+                self._progress(line)
+                return
         if line.children:
             line.note = f"重启后接续，已用 {self._used(line)} 股 (resumed after a restart)"
-        self._plan(line, now)
+        self._plan(line, now, origin)
+        line.saved = line.persisted() if saved is not None else None
         self._progress(line)
+
+    # ------------------------------------------------------------------ surviving a restart
+    def restore(self) -> None:
+        """At the engine's start (and at a new day): the day's lines as last committed go on by
+        themselves — active ones re-planned from when they first started (a TWAP's remaining slices
+        at their times), their children found by signal id and counted, so nothing is sent twice;
+        ended ones stay ended; the paused sides stay paused. Nothing needs to hand them over again."""
+        for line in self.lines.values():
+            for timer in line.timers:
+                self.engine.cancel_timer(timer)
+            if line.rate_wait is not None:
+                self.engine.cancel_timer(line.rate_wait)
+        self.lines, self.by_code, self.by_child = {}, {}, {}
+        self.reported_filled = {}
+        day = self.engine.trading_day
+        self._day = day
+        text = self.engine.store.load_meta(_SAVED + day.isoformat())
+        self._dirty = False
+        if not text:
+            self.paused = set()
+            return
+        try:
+            saved = json.loads(text)
+            self.paused = {Side(x) for x in saved.get("paused", [])}
+            rows = list(saved.get("lines", []))
+        except (ValueError, TypeError, AttributeError) as exc:
+            self.engine._alert(
+                "error", "execution", f"执行状态无法读取，未恢复 (execution state unreadable): {exc}"
+            )
+            return
+        for row in rows:
+            try:
+                request = ExecutionRequest(
+                    str(row["line_id"]), str(row["strategy_id"]), str(row["code"]), Side(row["side"]),
+                    row["qty"], str(row["policy"]), {str(k): str(v) for k, v in dict(row["params"]).items()},
+                )  # fmt: skip
+                origin = datetime.fromisoformat(str(row["origin"]))
+            except (KeyError, ValueError, TypeError) as exc:
+                self.engine._alert(
+                    "error", "execution", f"执行行无法恢复 (an execution line not restored): {exc}"
+                )
+                continue
+            self._open(request, origin, row)
+
+    def resave(self) -> None:
+        self._dirty = True
+
+    def _save(self) -> None:
+        """Stage the day's lines (what a restart needs) in the engine's batch: one meta row per day."""
+        self._dirty = False
+        rows = []
+        for line in self.lines.values():
+            req = line.request
+            rows.append({
+                "line_id": req.line_id, "strategy_id": req.strategy_id, "code": req.code,
+                "side": req.side.value, "qty": req.qty, "policy": req.policy, "params": dict(req.params),
+                "origin": line.origin.isoformat(), "state": line.state, "cap": line.cap,
+                "fell_back": line.fell_back, "note": line.note,
+            })  # fmt: skip
+            line.saved = line.persisted()
+        paused = sorted(side.value for side in self.paused)
+        self.engine.store.stage_meta(
+            _SAVED + self.engine.trading_day.isoformat(),
+            json.dumps({"paused": paused, "lines": rows}, ensure_ascii=False, separators=(",", ":")),
+        )
 
     def pause(self, side: Side | None, *, cancel_working: bool = False) -> None:
         sides = (Side.BUY, Side.SELL) if side is None else (side,)
         self.paused.update(sides)
+        self._dirty = True
         for line in self.lines.values():
             if line.request.side in sides and line.state == "active":
                 line.note = "已暂停 (paused)"
@@ -302,6 +408,7 @@ class PolicyExecutor:
     def resume(self, side: Side | None) -> None:
         sides = (Side.BUY, Side.SELL) if side is None else (side,)
         self.paused.difference_update(sides)
+        self._dirty = True
         for line in list(self.lines.values()):
             if line.request.side in sides and line.state == "active":
                 line.note = "已恢复 (resumed)"
@@ -377,6 +484,9 @@ class PolicyExecutor:
         for line in touched.values():
             self._pump(line)
             self._progress(line)
+        # the engine calls this once per batch, before its commit: what changed goes into that commit
+        if self._dirty or any(line.saved != line.persisted() for line in self.lines.values()):
+            self._save()
 
     # ------------------------------------------------------------------ counting
     def _child_used(self, order: Order) -> int:
@@ -411,10 +521,11 @@ class PolicyExecutor:
             line.timers = [t for t in line.timers if not (t.fired or t.cancelled)]
         line.timers.append(self.engine.schedule_at(when, fn, f"{line.request.line_id}: {name}"))
 
-    def _plan(self, line: _Line, now: datetime) -> None:
+    def _plan(self, line: _Line, now: datetime, origin: datetime | None = None) -> None:
         policy, p = line.request.policy, line.params
         t = now.time()
-        start = max(now, self._at(p.start)) if p.start is not None else now
+        origin = now if origin is None else origin
+        start = max(origin, self._at(p.start)) if p.start is not None else origin
         end = self._at(p.end)
         if policy == "auction_open":
             if t < time(9, 25):
@@ -458,10 +569,16 @@ class PolicyExecutor:
             weights = even if policy == "twap" else u_shape_weights(moments)
             qty, cumulative = line.request.qty, 0.0
             line.target = 0
+            caught_up: int | None = None  # slices whose time has passed (a restart): one catch-up now
             for k, when in enumerate(moments):
                 cumulative += weights[k]
                 target = qty if k == len(moments) - 1 else min(qty, int(qty * cumulative))
+                if when <= now:
+                    caught_up = target
+                    continue
                 self._schedule(line, when, lambda target=target: self._slice(line, target), f"slice {k + 1}")
+            if caught_up is not None:
+                self._schedule(line, now, lambda: self._slice(line, caught_up), "slices due")
             self._schedule(line, end, lambda: self._end_window(line), "end of window")
 
     def _begin(self, line: _Line, stage: str) -> None:
@@ -469,6 +586,10 @@ class PolicyExecutor:
             return
         previous, line.stage = line.stage, stage
         if stage == "continuous" and previous == "auction":
+            if self._working(line):
+                line.fell_back = True
+                line.note = "集合竞价未全部成交，转连续竞价 (the auction did not fill: continues in continuous trading)"
+                log.info("%s %s: %s", line.request.line_id, line.request.code, line.note)
             self._cancel_working(line)  # the auction's rest continues in continuous trading
         if stage == "continuous" and line.request.policy in ("limit", "auction_open") and not line.repricing:
             self._schedule_reprice(line)
@@ -515,13 +636,13 @@ class PolicyExecutor:
         line.stage = "ending"
         working = self._working(line)
         self._cancel_working(line)
-        left = line.request.qty - self._used(line)
+        left = line.qty - self._used(line)
         if not working:
             line.state = "done"
         line.note = (
             f"时间窗结束，撤销未成交 (end of window: the rest is cancelled), 剩余 {left}"
             if working or left
-            else "完成 (done)"
+            else self._done_note(line)
         )
         self._progress(line)
 
@@ -544,6 +665,8 @@ class PolicyExecutor:
     def _cancel(self, line: _Line, order: Order) -> None:
         if order.client_order_id in line.cancel_asked or order.status is OrderStatus.PENDING_CANCEL:
             return
+        if order.client_order_id in self.engine.cancel_asked:
+            return  # someone else (the user, cancel-all) asked first: its end stops the line (on_orders)
         if not can_cancel_at(self.engine.clock.now().time()):
             return  # 9:20–9:25, the closing auction, the lunch break: asked again later
         line.cancel_asked.add(order.client_order_id)
@@ -578,7 +701,15 @@ class PolicyExecutor:
         )
         if cage is not None:
             price = min(price, cage) if req.side is Side.BUY else max(price, cage)
-        return _clamp(round_to_tick(max(price, tick), tick), info)
+        return self._within_limit_price(line, _clamp(round_to_tick(max(price, tick), tick), info))
+
+    def _within_limit_price(self, line: _Line, price: Decimal) -> Decimal:
+        """The plan's limit (the price a buy's cash was planned at) bounds every buy child: the line
+        never spends more than the plan set aside for it."""
+        limit = line.params.limit_price
+        if limit is None or line.request.side is not Side.BUY:
+            return price
+        return min(price, limit)
 
     def _auction_price(self, line: _Line, closing: bool) -> Decimal | None:
         req, p = line.request, line.params
@@ -592,7 +723,7 @@ class PolicyExecutor:
         quote = self.quotes.get(req.code)
         base = quote.last if closing and quote is not None and quote.last > 0 else info.prev_close
         factor = 1 + p.auction_offset if req.side is Side.BUY else 1 - p.auction_offset
-        return _clamp(round_to_tick(base * factor, info.tick), info)
+        return self._within_limit_price(line, _clamp(round_to_tick(base * factor, info.tick), info))
 
     def _pump(self, line: _Line) -> None:
         """Send the line's next child if it may go now."""
@@ -613,8 +744,8 @@ class PolicyExecutor:
             if not working:
                 line.state = "done"
             return
-        if used >= req.qty and not working:
-            line.state, line.note = "done", "完成 (done)"
+        if used >= line.qty and not working:
+            line.state, line.note = "done", self._done_note(line)
             for timer in line.timers:
                 self.engine.cancel_timer(timer)
             return
@@ -627,7 +758,7 @@ class PolicyExecutor:
             line.state = "done"
             line.note = f"最优五档即时成交剩余撤销，成交 {self._filled(line)} (best five IOC: rest cancelled)"
             return
-        allowed = min(line.target, req.qty) - used
+        allowed = min(line.target, line.qty) - used
         if allowed <= 0:
             return
         now = self.engine.clock.now()
@@ -668,7 +799,7 @@ class PolicyExecutor:
         if req.side is Side.SELL:
             position = self.engine.oms.positions.get(req.code)
             holding = position.sellable if position is not None else 0
-        qty = child_qty(req.code, req.side, allowed, req.qty - used, holding=holding, market=market)
+        qty = child_qty(req.code, req.side, allowed, line.qty - used, holding=holding, market=market)
         if qty <= 0:
             line.note = f"本次可发数量不足一手 (less than a lot to send now: {allowed})"
             return
@@ -680,6 +811,8 @@ class PolicyExecutor:
             price, price_type = self._continuous_price(line), PriceType.LIMIT
         if not market and price is None:
             line.note = "无行情，暂不下单 (no market data yet)"
+            return
+        if self._wait_for_rate(line, now):
             return
         request = NewOrder(
             req.code, req.side, qty, price, price_type, strategy_id=req.strategy_id, signal_id=req.line_id
@@ -693,6 +826,12 @@ class PolicyExecutor:
         self.by_child[cid] = line
         line.best5_sent = line.best5_sent or market
         line.note = f"{line.stage}: {qty} @ {price if price is not None else '最优五档'}"
+        child = self.engine.oms.orders.get(cid)
+        if child is not None and child.status is not OrderStatus.DENIED and child.qty < qty:
+            # the risk gate resized the child (a position or value cap): the line ends with what it
+            # allows rather than asking again and again for what it refuses
+            line.cap = used + child.qty
+            line.note = f"风控缩减 (resized by risk) {line.request.qty} -> {line.cap}: {child.status_msg}"
         self._note_rejects(line)
 
     def _pump_broker(self, line: _Line, used: int) -> None:
@@ -743,6 +882,37 @@ class PolicyExecutor:
         line.broker_sent = True
         line.note = f"券商算法 {algo.name} {algo.start}-{algo.end}: {qty} (the broker's algorithm)"
         self._note_rejects(line)
+    @staticmethod
+    def _done_note(line: _Line) -> str:
+        parts = ["完成 (done)"]
+        if line.fell_back:
+            parts.append("集合竞价未成交部分转连续竞价成交 (the auction's rest filled in continuous trading)")
+        if line.cap is not None:
+            parts.append(f"风控缩减 (resized by risk) {line.request.qty} -> {line.cap}")
+        return "; ".join(parts)
+
+    def _wait_for_rate(self, line: _Line, now: datetime) -> bool:
+        """True when the order-rate limit (risk.max_orders_per_second) has no room now: the line waits
+        (a timer at the moment the oldest order of the last second leaves the window) instead of
+        sending a child the gate would deny. So a plan of more lines than the limit is paced, not
+        refused."""
+        risk = self.engine.risk
+        if risk is None:
+            return False
+        room, free_at = risk.rate_room(now)
+        if room > 0:
+            return False
+        line.note = "限速排队 (queued: order-rate limit per second)"
+        if line.rate_wait is None or line.rate_wait.fired or line.rate_wait.cancelled:
+            when = free_at if free_at is not None and free_at > now else now + timedelta(milliseconds=100)
+
+            def wake() -> None:
+                line.rate_wait = None
+                self._pump(line)
+                self._progress(line)
+
+            line.rate_wait = self.engine.schedule_at(when, wake, f"{line.request.line_id}: rate limit")
+        return True
 
     def _note_rejects(self, line: _Line) -> None:
         orders = self.engine.oms.orders

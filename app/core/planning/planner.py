@@ -38,7 +38,7 @@ from app.domain.instruments import classify
 from app.domain.market import InstrumentInfo, InstrumentStatus
 from app.domain.quantity import check_quantity, lot_size, quantity_step, round_down_to_lot
 from app.domain.side import Side
-from app.domain.signals import SignalBatch
+from app.domain.signals import CLOSE, SignalBatch
 
 # (strategy, code) -> shares the strategy may sell now; code -> the account's sellable shares
 Sellable = Callable[[str, str], int]
@@ -206,6 +206,17 @@ def _scales(strategies: Mapping[str, StrategySettings], capital: Decimal | None)
     return scales
 
 
+# policies that trade in the continuous session or the opening auction, and what a line due at the
+# close (its exec_time, 15:00) takes instead: the strategy's default is for its lines at the open
+_AT_CLOSE_POLICY = "auction_close"
+
+
+def line_policy(default: str, at_close: bool) -> str:
+    """The policy of one line: the strategy's default, except that a line due at the close goes into
+    the closing call auction (a per-line override, `PlanDesk.edit`, can still change either)."""
+    return _AT_CLOSE_POLICY if at_close else default
+
+
 def _signal_line(line, settings: StrategySettings | None) -> PlanLine:  # type: ignore[no-untyped-def]
     plan_line = PlanLine(
         line_id=line.signal_id,
@@ -216,7 +227,7 @@ def _signal_line(line, settings: StrategySettings | None) -> PlanLine:  # type: 
         requested_qty=line.qty,
         qty=line.qty,
         price=None,
-        policy=settings.policy if settings else "limit",
+        policy=line_policy(settings.policy if settings else "limit", line.at_close),
         price_offset=settings.price_offset if settings else PlanLine.price_offset,  # type: ignore[arg-type]
         exec_time=line.exec_time,
         name=line.name,
@@ -246,7 +257,7 @@ def _target_lines(
             requested_qty=0,
             qty=0,
             price=None,
-            policy=settings.policy if settings else "limit",
+            policy=line_policy(settings.policy if settings else "limit", batch.exec_time >= CLOSE),
             exec_time=batch.exec_time,
             source=LineSource.TARGET,
         )

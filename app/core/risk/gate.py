@@ -194,6 +194,13 @@ class RiskGate:
         self.cancels_today += count
         self._stamps.extend([now] * count)
 
+    def rate_room(self, now: datetime) -> tuple[int, datetime | None]:
+        """How many more orders or cancels `max_orders_per_second` lets through at `now`, and when the
+        oldest one of the last second leaves the window (None: none in it). For pacing, not refusing."""
+        count = self._last_second(now)
+        free_at = self._stamps[0] + ONE_SECOND if self._stamps else None
+        return self.limits.max_orders_per_second - count, free_at
+
     def _last_second(self, now: datetime) -> int:
         stamps = self._stamps
         edge = now - ONE_SECOND
