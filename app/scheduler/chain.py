@@ -180,14 +180,20 @@ def day_handlers(
 
 def resume_handed(engine: Any) -> int:
     """On the engine thread, at start: lines handed to execution by an earlier run (a crash, a restart)
-    are handed to this run's execution service again; it finds their children by signal id and goes on
-    with what is left (a passed auction continues in continuous trading). Returns how many."""
+    go on. The execution service restores the lines it saved itself (PolicyExecutor.restore, at engine
+    start); a handed line it does not know is handed to it again: it finds the line's children by
+    signal id and goes on with what is left (a passed auction continues in continuous trading).
+    Returns how many handed lines are still being worked."""
     execution = engine.execution
     if execution is None:
         return 0
     count = 0
     for line in engine.plan.lines.values():
-        if line.state.value != "handed" or execution.progress(line.line_id) is not None:
+        if line.state.value != "handed":
+            continue
+        progress = execution.progress(line.line_id)
+        if progress is not None:  # restored by the execution service itself
+            count += progress.working
             continue
         params = {"auction_offset": str(line.price_offset)}  # as PlanDesk._hand gives them
         if line.price is not None:
