@@ -10,6 +10,7 @@ import keyring
 import pytest
 
 from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.qt_warnings import qt_warnings_fail  # noqa: F401 - a fixture, used below
 
 # Before anything imports Qt (STYLE.md §5, pytest-qt).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -69,3 +70,10 @@ def tiller_log_handlers() -> Iterator[None]:
         if getattr(handler, "_tiller", False):
             root.removeHandler(handler)
             handler.close()
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_qt_warnings(request: pytest.FixtureRequest) -> None:
+    """Any Qt warning fails a GUI test (tests/helpers/qt_warnings.py)."""
+    if {"qtbot", "qapp"} & set(request.fixturenames):
+        request.getfixturevalue("qt_warnings_fail")

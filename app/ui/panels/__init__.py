@@ -1,0 +1,1 @@
+"""The window's panels: each a QWidget fed through plain methods, commanding through the Terminal."""
