@@ -59,7 +59,9 @@ def minute_bars(quotes: Iterable[Quote]) -> list[Bar]:
             continue  # auction indications and empty snapshots: no trade yet
         m = q.ts.replace(second=0, microsecond=0)
         if minute is not None and m != minute:
-            bars.append(_bar(minute, o, h, lo, c, volume - start_volume, amount - start_amount, volume, amount))
+            bars.append(
+                _bar(minute, o, h, lo, c, volume - start_volume, amount - start_amount, volume, amount)
+            )
             start_volume, start_amount = volume, amount
             minute = None
         if minute is None:

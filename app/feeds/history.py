@@ -36,7 +36,9 @@ class SyntheticHistory:
         calendar: TradingCalendar = DEFAULT_CALENDAR,
     ) -> None:
         self._specs = {
-            classify(s if isinstance(s, str) else s.code).code: (InstrumentSpec(s) if isinstance(s, str) else s)
+            classify(s if isinstance(s, str) else s.code).code: (
+                InstrumentSpec(s) if isinstance(s, str) else s
+            )
             for s in instruments
         }
         self._seed, self._levels, self._calendar = seed, levels, calendar

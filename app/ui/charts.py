@@ -82,7 +82,9 @@ class IntradayChart(pg.GraphicsLayoutWidget):
         self.price_plot.getAxis("bottom").setStyle(showValues=False)
         self.price_line = self.price_plot.plot(pen=pg.mkPen(LINE_COLOR, width=1.5), connect="finite")
         self.avg_line = self.price_plot.plot(pen=pg.mkPen(AVG_COLOR, width=1.2), connect="finite")
-        self.prev_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999999", style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.prev_line = pg.InfiniteLine(
+            angle=0, pen=pg.mkPen("#999999", style=pg.QtCore.Qt.PenStyle.DashLine)
+        )
         self.price_plot.addItem(self.prev_line)
         self.prev_line.hide()
         self.up_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=UP_HEX, pen=pg.mkPen(None))
@@ -270,7 +272,9 @@ class CandleChart(pg.GraphicsLayoutWidget):
             ticks = [(i, f"{bars[i].ts:%m-%d}") for i in range(0, len(bars), max(1, len(bars) // 6))]
             self.volume_plot.getAxis("bottom").setTicks([ticks])
             places = price_places(code)
-            self.title.setText(f"{code} 日K  {bars[0].ts:%Y-%m-%d} … {bars[-1].ts:%Y-%m-%d}  收 {c[-1]:.{places}f}")
+            self.title.setText(
+                f"{code} 日K  {bars[0].ts:%Y-%m-%d} … {bars[-1].ts:%Y-%m-%d}  收 {c[-1]:.{places}f}"
+            )
         else:
             self.title.setText(code)
 

@@ -26,10 +26,10 @@ class QtWarnings:
     def __call__(self, mode: Any, context: Any, message: str) -> None:
         from PySide6.QtCore import QtMsgType
 
-        if mode in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
-            if not any(text in message for text in IGNORED):
-                where = f" ({context.file}:{context.line})" if context is not None and context.file else ""
-                self.messages.append(f"{mode.name}: {message}{where}")
+        serious = (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
+        if mode in serious and not any(text in message for text in IGNORED):
+            where = f" ({context.file}:{context.line})" if context is not None and context.file else ""
+            self.messages.append(f"{mode.name}: {message}{where}")
 
 
 @pytest.fixture

@@ -111,8 +111,14 @@ class RiskAuditModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else 5
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal and 0 <= section < 5:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < 5
+        ):
             return self._headers[section]
         return None
 
@@ -260,7 +266,11 @@ class RiskSettingsPanel(QWidget):
         """{key: new text} of the editors that differ from the settings in force."""
         out = {}
         for key, editor in self.editors.items():
-            text = ("true" if editor.isChecked() else "false") if isinstance(editor, QCheckBox) else editor.text().strip()
+            text = (
+                ("true" if editor.isChecked() else "false")
+                if isinstance(editor, QCheckBox)
+                else editor.text().strip()
+            )
             if text != self._values.get(key, ""):
                 out[key] = text
         return out
@@ -319,12 +329,17 @@ class RiskSettingsPanel(QWidget):
     def _edited(self, key: str) -> None:
         editor = self.editors[key]
         if isinstance(editor, QLineEdit):
-            bad = editor.text().strip() != self._values.get(key, "") and check_value(key, editor.text()) is not None
+            bad = (
+                editor.text().strip() != self._values.get(key, "")
+                and check_value(key, editor.text()) is not None
+            )
             editor.setStyleSheet("border: 1px solid #c62828" if bad else "")
 
     def _failed(self, exc: BaseException) -> None:
         self.apply_button.setEnabled(True)
-        self._say(self.tr("风控参数读写失败 (could not read or change the risk settings): ") + str(exc), error=True)
+        self._say(
+            self.tr("风控参数读写失败 (could not read or change the risk settings): ") + str(exc), error=True
+        )
 
     def _say(self, text: str, *, error: bool) -> None:
         self.message.setText(text)

@@ -47,7 +47,18 @@ def _tr(text: str) -> str:
 
 
 class StrategyTableModel(QAbstractTableModel):
-    COLUMNS = ("id", "name", "followed", "allotment", "allotted", "policy", "mode", "last_fetch", "today", "status")
+    COLUMNS = (
+        "id",
+        "name",
+        "followed",
+        "allotment",
+        "allotted",
+        "policy",
+        "mode",
+        "last_fetch",
+        "today",
+        "status",
+    )
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -64,10 +75,12 @@ class StrategyTableModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            if 0 <= section < len(self._headers):
-                return self._headers[section]
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self._headers):
+            return self._headers[section]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

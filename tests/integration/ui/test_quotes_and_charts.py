@@ -172,7 +172,9 @@ def test_charts_show_the_day_so_far_the_daily_candles_and_keep_up_with_quotes(
     assert chart.volume[i + 1] == 5000
 
 
-def test_equity_curve_and_drawdown_from_the_engines_account(qtbot, session: UiSession, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_equity_curve_and_drawdown_from_the_engines_account(
+    qtbot, session: UiSession, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     from datetime import datetime, time
 
     from app.domain.clock import CN_TZ
