@@ -10,6 +10,7 @@ with setData; incoming quotes are folded into preallocated float64 arrays and dr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time
 from decimal import Decimal
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QPainter, QPicture
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
@@ -53,7 +54,23 @@ def minute_index(t: time) -> int:
 _TICKS = [(0, "09:30"), (60, "10:30"), (120, "11:30/13:00"), (180, "14:00"), (240, "15:00")]
 
 
-class IntradayChart(pg.GraphicsLayoutWidget):
+class _Chart(QWidget):
+    """A pyqtgraph layout with a one-line title above it (a QLabel: changing its text re-lays out
+    nothing inside the plots)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.view = pg.GraphicsLayoutWidget(self)
+        self.title = QLabel(self)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.view, 1)
+
+
+class IntradayChart(_Chart):
     """分时: price line, average-price line, the previous close, volume bars (red up, green down)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -64,19 +81,20 @@ class IntradayChart(pg.GraphicsLayoutWidget):
         self.avg = np.full(MINUTES, np.nan)
         self.volume = np.zeros(MINUTES)
         self._last_index = -1
+        self._y_range: tuple[float, float] | None = None
         self._day_volume = 0  # cumulative shares at the latest quote
         self._base_volume = 0  # cumulative shares before the latest minute
         self._dirty = False
-        self.price_plot = self.addPlot(row=0, col=0)
-        self.volume_plot = self.addPlot(row=1, col=0)
-        self.ci.layout.setRowStretchFactor(0, 3)
-        self.ci.layout.setRowStretchFactor(1, 1)
+        self.price_plot = self.view.addPlot(row=0, col=0)
+        self.volume_plot = self.view.addPlot(row=1, col=0)
+        self.view.ci.layout.setRowStretchFactor(0, 3)
+        self.view.ci.layout.setRowStretchFactor(1, 1)
         self.volume_plot.setXLink(self.price_plot)
         for plot in (self.price_plot, self.volume_plot):
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
-            plot.setXRange(0, MINUTES - 1, padding=0.01)
+            plot.setXRange(-8, MINUTES + 7, padding=0)  # room for the 09:30 and 15:00 labels
             plot.getAxis("bottom").setTicks([_TICKS])
             plot.getAxis("left").setWidth(56)
         self.price_plot.getAxis("bottom").setStyle(showValues=False)
@@ -91,8 +109,6 @@ class IntradayChart(pg.GraphicsLayoutWidget):
         self.down_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=DOWN_HEX, pen=pg.mkPen(None))
         self.volume_plot.addItem(self.up_bars)
         self.volume_plot.addItem(self.down_bars)
-        self.title = pg.LabelItem(justify="left")
-        self.addItem(self.title, row=2, col=0)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FRAME_MS)
@@ -156,8 +172,13 @@ class IntradayChart(pg.GraphicsLayoutWidget):
             self.prev_line.setValue(self.prev_close)
             self.prev_line.show()
             finite = self.price[np.isfinite(self.price)]
-            spread = max([abs(v - self.prev_close) for v in finite] + [self.prev_close * 0.01])
-            self.price_plot.setYRange(self.prev_close - spread, self.prev_close + spread, padding=0.05)
+            step = self.prev_close * 0.005  # the range grows in steps of 0.5%: rarely redrawn axes
+            widest = float(np.max(np.abs(finite - self.prev_close))) if len(finite) else 0.0
+            spread = max(2, math.ceil(widest / step)) * step
+            y_range = (self.prev_close - spread, self.prev_close + spread)
+            if y_range != self._y_range:  # an unchanged range redraws no axis
+                self._y_range = y_range
+                self.price_plot.setYRange(*y_range, padding=0.05)
         else:
             self.prev_line.hide()
         # a minute's bar is red when its close is at or above the previous minute's close
@@ -228,16 +249,16 @@ class CandleItem(pg.GraphicsObject):
         return QRectF(self._rect)
 
 
-class CandleChart(pg.GraphicsLayoutWidget):
+class CandleChart(_Chart):
     """日K: candles and volume bars of the days before today (oldest left)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bars: list[Bar] = []
-        self.price_plot = self.addPlot(row=0, col=0)
-        self.volume_plot = self.addPlot(row=1, col=0)
-        self.ci.layout.setRowStretchFactor(0, 3)
-        self.ci.layout.setRowStretchFactor(1, 1)
+        self.price_plot = self.view.addPlot(row=0, col=0)
+        self.volume_plot = self.view.addPlot(row=1, col=0)
+        self.view.ci.layout.setRowStretchFactor(0, 3)
+        self.view.ci.layout.setRowStretchFactor(1, 1)
         self.volume_plot.setXLink(self.price_plot)
         for plot in (self.price_plot, self.volume_plot):
             plot.showGrid(x=True, y=True, alpha=0.15)
@@ -250,8 +271,6 @@ class CandleChart(pg.GraphicsLayoutWidget):
         self.down_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=DOWN_HEX, pen=pg.mkPen(None))
         self.volume_plot.addItem(self.up_bars)
         self.volume_plot.addItem(self.down_bars)
-        self.title = pg.LabelItem(justify="left")
-        self.addItem(self.title, row=2, col=0)
 
     def set_bars(self, code: str, bars: Sequence[Bar]) -> None:
         bars = list(bars)[-MAX_CANDLES:]
@@ -286,7 +305,7 @@ class MoneyAxis(pg.AxisItem):
         return [f"{v:,.0f}" for v in values]
 
 
-class EquityChart(pg.GraphicsLayoutWidget):
+class EquityChart(_Chart):
     """资金曲线: total assets over time, and below it the drawdown from the running peak (%)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -295,12 +314,12 @@ class EquityChart(pg.GraphicsLayoutWidget):
         self._v = np.empty(0)
         axis = pg.DateAxisItem(orientation="bottom", utcOffset=-8 * 3600)
         axis2 = pg.DateAxisItem(orientation="bottom", utcOffset=-8 * 3600)
-        self.equity_plot = self.addPlot(
+        self.equity_plot = self.view.addPlot(
             row=0, col=0, axisItems={"bottom": axis, "left": MoneyAxis(orientation="left")}
         )
-        self.drawdown_plot = self.addPlot(row=1, col=0, axisItems={"bottom": axis2})
-        self.ci.layout.setRowStretchFactor(0, 3)
-        self.ci.layout.setRowStretchFactor(1, 1)
+        self.drawdown_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": axis2})
+        self.view.ci.layout.setRowStretchFactor(0, 3)
+        self.view.ci.layout.setRowStretchFactor(1, 1)
         self.drawdown_plot.setXLink(self.equity_plot)
         for plot in (self.equity_plot, self.drawdown_plot):
             plot.showGrid(x=True, y=True, alpha=0.15)
@@ -313,8 +332,6 @@ class EquityChart(pg.GraphicsLayoutWidget):
         self.drawdown_line = self.drawdown_plot.plot(
             pen=pg.mkPen(DOWN_HEX, width=1), fillLevel=0, brush=pg.mkBrush(15, 157, 58, 70)
         )
-        self.title = pg.LabelItem(justify="left")
-        self.addItem(self.title, row=2, col=0)
 
     @property
     def points(self) -> int:

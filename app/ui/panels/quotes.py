@@ -53,6 +53,16 @@ FRAME_MS = 50  # quote bursts are applied at most this often
 LEVELS = 5
 
 Index = QModelIndex | QPersistentModelIndex
+_ROLES_SERVED = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.UserRole,
+    }
+)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 _COLUMNS = ("code", "name", "last", "change", "pct", "volume", "amount", "bid1", "ask1", "prev_close")
 
@@ -82,6 +92,7 @@ class QuoteTableModel(QAbstractTableModel):
         self._quotes: dict[str, Quote] = {}
         self._names: dict[str, str] = {}
         self._prev: dict[str, Decimal] = {}
+        self._cells: dict[str, tuple[list[str], list[Any]]] = {}  # by code: texts and colours shown
         self._headers = (
             _tr("代码"), _tr("名称"), _tr("最新"), _tr("涨跌"), _tr("涨跌幅"), _tr("成交量(手)"),
             _tr("成交额"), _tr("买一"), _tr("卖一"), _tr("昨收"),
@@ -103,21 +114,26 @@ class QuoteTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._codes):
+        # Called for every visible cell and role at each repaint: roles not served return at once,
+        # and a row's texts and colours are made once per change of its quote (_row_cells).
+        if role not in _ROLES_SERVED or not index.isValid():
             return None
-        code = self._codes[index.row()]
-        column = _COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(code, column)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._color(code, column)
+        row = index.row()
+        if not 0 <= row < len(self._codes):
+            return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column in ("code", "name"):
-                return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return _LEFT if index.column() < 2 else _RIGHT
+        code = self._codes[row]
         if role == Qt.ItemDataRole.UserRole:
             return code
-        return None
+        cells = self._cells.get(code)
+        if cells is None:
+            cells = self._cells[code] = self._row_cells(code)
+        texts, colors = cells
+        return texts[index.column()] if role == Qt.ItemDataRole.DisplayRole else colors[index.column()]
+
+    def _row_cells(self, code: str) -> tuple[list[str], list[Any]]:
+        return [self._text(code, c) for c in _COLUMNS], [self._color(code, c) for c in _COLUMNS]
 
     def _text(self, code: str, column: str) -> str:
         if column == "code":
@@ -178,6 +194,7 @@ class QuoteTableModel(QAbstractTableModel):
         for info in infos:
             self._names[info.code] = info.name
             self._prev[info.code] = info.prev_close
+        self._cells.clear()
         if self._codes:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._codes) - 1, len(_COLUMNS) - 1))
 
@@ -201,6 +218,7 @@ class QuoteTableModel(QAbstractTableModel):
         self.beginRemoveRows(QModelIndex(), row, row)
         del self._codes[row]
         self._quotes.pop(code, None)
+        self._cells.pop(code, None)
         self._row_of = {c: i for i, c in enumerate(self._codes)}
         self.endRemoveRows()
         return True
@@ -211,6 +229,7 @@ class QuoteTableModel(QAbstractTableModel):
         self._codes = unique
         self._row_of = {c: i for i, c in enumerate(unique)}
         self._quotes = {c: q for c, q in self._quotes.items() if c in self._row_of}
+        self._cells.clear()
         self.endResetModel()
 
     def apply_quotes(self, quotes: Iterable[Quote]) -> list[int]:
@@ -226,6 +245,7 @@ class QuoteTableModel(QAbstractTableModel):
             if old is not None and _same(old, q):
                 continue
             mine[q.code] = q
+            self._cells.pop(q.code, None)
             changed.append(row)
         if not changed:
             return changed
@@ -365,6 +385,9 @@ class QuotesPanel(QWidget):
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(-1)
+        # Codes and names never change: filter when the search text does, not on every quote
+        # (a dynamic filter would read every column of every changed row again).
+        self.proxy.setDynamicSortFilter(False)
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
