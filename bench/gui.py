@@ -217,7 +217,7 @@ def run_tiller(data_path: Path, seconds: float, interval: float) -> dict[str, An
         relay.snapshot.emit(build(i))  # queued to the GUI thread: one signal per snapshot, as the bridge
 
     gc.collect()
-    count = max(1, int(seconds / interval))
+    count = max(1, round(seconds / interval))
     result = run_load(app, window, STARTED, push, interval=interval, count=count, applied=lambda: applied[0])
     result.update(side="tiller", panels=[p.name for p in panels], rows_watched=len(ctx.watchlist))
     return result

@@ -124,7 +124,7 @@ def main() -> int:
                 bar_relay.bar.emit(bar)
         put(Event(EVENT_MARKER, i))
 
-    count = max(1, int(args.seconds / args.interval))
+    count = max(1, round(args.seconds / args.interval))
     result = run_load(
         app, window, STARTED, push, interval=args.interval, count=count, applied=lambda: applied[0]
     )

@@ -281,7 +281,10 @@ class BookModel(QAbstractTableModel):
         self._quote: Quote | None = None
         self._code = ""
         self._prev: Decimal | None = None
-        self._labels = [_tr(f"卖{n}") for n in "五四三二一"] + [_tr(f"买{n}") for n in "一二三四五"]
+        self._labels = [
+            _tr("卖五"), _tr("卖四"), _tr("卖三"), _tr("卖二"), _tr("卖一"),
+            _tr("买一"), _tr("买二"), _tr("买三"), _tr("买四"), _tr("买五"),
+        ]  # fmt: skip
         self._headers = (_tr("档位"), _tr("价格"), _tr("数量(手)"))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008

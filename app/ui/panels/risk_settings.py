@@ -195,8 +195,11 @@ class RiskSettingsPanel(QWidget):
         self.audit_view.verticalHeader().setVisible(False)
         self.audit_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.audit_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.audit_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.audit_view.horizontalHeader().setStretchLastSection(True)
+        header = self.audit_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate((104, 64, 170, 80)):
+            header.resizeSection(column, width)
+        header.setStretchLastSection(True)
         audit_box = QWidget(self)
         audit_layout = QVBoxLayout(audit_box)
         audit_layout.setContentsMargins(0, 0, 0, 0)

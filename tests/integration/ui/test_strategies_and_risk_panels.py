@@ -107,7 +107,7 @@ def test_every_risk_parameter_has_an_editor_showing_the_value_in_force(
     ],
 )
 def test_invalid_risk_settings_are_refused_with_a_message_and_nothing_changes(
-    risk_panel: RiskSettingsPanel, session: UiSession, qtbot, key: str, text: str
+    risk_panel: RiskSettingsPanel, session: UiSession, qtbot, key: str, text: str, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     before, audit_before = session.terminal.risk_settings(), session.terminal.risk_audit()
     risk_panel.editors[key].setText(text)
@@ -116,6 +116,8 @@ def test_invalid_risk_settings_are_refused_with_a_message_and_nothing_changes(
     assert "风控参数无效" in risk_panel.message.text() and LABELS[key] in risk_panel.message.text()
     assert repr(text) in risk_panel.message.text()  # "..., was '1.5'"
     assert not risk_panel.busy  # nothing was sent
+    if key == "max_position_pct" and text == "1.5":
+        save_screenshot(risk_panel, "risk_settings_refused", tmp_path / "screenshots")
     assert session.terminal.risk_settings() == before
     assert session.terminal.risk_audit() == audit_before
 
