@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time
 from decimal import Decimal as D
 
@@ -68,7 +69,7 @@ def test_daily_candles_end_at_the_previous_close_inside_the_limits_and_repeat_fo
     assert bars[-1].close == D("210.00")
     assert all(b.ts.date() < DAY for b in bars)
     assert [b.ts for b in bars] == sorted(b.ts for b in bars)
-    for before, bar in zip(bars, bars[1:], strict=False):
+    for before, bar in itertools.pairwise(bars):
         assert bar.low <= min(bar.open, bar.close) <= max(bar.open, bar.close) <= bar.high
         assert abs(bar.close / before.close - 1) <= D("0.2") + D("0.001")  # ChiNext: ±20%
     assert bars == SyntheticHistory(specs, seed=9).daily("300750.SZ", DAY, 60)
