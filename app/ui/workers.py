@@ -19,8 +19,8 @@ class _Relay(QObject):
     finished = Signal(object)
     failed = Signal(object)
 
-    def __init__(self, done: Callable[[Any], None], fail: Callable[[Any], None]) -> None:
-        super().__init__()
+    def __init__(self, done: Callable[[Any], None], fail: Callable[[Any], None], parent: QObject) -> None:
+        super().__init__(parent)  # deleted with its widget: a late answer is then dropped
         self._done, self._fail = done, fail
         self.finished.connect(self._on_finished)
         self.failed.connect(self._on_failed)
@@ -44,9 +44,16 @@ class _Job(QRunnable):
             result = self._fn()
         except Exception as exc:  # handed to the GUI thread as a value, shown in words there
             log.debug("background job failed: %s", exc)
-            self._relay.failed.emit(exc)
+            self._emit(self._relay.failed, exc)
         else:
-            self._relay.finished.emit(result)
+            self._emit(self._relay.finished, result)
+
+    @staticmethod
+    def _emit(signal: Any, value: Any) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the widget (and its relay) was closed meanwhile: nobody to tell
+            log.debug("background job finished after its widget was gone")
 
 
 class Background(QObject):
@@ -70,15 +77,17 @@ class Background(QObject):
     ) -> None:
         def finish(result: Any) -> None:
             self._relays.discard(relay)
+            relay.deleteLater()
             done(result)
 
         def fail(exc: BaseException) -> None:
             self._relays.discard(relay)
+            relay.deleteLater()
             if failed is None:
                 log.warning("background job failed: %s", exc)
             else:
                 failed(exc)
 
-        relay = _Relay(finish, fail)
+        relay = _Relay(finish, fail, self)
         self._relays.add(relay)
         self._pool.start(_Job(fn, relay))
