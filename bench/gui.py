@@ -218,9 +218,17 @@ def run_tiller(data_path: Path, seconds: float, interval: float) -> dict[str, An
 
     gc.collect()
     count = max(1, round(seconds / interval))
-    result = run_load(app, window, STARTED, push, interval=interval, count=count, applied=lambda: applied[0])
-    result.update(side="tiller", panels=[p.name for p in panels], rows_watched=len(ctx.watchlist))
-    return result
+    describe = {"side": "tiller", "panels": [p.name for p in panels], "rows_watched": len(ctx.watchlist)}
+    return run_load(
+        app,
+        window,
+        STARTED,
+        push,
+        interval=interval,
+        count=count,
+        applied=lambda: applied[0],
+        describe=describe,
+    )
 
 
 # --------------------------------------------------------------------------- the driver
@@ -249,6 +257,7 @@ def _table(results: list[dict[str, Any]]) -> str:
         ("heartbeats", "beats"),
         ("snapshots pushed / applied", None),
         ("feeder: build+hand over a snapshot, median (ms)", "push_ms_median"),
+        ("cut off by the watchdog (GUI thread still busy)", "timed_out"),
         ("RSS at end (MiB)", "rss_mib"),
         ("peak RSS (MiB)", "peak_rss_mib"),
     ]
@@ -261,6 +270,8 @@ def _table(results: list[dict[str, Any]]) -> str:
                 cells.append(f"{r.get('snapshots_pushed')} / {r.get('snapshots_applied')}")
             elif key == "panels":
                 cells.append(", ".join(r.get("panels", [])))
+            elif key == "timed_out":
+                cells.append("yes" if r.get("timed_out") else "no")
             else:
                 cells.append(str(r.get(key, "-")))
         lines.append(f"| {title} | " + " | ".join(cells) + " |")

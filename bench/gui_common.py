@@ -15,6 +15,7 @@ that vn.py's side, bench/gui_vnpy.py, imports it from its own venv).
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import sys
 import threading
@@ -57,6 +58,11 @@ class Heartbeat(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+
+    def stalled_now(self) -> None:
+        """Count the stall in progress (the GUI thread has not beaten since `_last`)."""
+        if self._last is not None:
+            self.gaps.append(time.perf_counter() - self._last)
 
     def _beat(self) -> None:
         now = time.perf_counter()
@@ -141,14 +147,49 @@ def run_load(
     interval: float,
     count: int,
     applied: Callable[[], int],
+    describe: dict[str, Any],
     settle_s: float = 1.0,
+    grace_s: float = 60.0,
 ) -> dict[str, Any]:
     """Show `window`; at its first paint start the heartbeat and the feeder; run Qt's event loop until
-    every snapshot was pushed and applied (or `settle_s` after the last push); return the figures."""
+    every snapshot was pushed and applied (or `settle_s` after the last push); return the figures
+    with `describe` added.
+
+    A side whose GUI thread is still busy `grace_s` after the load should have ended is cut off by a
+    watchdog thread: it prints the figures so far (the stall in progress counted; `timed_out`) and
+    ends the process, since Qt's own loop could not get to quitting."""
     first_paint = FirstPaint(window, started)
     heartbeat = Heartbeat()
     feeder = Feeder(push, interval, count)
     state: dict[str, float | None] = {"load_started": None, "pushes_done": None}
+
+    def figures() -> dict[str, Any]:
+        load_started = state["load_started"] or time.perf_counter()
+        pushes = sorted(feeder.push_seconds)
+        return {
+            "first_paint_s": None if first_paint.seconds is None else round(first_paint.seconds, 3),
+            **heartbeat.summary(),
+            "snapshots_pushed": feeder.pushed,
+            "snapshots_applied": applied(),
+            "push_ms_median": round(pushes[len(pushes) // 2] * 1000, 1) if pushes else None,
+            "load_seconds": round(time.perf_counter() - load_started, 1),
+            **memory_mib(),
+            "python": sys.version.split()[0],
+            **describe,
+        }
+
+    def watchdog() -> None:
+        deadline = time.perf_counter() + interval * count + grace_s + 30  # 30: first paint
+        while time.perf_counter() < deadline:
+            time.sleep(0.5)
+            if finished.is_set():
+                return
+        heartbeat.stalled_now()
+        print_result({**figures(), "timed_out": True})
+        os._exit(0)
+
+    finished = threading.Event()
+    threading.Thread(target=watchdog, name="bench-watchdog", daemon=True).start()
 
     def check() -> None:
         now = time.perf_counter()
@@ -173,19 +214,8 @@ def run_load(
     app.exec()
     checker.stop()
     heartbeat.stop()
-    load_started = state["load_started"] or time.perf_counter()
-    return {
-        "first_paint_s": None if first_paint.seconds is None else round(first_paint.seconds, 3),
-        **heartbeat.summary(),
-        "snapshots_pushed": feeder.pushed,
-        "snapshots_applied": applied(),
-        "push_ms_median": round(sorted(feeder.push_seconds)[len(feeder.push_seconds) // 2] * 1000, 1)
-        if feeder.push_seconds
-        else None,
-        "load_seconds": round(time.perf_counter() - load_started, 1),
-        **memory_mib(),
-        "python": sys.version.split()[0],
-    }
+    finished.set()
+    return figures()
 
 
 def print_result(result: dict[str, Any]) -> None:

@@ -125,14 +125,19 @@ def main() -> int:
         put(Event(EVENT_MARKER, i))
 
     count = max(1, round(args.seconds / args.interval))
+    describe = {
+        "side": "vnpy",
+        "panels": [
+            "TickMonitor (" + ("all ticks" if args.ticks == "all" else "200 ticks") + ")",
+            "ChartWidget",
+        ],
+        "rows_watched": len(data["snapshots"][0]) if args.ticks == "all" else len(watch),
+    }
     result = run_load(
-        app, window, STARTED, push, interval=args.interval, count=count, applied=lambda: applied[0]
-    )
-    result.update(
-        side="vnpy",
-        panels=["TickMonitor (" + ("all ticks" if args.ticks == "all" else "200 ticks") + ")", "ChartWidget"],
-        rows_watched=monitor.rowCount(),
-    )
+        app, window, STARTED, push, interval=args.interval, count=count, applied=lambda: applied[0],
+        describe=describe,
+    )  # fmt: skip
+    result["monitor_rows"] = monitor.rowCount()
     print_result(result)
     main_engine.close()
     return 0
