@@ -1,6 +1,6 @@
 """The GUI benchmark, offscreen: Tiller's panels beside vn.py's monitor widgets under the same load.
 
-    python bench/gui.py                       # both sides, 60 s of load each (~3 min)
+    python bench/gui.py                       # both sides, two variants each, 60 s of load each (~6 min)
     python bench/gui.py --seconds 15          # shorter
     python bench/gui.py --no-peer             # Tiller only
     python bench/gui.py --vnpy-python /work/venvs/vnpy-ui/bin/python
@@ -13,7 +13,9 @@ snapshot). More panels join through `FACTORIES` (the lead adds the orders and po
 vn.py 4.5.0 runs `vnpy.trader.ui`'s TickMonitor and `vnpy.chart`'s ChartWidget fed by its
 EventEngine (bench/gui_vnpy.py, its own venv, no vn.py code copied), in two variants: every
 instrument of the stream sent to the monitor (vn.py has no watchlist: its TickMonitor shows every
-tick it is sent), and only the 200 watched ones (as if subscribed to 200).
+tick it is sent), and only the 200 watched ones (as if subscribed to 200). Tiller runs the same two:
+every snapshot whole to the GUI thread (the quotes panel keeps the watched codes), and only the 200
+watched instruments' quotes (what a bridge that forwards watched codes only would hand over).
 
 Each side runs in a fresh child process; the driver writes bench/results/gui.json and gui.md.
 """
@@ -159,7 +161,7 @@ def chart_panel(ctx: BenchContext) -> Panel:
 FACTORIES: list[Callable[[BenchContext], Panel]] = [quotes_panel, chart_panel]
 
 
-def run_tiller(data_path: Path, seconds: float, interval: float) -> dict[str, Any]:
+def run_tiller(data_path: Path, seconds: float, interval: float, quotes: str = "all") -> dict[str, Any]:
     import gc
     from datetime import datetime
     from decimal import Decimal
@@ -198,6 +200,10 @@ def run_tiller(data_path: Path, seconds: float, interval: float) -> dict[str, An
     rows = data["snapshots"]
     shift = [0.0]
 
+    if quotes == "watch":  # as vn.py subscribed to 200: only the watched instruments cross to the GUI
+        watched = set(ctx.watchlist)
+        rows = [[r for r in snapshot if r[0] in watched] for snapshot in rows]
+
     def build(i: int) -> list[Quote]:  # the feeder thread: what the engine and the bridge hand over
         snapshot = rows[i % len(rows)]
         if i and i % len(rows) == 0:
@@ -218,7 +224,12 @@ def run_tiller(data_path: Path, seconds: float, interval: float) -> dict[str, An
 
     gc.collect()
     count = max(1, round(seconds / interval))
-    describe = {"side": "tiller", "panels": [p.name for p in panels], "rows_watched": len(ctx.watchlist)}
+    describe = {
+        "side": "tiller",
+        "panels": [p.name for p in panels],
+        "rows_watched": len(ctx.watchlist),
+        "quotes_to_gui": len(rows[0]),
+    }
     return run_load(
         app,
         window,
@@ -282,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--side", choices=["tiller"], help="(child) run one side")
     p.add_argument("--data", type=Path, help="(child) the snapshots file")
+    p.add_argument(
+        "--quotes", choices=["all", "watch"], default="all", help="(child) what crosses to the GUI"
+    )
     p.add_argument("--seconds", type=float, default=60.0, help="seconds of load per side (default 60)")
     p.add_argument("--interval", type=float, default=INTERVAL_S, help="seconds between snapshots (default 3)")
     p.add_argument("--instruments", type=int, default=INSTRUMENTS)
@@ -292,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.side == "tiller":
         from bench.gui_common import print_result
 
-        print_result(run_tiller(args.data, args.seconds, args.interval))
+        print_result(run_tiller(args.data, args.seconds, args.interval, args.quotes))
         return 0
 
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
@@ -309,10 +323,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         common = ["--data", str(data_path), "--seconds", str(args.seconds), "--interval", str(args.interval)]
         results = []
-        tiller = _child([sys.executable, str(HERE / "gui.py"), "--side", "tiller", *common], env, ROOT)
-        tiller["label"] = "Tiller"
-        results.append(tiller)
-        print("Tiller done", flush=True)
+        for quotes, label in (("all", "Tiller (GUI sent all 5,500)"), ("watch", "Tiller (GUI sent the 200)")):
+            cmd = [sys.executable, str(HERE / "gui.py"), "--side", "tiller", "--quotes", quotes, *common]
+            result = _child(cmd, env, ROOT)
+            result["label"] = label
+            results.append(result)
+            print(f"{label} done", flush=True)
+            if args.no_peer:
+                break
         if not args.no_peer:
             if not args.vnpy_python.exists():
                 print(
