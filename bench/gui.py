@@ -257,6 +257,10 @@ def _child(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
     )
 
 
+def _rounded(values: Any) -> Any:
+    return None if values is None else [round(v, 1) for v in values]
+
+
 def _table(results: list[dict[str, Any]]) -> str:
     rows = [
         ("what is on screen", "panels"),
@@ -265,6 +269,7 @@ def _table(results: list[dict[str, Any]]) -> str:
         ("GUI stall p99 (ms)", "stall_p99_ms"),
         ("GUI stall p99.9 (ms)", "stall_p999_ms"),
         ("GUI stall max (ms)", "stall_max_ms"),
+        ("GUI-thread CPU per snapshot (ms)", "gui_cpu_ms_per_snapshot"),
         ("heartbeats", "beats"),
         ("snapshots pushed / applied", None),
         ("feeder: build+hand over a snapshot, median (ms)", "push_ms_median"),
@@ -310,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     with tempfile.TemporaryDirectory(prefix="tiller-gui-bench-") as folder:
         work = Path(folder)
         data_path = work / "snapshots.pickle"
@@ -323,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         common = ["--data", str(data_path), "--seconds", str(args.seconds), "--interval", str(args.interval)]
         results = []
-        for quotes, label in (("all", "Tiller (GUI sent all 5,500)"), ("watch", "Tiller (GUI sent the 200)")):
+        for quotes, label in (("all", "Tiller (GUI sent the whole market)"), ("watch", "Tiller (GUI sent the 200)")):
             cmd = [sys.executable, str(HERE / "gui.py"), "--side", "tiller", "--quotes", quotes, *common]
             result = _child(cmd, env, ROOT)
             result["label"] = label
@@ -343,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             (home / ".vntrader").mkdir(parents=True)
             vn_env = {**env, "HOME": str(home), "USERPROFILE": str(home)}
             for ticks, label in (
-                ("all", "vn.py 4.5.0 (monitor sent all 5,500)"),
+                ("all", "vn.py 4.5.0 (monitor sent the whole market)"),
                 ("watch", "vn.py 4.5.0 (monitor sent the 200)"),
             ):
                 script = str(HERE / "gui_vnpy.py")
@@ -356,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.platform(),
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "load_average_before": load_before,
         "instruments": len(data["snapshots"][0]),
         "watchlist": len(data["watchlist"]),
         "interval_s": args.interval,
@@ -370,7 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     note = (
         f"# GUI benchmark (bench/gui.py), offscreen\n\n{meta['instruments']} instruments every "
         f"{args.interval:g} s, watchlist {meta['watchlist']}, {args.seconds:.0f} s of load per side; "
-        f"{meta['machine']}, {meta['cpu_count']} CPUs, load average {meta['load_average']}.\n"
+        f"{meta['machine']}, {meta['cpu_count']} CPUs, load average before "
+        f"{_rounded(meta['load_average_before'])}, after {_rounded(meta['load_average'])}.\n"
         "Targets (issue 10): stall p99 ≤ 16 ms, start → first paint ≤ 1.5 s.\n\n"
     )
     (args.out / "gui.md").write_text(note + table + "\n", encoding="utf-8")

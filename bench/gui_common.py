@@ -5,6 +5,8 @@ that vn.py's side, bench/gui_vnpy.py, imports it from its own venv).
   later than due a beat came (gap minus the interval). Reported: p50, p99, max, and the beats.
 - **First paint**: from the stamp the script took before importing anything else to the first
   Paint event of the top-level window.
+- **GUI-thread CPU**: `time.thread_time()` of the GUI thread over the load, per snapshot applied
+  (the heartbeat's own cost included, alike on both sides): what a busy machine inflates least.
 - **Memory**: the process's resident set at the end and its peak (Linux /proc; None elsewhere).
 - **Load**: a feeder thread hands one full-market snapshot every `interval` seconds to the side's
   own path into the GUI (Tiller: one queued signal per snapshot, as the bridge does; vn.py: one
@@ -161,7 +163,7 @@ def run_load(
     first_paint = FirstPaint(window, started)
     heartbeat = Heartbeat()
     feeder = Feeder(push, interval, count)
-    state: dict[str, float | None] = {"load_started": None, "pushes_done": None}
+    state: dict[str, float | None] = {"load_started": None, "pushes_done": None, "cpu_started": None}
 
     def figures() -> dict[str, Any]:
         load_started = state["load_started"] or time.perf_counter()
@@ -173,6 +175,7 @@ def run_load(
             "snapshots_applied": applied(),
             "push_ms_median": round(pushes[len(pushes) // 2] * 1000, 1) if pushes else None,
             "load_seconds": round(time.perf_counter() - load_started, 1),
+            "gui_cpu_ms_per_snapshot": state.get("gui_cpu_ms_per_snapshot"),
             **memory_mib(),
             "python": sys.version.split()[0],
             **describe,
@@ -197,6 +200,7 @@ def run_load(
             if first_paint.seconds is not None or now - started > 30:
                 heartbeat.start()
                 state["load_started"] = now
+                state["cpu_started"] = time.thread_time()  # the GUI thread's own CPU time
                 feeder.start()
             return
         if feeder.is_alive():
@@ -215,6 +219,11 @@ def run_load(
     checker.stop()
     heartbeat.stop()
     finished.set()
+    if state["cpu_started"] is not None and applied():
+        # CPU the GUI thread spent during the load (the heartbeat's own beats included, alike on both
+        # sides) per snapshot applied: far less sensitive than wall-clock stalls to a busy machine.
+        spent = time.thread_time() - state["cpu_started"]
+        state["gui_cpu_ms_per_snapshot"] = round(spent / applied() * 1000, 1)
     return figures()
 
 
