@@ -329,7 +329,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         common = ["--data", str(data_path), "--seconds", str(args.seconds), "--interval", str(args.interval)]
         results = []
-        for quotes, label in (("all", "Tiller (GUI sent the whole market)"), ("watch", "Tiller (GUI sent the 200)")):
+        for quotes, label in (
+            ("all", "Tiller (GUI sent the whole market)"),
+            ("watch", "Tiller (GUI sent the 200)"),
+        ):
             cmd = [sys.executable, str(HERE / "gui.py"), "--side", "tiller", "--quotes", quotes, *common]
             result = _child(cmd, env, ROOT)
             result["label"] = label
