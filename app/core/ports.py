@@ -209,6 +209,10 @@ class OmsStore(Protocol):
         """One change of a risk setting or of the trading state, for the append-only audit."""
         ...
 
+    def load_last_fetches(self) -> dict[str, datetime]:
+        """When each strategy's signals were last fetched (committed batches from a source)."""
+        ...
+
     def load_risk_audit(self) -> list[tuple[datetime, str, str, str | None, str | None]]:
         """The committed audit as (ts, who, key, old, new), oldest first."""
         ...

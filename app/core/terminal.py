@@ -8,10 +8,12 @@ return snapshots, never the engine's own objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, time
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from app.core.bars import Bar, BarHistory
 from app.core.engine import Engine, Listener
 from app.core.eod.service import EodResult, EodStore, close_day
 from app.core.eod.settlement import Settlement
@@ -33,6 +35,7 @@ from app.core.planning.model import PlanLine, PlanSnapshot, StrategySettings, Ta
 from app.core.risk import RiskSettingError, TradingState
 from app.core.snapshot import TerminalSnapshot, take_snapshot, trades_of_day
 from app.core.summary import DaySummary, summarize
+from app.domain.clock import CN_TZ
 from app.domain.identifiers import ClientOrderId
 from app.domain.market import InstrumentInfo, Quote
 from app.domain.reports import TradeReport
@@ -40,9 +43,21 @@ from app.domain.side import Side
 from app.domain.signals import SignalBatch, SignalLine
 
 
+@dataclass(frozen=True, slots=True)
+class StrategyStatus:
+    """A strategy as the Strategies panel lists it: its settings, when its signals were last
+    fetched, and how far today's plan lines of it got (lines, of which done: handed or skipped)."""
+
+    settings: StrategySettings
+    last_fetch: datetime | None
+    lines: int
+    done: int
+
+
 class Terminal:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, history: BarHistory | None = None) -> None:
         self._engine = engine
+        self._history = history
 
     # ------------------------------------------------------------------ commands
     def start(self) -> None:
@@ -314,6 +329,38 @@ class Terminal:
         return self._engine.call(
             lambda e: summarize(e, start_cash=start_cash, start_equity=start_equity), timeout
         )
+    def instruments(self, timeout: float = 10.0) -> list[InstrumentInfo]:
+        """Today's instruments (code, name, limits), by code."""
+        return self._engine.call(lambda e: [e.oms.instruments[c] for c in sorted(e.oms.instruments)], timeout)
+
+    def strategies(self, timeout: float = 10.0) -> list[StrategyStatus]:
+        """Every strategy the plan knows (followed or not), by id, with its last fetch and today's lines."""
+
+        def read(e: Engine) -> list[StrategyStatus]:
+            fetches = e.store.load_last_fetches()
+            out = []
+            for sid in sorted(e.plan.strategies):
+                lines = [x for x in e.plan.lines.values() if x.strategy_id == sid]
+                done = sum(1 for x in lines if x.state.value in ("handed", "skipped"))
+                out.append(StrategyStatus(e.plan.strategies[sid], fetches.get(sid), len(lines), done))
+            return out
+
+        return self._engine.call(read, timeout)
+
+    def intraday_bars(self, code: str, timeout: float = 10.0) -> list[Bar]:
+        """Today's minute bars of `code` up to the engine's now ([] without a bar history). Reads the
+        feed on the caller's thread: call it off the GUI thread."""
+        if self._history is None:
+            return []
+        now = self._engine.call(lambda e: e.clock.now(), timeout).astimezone(CN_TZ)
+        return self._history.intraday(code, now.date(), now.time())
+
+    def daily_bars(self, code: str, count: int = 120, timeout: float = 10.0) -> list[Bar]:
+        """Up to `count` daily candles before today, oldest first ([] without a bar history)."""
+        if self._history is None:
+            return []
+        day = self._engine.call(lambda e: e.oms.trading_day, timeout)
+        return self._history.daily(code, day, count)
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         self._engine.wait_idle(timeout)

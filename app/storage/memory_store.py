@@ -71,6 +71,8 @@ class MemoryOmsStore(MemoryPlanRows):
         self._trades: dict[tuple[date, str, TradeId], tuple[TradeReport, ClientOrderId, str, date]] = {}
         self._signal_ids: set[tuple[str, date, str]] = set()
         self._batch_ids: set[tuple[date, str]] = set()
+        self._fetches: dict[str, datetime] = {}
+        self._s_fetches: list[tuple[str, datetime]] = []
         self._positions: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._cash: Decimal | None = None
         self._alerts: list[tuple[datetime, str, str, str]] = []
@@ -156,6 +158,10 @@ class MemoryOmsStore(MemoryPlanRows):
 
     def stage_signal_batch(self, batch: SignalBatch, source: str, fetched_at: datetime) -> None:
         self._s_batch_ids.append((batch.trading_day, batch.batch_id))
+        self._s_fetches.append((batch.strategy_id, fetched_at))
+
+    def load_last_fetches(self) -> dict[str, datetime]:
+        return dict(self._fetches)
 
     def stage_signal_lines(self, batch: SignalBatch, lines: Sequence[SignalLine], taken_at: datetime) -> None:
         self._s_batch_ids.append((batch.trading_day, batch.batch_id))
@@ -190,6 +196,7 @@ class MemoryOmsStore(MemoryPlanRows):
         self._s_new.clear()
         self._s_signal_ids.clear()
         self._s_batch_ids.clear()
+        self._s_fetches.clear()
         self._s_events.clear()
         self._s_trades.clear()
         self._s_positions.clear()
@@ -206,6 +213,9 @@ class MemoryOmsStore(MemoryPlanRows):
             self._signal_ids.update(self._s_signal_ids)
         if self._s_batch_ids:
             self._batch_ids.update(self._s_batch_ids)
+        for strategy_id, fetched_at in self._s_fetches:
+            if strategy_id not in self._fetches or self._fetches[strategy_id] < fetched_at:
+                self._fetches[strategy_id] = fetched_at
         if self._s_orders:
             orders = self._orders
             for cid, order in self._s_orders.items():

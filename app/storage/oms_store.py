@@ -324,6 +324,14 @@ class SqliteOmsStore(PlanRows):
     def stage_risk_audit(self, ts: datetime, who: str, key: str, old: str | None, new: str | None) -> None:
         self._risk_audit.append((ts.isoformat(), who, key, old, new))
 
+    def load_last_fetches(self) -> dict[str, datetime]:
+        with translated_errors(path=self.database.path):
+            rows = self.conn.execute(
+                "SELECT strategy_id, MAX(fetched_at) FROM signal_batches "
+                "WHERE source != '' AND fetched_at IS NOT NULL GROUP BY strategy_id"
+            ).fetchall()
+        return {r[0]: datetime.fromisoformat(r[1]) for r in rows}
+
     def load_risk_audit(self) -> list[tuple[datetime, str, str, str | None, str | None]]:
         with translated_errors(path=self.database.path):
             rows = self.conn.execute(
