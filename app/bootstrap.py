@@ -507,6 +507,8 @@ def check_holdings(engine: Engine) -> list[str]:
     for text in found:
         engine.alert("warning", "reconcile", text)
     return found
+
+
 # ---------------------------------------------------------------------------- the window's simulated day
 @dataclass
 class WindowSession:
@@ -572,7 +574,6 @@ def build_window_session(
     from app.core.messages import AlertRaised, Call, SignalsReceived
     from app.core.paced_day import PacedDay
     from app.core.planning.model import StrategySettings
-    from app.core.terminal import Terminal
     from app.demo import _demo_positions
     from app.devserver.server import (
         DEV_ACCESS_KEY,
@@ -582,6 +583,7 @@ def build_window_session(
         default_items,
         redate,
     )
+    from app.feeds.history import SyntheticHistory
     from app.scheduler.plan import Command, Times, plan_day, plan_on_engine
 
     items = redate(default_items(), day)
@@ -606,7 +608,11 @@ def build_window_session(
     try:
         seed_account(setup, positions)
         engine, clock = setup.engine, setup.clock
-        terminal = Terminal(engine)
+        history = SyntheticHistory(
+            list(instruments), seed=settings.sim.seed if seed is None else seed,
+            levels=settings.sim.quote_levels, calendar=setup.engine.calendar,
+        )  # fmt: skip  # the charts' bars: the same walk as the live feed's
+        terminal = Terminal(engine, history=history)
         state = DevState(items=items)
         server = DevServer(state).start()
         client = BigQuantClient(server.base_url, DEV_ACCESS_KEY, DEV_SECRET_KEY, retries=0)

@@ -102,6 +102,7 @@ def run_gui(settings: Settings, options: GuiOptions, log_file: Path | None = Non
             read_model, bridge, layout_file=data_dir / "window.ini", mode="模拟", schedule=session.schedule
         )
         window.add_core_panels()
+        window.add_market_panels(session.terminal)
         window.restore_layout()
         window.add_speed_control(options.speed, session.driver.set_speed)
         session.terminal.subscribe(bridge.listener)

@@ -329,6 +329,7 @@ class Terminal:
         return self._engine.call(
             lambda e: summarize(e, start_cash=start_cash, start_equity=start_equity), timeout
         )
+
     def instruments(self, timeout: float = 10.0) -> list[InstrumentInfo]:
         """Today's instruments (code, name, limits), by code."""
         return self._engine.call(lambda e: [e.oms.instruments[c] for c in sorted(e.oms.instruments)], timeout)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 Area = Qt.DockWidgetArea
 LAYOUT_VERSION = 1
+WATCHLIST_DEFAULT_ROWS = 200  # a new watchlist: the day's instruments, at most this many
+STRATEGIES_REFRESH_MS = 5000
 QUOTES_STALE = timedelta(minutes=1)  # no quote for this long (engine clock) during trading: say so
 SPEEDS = (1, 10, 30, 60, 120, 300, 0)  # simulated seconds per second; 0: as fast as it goes
 _TRADING = ((9, 15, 11, 30), (13, 0, 15, 0))
@@ -149,6 +151,48 @@ class MainWindow(QMainWindow):
         self.add_panel("trades", tr("成交"), TradesPanel(rm, br), Area.BottomDockWidgetArea)
         self.add_panel("alerts", tr("告警与日志"), AlertsPanel(rm, br), Area.RightDockWidgetArea)
         self.docks["positions"].raise_()
+
+    def add_market_panels(self, terminal: Any, *, mode: str = "sim") -> None:
+        """The quotes (watchlist + five-level book), charts, strategies and risk-settings panels, fed
+        by the read model's signals; their own reads of the Terminal run off the GUI thread."""
+        from app.ui.charts import ChartPanel
+        from app.ui.panels.quotes import QuotesPanel
+        from app.ui.panels.risk_settings import RiskSettingsPanel
+        from app.ui.panels.strategies import StrategiesPanel
+
+        rm = self.read_model
+        quotes, charts = QuotesPanel(terminal), ChartPanel(terminal)
+        strategies, risk = StrategiesPanel(terminal), RiskSettingsPanel(terminal)
+        strategies.set_mode(mode)
+        self.add_panel("quotes", tr("行情"), quotes, Area.RightDockWidgetArea)
+        self.add_panel("charts", tr("图表"), charts, Area.RightDockWidgetArea)
+        self.add_panel("strategies", tr("策略"), strategies, Area.LeftDockWidgetArea)
+        self.add_panel("risk", tr("风控设置"), risk, Area.LeftDockWidgetArea)
+        saved = self.layout_settings.value("quotes/watchlist")
+        saved_codes = [str(c) for c in saved] if isinstance(saved, list) else ([saved] if saved else [])
+
+        def instruments(infos: list[Any]) -> None:
+            quotes.set_instruments(infos)
+            if not quotes.watchlist():  # the saved watchlist, else the day's instruments
+                quotes.set_watchlist(saved_codes or [i.code for i in infos][:WATCHLIST_DEFAULT_ROWS])
+
+        rm.instruments_changed.connect(instruments)
+        rm.quotes_updated.connect(quotes.apply_quotes)
+        rm.quotes_updated.connect(charts.apply_quotes)
+        rm.equity_updated.connect(charts.append_equity)
+        rm.reloaded.connect(strategies.refresh)
+        rm.reloaded.connect(risk.refresh)
+        rm.plan_status_changed.connect(lambda _status: strategies.refresh())
+        quotes.watchlist_changed.connect(
+            lambda codes: self.layout_settings.setValue("quotes/watchlist", codes)
+        )
+        quotes.instrument_selected.connect(lambda code: charts.show_instrument(code, rm.prev_close(code)))
+        refresher = QTimer(self)  # the strategies' progress (lines done) without a read per event
+        refresher.timeout.connect(strategies.refresh)
+        refresher.start(STRATEGIES_REFRESH_MS)
+        if rm.instruments:
+            instruments(list(rm.instruments.values()))
+        self.docks["quotes"].raise_()
 
     def panel(self, object_name: str) -> Any:
         return self.panels[object_name]

@@ -26,6 +26,7 @@ from app.core.terminal import Terminal
 from app.domain.side import Side
 from app.domain.signals import OPEN, SignalBatch, SignalLine
 from app.feeds import InstrumentSpec
+from app.feeds.history import SyntheticHistory
 from app.ui.bridge import EngineBridge
 from app.ui.main_window import MainWindow
 from app.ui.read_model import ReadModel
@@ -85,11 +86,16 @@ class WindowSession:
         self.setup.close()
 
 
-def window_session(folder: Path, qtbot: Any, *, plan: bool = True, approve: bool = False) -> WindowSession:
+def window_session(
+    folder: Path, qtbot: Any, *, plan: bool = True, approve: bool = False, market: bool = False
+) -> WindowSession:
+    """`market`: also the quotes, charts, strategies and risk panels (MainWindow.add_market_panels),
+    with the charts' bar history the same walk as the day's feed."""
     setup = make_setup(folder, 5, codes=CODES, positions=POSITIONS)
     try:
         open_day(setup)
-        terminal = Terminal(setup.engine)
+        history = SyntheticHistory(CODES, seed=5, calendar=setup.engine.calendar) if market else None
+        terminal = Terminal(setup.engine, history=history)
         at(setup, 9, 20)
         if plan:
             terminal.set_strategy(STRATEGY)
@@ -107,6 +113,8 @@ def window_session(folder: Path, qtbot: Any, *, plan: bool = True, approve: bool
         )
         qtbot.addWidget(window)
         window.add_core_panels()
+        if market:
+            window.add_market_panels(terminal)
         terminal.subscribe(bridge.listener)
         bridge.refresh()
         window.resize(1440, 900)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -15,7 +16,7 @@ from app.domain.orders import OrderStatus
 from app.domain.side import Side
 from app.ui.main_window import MainWindow
 from app.ui.read_model import ReadModel
-from tests.helpers.window_day import WindowSession, save_screenshot, window_session
+from tests.helpers.window_day import CODES, WAIT_MS, WindowSession, save_screenshot, window_session
 
 pytestmark = pytest.mark.gui
 
@@ -396,3 +397,44 @@ def test_orders_table_bounded_and_updates_only_changed_rows(qtbot) -> None:  # t
     model.upsert([order(40, OrderStatus.FILLED, 100), order(41), order(42, OrderStatus.CANCELLED)])
 
     assert changed == [(10, 10), (12, 12)]  # 41 did not change; 40 and 42 are not adjacent
+
+
+# ---------------------------------------------------------------------------- the market panels hosted
+def test_the_window_hosts_quotes_charts_strategies_and_risk_fed_by_the_read_model(
+    tmp_path: Path, qtbot, shots: Path
+) -> None:  # type: ignore[no-untyped-def]
+    s = window_session(tmp_path / "day", qtbot, market=True, approve=True)
+    try:
+        s.at(9, 45)
+        quotes, charts = s.panel("quotes"), s.panel("charts")
+        strategies, risk = s.panel("strategies"), s.panel("risk")
+
+        # the watchlist starts as the day's instruments, and shows the engine's last prices
+        assert sorted(quotes.watchlist()) == sorted(c.code for c in CODES)
+        quotes.flush()
+        last = {code: q.last for code, q in s.terminal.quotes([c.code for c in CODES]).items()}
+        row = quotes.watchlist().index("600000.SH")
+        texts = [quotes.model.data(quotes.model.index(row, c)) for c in range(quotes.model.columnCount())]
+        assert f"{last['600000.SH']:.2f}" in texts
+        # choosing an instrument loads its bars off the GUI thread: the intraday chart holds today's
+        # minutes from the call auction to now (09:25 .. 09:45), the same walk as the day's quotes
+        other = next(c.code for c in CODES if c.code != quotes.selected())
+        quotes.select(other)
+        qtbot.waitUntil(lambda: not charts.loading and charts.intraday.code == other, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: int(np.isfinite(charts.intraday.price).sum()) >= 15, timeout=WAIT_MS)
+        assert float(charts.intraday.price[charts.intraday._last_index]) == float(last[other])
+        charts.intraday.redraw()
+        # the strategies panel lists the followed strategy; the risk panel shows the gate's settings
+        qtbot.waitUntil(lambda: strategies.model.rowCount() == 1, timeout=WAIT_MS)
+        risk.refresh()
+        qtbot.waitUntil(lambda: risk.audit is not None, timeout=WAIT_MS)
+        # the watchlist is kept with the layout
+        kept = [c for c in quotes.watchlist() if c != "510300.SH"]
+        quotes.remove_instrument("510300.SH")
+        assert s.window.layout_settings.value("quotes/watchlist") == kept
+        for name in ("quotes", "charts", "strategies", "risk"):
+            s.window.docks[name].raise_()
+            save_screenshot(s.window.docks[name].widget(), f"panel-{name}", shots)
+        save_screenshot(s.window, "window-all-panels", shots)
+    finally:
+        s.close()
