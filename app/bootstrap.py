@@ -187,6 +187,7 @@ def _wire_sim_setup(
         ack_latency=_seconds(settings.sim.ack_latency_s),
         fill_latency=_seconds(settings.sim.fill_latency_s),
         cancel_latency=_seconds(settings.sim.cancel_latency_s),
+        threaded=False,  # the venue runs in the poster's thread (the engine's, for orders): one hop fewer
     )
     try:
         feed = SyntheticFeed(

@@ -15,6 +15,7 @@ Set-ups:
 from __future__ import annotations
 
 import dataclasses
+import os
 import statistics
 import tempfile
 import threading
@@ -271,7 +272,13 @@ def build_rig(
         from app.gateways.sim.store import MEMORY
 
         broker_path = Path(MEMORY) if memory else folder / "broker.db"
-        broker = SimulatedBroker(broker_path, clock, fees=fees, initial_cash=INITIAL_CASH)
+        broker = SimulatedBroker(
+            broker_path,
+            clock,
+            fees=fees,
+            initial_cash=INITIAL_CASH,
+            threaded=os.environ.get("TILLER_BENCH_THREADED", "0") == "1",
+        )
         broker.connect()
         broker.set_instruments(infos)
         broker.begin_day(DAY)
