@@ -36,6 +36,7 @@ from app.storage import (
     open_database,
     translate_os_error,
 )
+from app.storage.checkpoint import WalCheckpointer
 from app.storage.eod_store import Outbox, SqliteEodStore
 from app.storage.integrity import check_existing_file
 from app.storage.lock import AccountLock, acquire_account_lock
@@ -79,12 +80,15 @@ class SimSetup:
     db_path: Path
     broker_path: Path
     lock: AccountLock | None = None
+    checkpointer: WalCheckpointer | None = None  # the broker file's WAL, off the order path
 
     def close(self) -> None:
         try:
             try:
                 self.engine.stop()
             finally:
+                if self.checkpointer is not None:
+                    self.checkpointer.close()
                 self.broker.close()
         finally:
             if self.lock is not None:  # last: no file of the account is open any more
@@ -211,10 +215,13 @@ def _wire_sim_setup(
             risk=RiskGate(settings.risk),
         )
         engine.execution = build_execution(settings, engine)
+        # The broker runs in the engine's thread (threaded=False): its file's WAL is checkpointed by
+        # a thread of its own, as Tiller's is (app/storage/checkpoint.py), so no order waits for it.
+        checkpointer = WalCheckpointer(broker_path)
     except BaseException:
         broker.close()
         raise
-    return SimSetup(clock, broker, feed, engine, day, db_path, broker_path, lock)
+    return SimSetup(clock, broker, feed, engine, day, db_path, broker_path, lock, checkpointer)
 
 
 def build_execution(

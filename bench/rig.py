@@ -10,6 +10,10 @@ Set-ups:
   simulated broker's books in an SQLite database in memory (`SimStore(":memory:")`).
 - "instant" (a diagnostic, not a broker): MemoryOmsStore and InstantBroker, which answers every
   order at once with a full fill from inside `submit`: what the engine and OMS cost on their own.
+
+The simulated broker runs without its own thread (threaded=False) and its file's WAL is checkpointed
+by a thread of its own, as bootstrap wires them; TILLER_BENCH_THREADED=1 puts the broker back on
+its own thread (for an A/B of that choice).
 """
 
 from __future__ import annotations
@@ -265,6 +269,7 @@ def build_rig(
     fees = FeeSchedule()
     infos = [instrument(code) for code in ORDER_CODES] + list(extra_codes or ())
     quotes = [deep_quote(code, clock.now()) for code in ORDER_CODES]
+    cleanups: list[Callable[[], None]] = []
     broker: Any
     if setup == "instant":
         broker = InstantBroker(clock, fees)
@@ -288,6 +293,11 @@ def build_rig(
             broker.set_position(code, qty, cost)
         broker.on_quotes(quotes)
         broker.wait_idle()
+        if not memory:  # as bootstrap wires it: the broker file's WAL checkpointed off the order path
+            from app.storage.checkpoint import WalCheckpointer
+
+            checkpointer = WalCheckpointer(broker_path)
+            cleanups.append(checkpointer.close)
 
     if memory:
         from app.storage.memory_store import MemoryOmsStore
@@ -312,7 +322,7 @@ def build_rig(
     engine.post(QuotesArrived(tuple(quotes)))  # the gate's price cage and deviation checks see them
     engine.wait_idle()
     rig = Rig(setup, folder, clock, broker, engine, infos)
-    rig.cleanups.append(local.cleanup)
+    rig.cleanups += [*cleanups, local.cleanup]
     if gate is not None:
         _prove_gate(rig)
     return rig
