@@ -343,7 +343,7 @@ def figures(
                 ratios = [tv / vv] if vv else []  # type: ignore[operator]
             else:
                 ratios = [a / b for a, b in zip(tiller_runs, vnpy_runs, strict=True) if b]
-        ratio = round(statistics.median(ratios), 2) if ratios else None
+        ratio = _sig(statistics.median(ratios)) if ratios else None
         met: bool | None = None
         if check is not None:
             try:
@@ -357,7 +357,7 @@ def figures(
                 "tiller": tv,
                 "vnpy": vv,
                 "ratio": ratio,
-                "ratios": [round(r, 2) for r in ratios] if not published else [],
+                "ratios": [_sig(r) for r in ratios] if not published else [],
                 "target": target,
                 "met": met,
                 "note": note,
@@ -481,6 +481,11 @@ def figures(
         T("ticks:fields:single", "rss_mib_after_ticks"), V("default", "ticks_gen", "rss_mib_after_ticks"),
         "below vn.py", below_peer)  # fmt: skip
     return rows
+
+
+def _sig(x: float) -> float:
+    """Two decimals, or three significant digits below 0.1 (a ratio of 0.0028 is not 0)."""
+    return round(x, 2) if abs(x) >= 0.1 else float(f"{x:.3g}")
 
 
 def fmt(value: float | None, unit: str = "") -> str:
