@@ -41,6 +41,7 @@ from app.storage import (
     open_database,
     translate_os_error,
 )
+from app.storage.checkpoint import WalCheckpointer
 from app.storage.eod_store import Outbox, SqliteEodStore
 from app.storage.integrity import check_existing_file
 from app.storage.lock import AccountLock, acquire_account_lock
@@ -88,6 +89,7 @@ class SimSetup:
     db_path: Path
     broker_path: Path
     lock: AccountLock | None = None
+    checkpointer: WalCheckpointer | None = None  # the broker file's WAL, off the order path
 
     @property
     def terminal(self) -> Terminal:
@@ -115,6 +117,8 @@ class SimSetup:
             try:
                 self.engine.stop()
             finally:
+                if self.checkpointer is not None:
+                    self.checkpointer.close()
                 self.broker.close()
         finally:
             if self.lock is not None:  # last: no file of the account is open any more
@@ -218,6 +222,7 @@ def _wire_sim_setup(
         fill_latency=_seconds(settings.sim.fill_latency_s),
         cancel_latency=_seconds(settings.sim.cancel_latency_s),
         cage_policy={"SH": settings.sim.cage_sh, "SZ": settings.sim.cage_sz, "BJ": settings.sim.cage_bj},
+        threaded=False,  # the venue runs in the poster's thread (the engine's, for orders): one hop fewer
     )
     try:
         feed = SyntheticFeed(
@@ -241,10 +246,13 @@ def _wire_sim_setup(
             risk=RiskGate(settings.risk),
         )
         engine.execution = build_execution(settings, engine)
+        # The broker runs in the engine's thread (threaded=False): its file's WAL is checkpointed by
+        # a thread of its own, as Tiller's is (app/storage/checkpoint.py), so no order waits for it.
+        checkpointer = WalCheckpointer(broker_path)
     except BaseException:
         broker.close()
         raise
-    return SimSetup(clock, broker, feed, engine, day, db_path, broker_path, lock)
+    return SimSetup(clock, broker, feed, engine, day, db_path, broker_path, lock, checkpointer)
 
 
 def build_execution(

@@ -11,6 +11,7 @@ memory are counted the same way on both sides. Scenario names:
     snapshot
     risk_gate   the risk gate's cost on OrderManager.create, with and without it (bench/risk.py)
     plan          (planning a 300-line batch over the snapshot's market)
+    startup       `python -m app demo --speed 0` to its first order (bench/startup.py)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ SCENARIOS = (
     "snapshot",
     "risk_gate",
     "plan",
+    "startup",
 )
 # The tick and snapshot runs use the durable wiring: the application's real imports and store.
 QUOTE_SETUP = "durable"
@@ -90,6 +92,10 @@ def run_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
         from bench import planning
 
         result = planning.bench(args.snapshot_codes)
+    elif kind == "startup":
+        from bench import startup
+
+        result = startup.startup()
     else:
         raise ValueError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
     result["scenario"] = name

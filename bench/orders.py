@@ -1,10 +1,11 @@
 """Order scenarios, measured as vnpy_peer.py measures them (burst, pingpong, paced).
 
-Path: caller thread `engine.post(SubmitOrders((request,)))` → engine thread: pre-trade checks,
-cash/shares frozen, intent staged and committed (group commit), then `gateway.submit` → broker
-thread: acceptance checks, matching against the deep book, fill, its own commit, reports pushed →
-engine thread: SubmitResponse, ACCEPTED, TradeReport (position and cash booked), FILLED, commit,
-then events published → FillWatch stamps the time of the FILLED OrderUpdated.
+Path: caller thread `engine.post(SubmitOrders((request,)))` → engine thread: pre-trade checks, the
+risk gate, cash/shares frozen, intent staged and committed (group commit), then `gateway.submit` →
+broker thread: acceptance checks, matching against the deep book, fill, its own commit, reports
+pushed → engine thread: SubmitResponse, ACCEPTED, TradeReport (position and cash booked), FILLED,
+commit, then events published → FillWatch stamps the time of the trade's TradeBooked event (the
+peer stops its clock at its EVENT_TRADE handler: the same event).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _warm_up(rig: Rig, watch: FillWatch, n: int) -> None:
 
 def burst(rig: Rig, n: int, warmup: int) -> dict[str, Any]:
     """n orders posted back to back from the caller thread, one SubmitOrders message each (as the
-    peer calls send_order once per order); time from the first post to the last fill booked."""
+    peer calls send_order once per order); time from the first post to the last trade booked."""
     watch = FillWatch()
     rig.engine.subscribe(watch)
     _warm_up(rig, watch, warmup)
@@ -100,7 +101,7 @@ def burst_one_message(rig: Rig, n: int, warmup: int) -> dict[str, Any]:
 
 
 def pingpong(rig: Rig, n: int, warmup: int) -> dict[str, Any]:
-    """One order in flight: post it, wait until its fill is booked, post the next."""
+    """One order in flight: post it, wait until its trade is booked, post the next."""
     watch = FillWatch()
     rig.engine.subscribe(watch)
     post = rig.engine.post

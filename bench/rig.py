@@ -1,17 +1,24 @@
 """A headless Tiller stack for the benchmarks: engine + OMS + store + simulated broker, wired as
-app/bootstrap.py wires them, on a simulated clock at 10:00 on a trading day (continuous trading).
+app/bootstrap.py wires them, on a simulated clock at 10:00 on a trading day (continuous trading),
+with the risk gate in the order path (`BENCH_RISK`: every check on, at values that never bind, as
+the peer runs vnpy_riskmanager with every rule active and limits it never reaches).
 
 Set-ups:
 - "durable": the OMS on SqliteOmsStore in a real file (WAL, the default synchronous=NORMAL) and
-  the simulated broker on its own file beside it (WAL, synchronous=FULL, as store.py fixes it).
-- "memory": the OMS on MemoryOmsStore (no I/O) and the broker's file on tmpfs (/dev/shm), because
-  the broker opens two connections to its path and so cannot use ":memory:".
+  the simulated broker on its own file beside it (WAL, synchronous=NORMAL, as store.py sets it).
+- "memory": no file at all, like the peer's --no-persist: the OMS on MemoryOmsStore and the
+  simulated broker's books in an SQLite database in memory (`SimStore(":memory:")`).
 - "instant" (a diagnostic, not a broker): MemoryOmsStore and InstantBroker, which answers every
   order at once with a full fill from inside `submit`: what the engine and OMS cost on their own.
+
+The simulated broker runs without its own thread (threaded=False) and its file's WAL is checkpointed
+by a thread of its own, as bootstrap wires them; TILLER_BENCH_THREADED=1 puts the broker back on
+its own thread (for an A/B of that choice).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import statistics
 import tempfile
@@ -26,9 +33,10 @@ from typing import Any
 
 from app.core.clock import SimClock
 from app.core.engine import Engine
-from app.core.messages import OrderUpdated, StartDay
+from app.core.messages import OrderUpdated, QuotesArrived, StartDay, TradeBooked
 from app.core.oms import NewOrder
 from app.core.ports import OmsStore, ReportHandler
+from app.core.risk import RiskGate, RiskLimits
 from app.domain.clock import CN_TZ
 from app.domain.fees import FeeSchedule
 from app.domain.identifiers import BrokerOrderId, TradeId
@@ -56,6 +64,34 @@ DEEP = 1_000_000_000  # shares per book level: participation never runs out
 SEED_SHARES = 10_000_000  # settled shares per code, so no sell is ever short
 INITIAL_CASH = Decimal("100000000000")  # no buy is ever short of cash
 SETUPS = ("durable", "memory", "instant")
+# The risk gate as the peer runs vnpy_riskmanager (all five rules active, limits of 10^9): every
+# check of Tiller's gate switched on at a value that never binds for the peer's orders, so each runs
+# its whole path. Two differ from what the settings file accepts, set here past its validation: the
+# order-rate ceilings (300 a second, 20,000 a day: RULES.md B8), which a burst of 10,000 orders in
+# about a second breaks by definition, are raised to 10^9, so they are counted and checked and never
+# bind, as the peer's daily limits; and the duplicate check is off, because the peer's stream repeats
+# each order every eight orders at one simulated instant (vn.py's duplicate rule runs with a limit of
+# 10^9 duplicates).
+BENCH_RISK = dataclasses.replace(
+    RiskLimits(),
+    max_position_pct=Decimal("0.99"),
+    max_account_position_pct=Decimal("0.99"),
+    whitelist=(*ORDER_CODES, "600519.SH"),
+    blacklist=("600519.SH",),
+    blocked_boards=("bse",),
+    block_st=True,
+    max_new_buys_per_day=100,
+    max_order_value=Decimal("10000000"),
+    max_order_qty=1_000_000,
+    max_price_deviation_pct=Decimal("0.1"),
+    price_cage=True,
+    duplicate_window_s=Decimal(0),
+    max_daily_turnover=Decimal("1e12"),
+    max_orders_per_second=10**9,
+    max_orders_per_day=10**9,
+    max_cancels_per_day=10**9,
+    max_cancel_ratio=Decimal(1),
+)
 
 
 def rss_mib() -> float:
@@ -210,34 +246,43 @@ class Rig:
         )
 
 
-def _tmpdir(prefix: str, memory: bool) -> tempfile.TemporaryDirectory[str]:
-    base = "/dev/shm" if memory and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    return tempfile.TemporaryDirectory(prefix=prefix, dir=base)
+def _tmpdir(prefix: str) -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix=prefix)
 
 
 def build_rig(
     setup: str,
     extra_codes: list[InstrumentInfo] | None = None,
     positions: list[tuple[str, int, Decimal]] | None = None,
+    risk: RiskLimits | None = BENCH_RISK,
 ) -> Rig:
     """Broker seeded with positions on the order codes (and `positions`), engine started on it (the
     OMS adopts the broker's cash and positions as its opening books), the day started with the
-    order codes and `extra_codes`, deep quotes on the order codes at both."""
+    order codes and `extra_codes`, deep quotes on the order codes at both; the risk gate on with
+    `risk` (None: no gate), and proved to be in the path by an oversized order it must deny."""
     if setup not in SETUPS:
         raise ValueError(f"setup must be one of {SETUPS}, was {setup!r}")
     memory = setup != "durable"
-    local = _tmpdir("tiller_bench_", memory=False)
-    broker_dir = _tmpdir("tiller_bench_broker_", memory=memory)
+    local = _tmpdir("tiller_bench_")
     folder = Path(local.name)
     clock = SimClock(AT)
     fees = FeeSchedule()
     infos = [instrument(code) for code in ORDER_CODES] + list(extra_codes or ())
+    quotes = [deep_quote(code, clock.now()) for code in ORDER_CODES]
+    cleanups: list[Callable[[], None]] = []
     broker: Any
     if setup == "instant":
         broker = InstantBroker(clock, fees)
     else:
+        from app.gateways.sim.store import MEMORY
+
+        broker_path = Path(MEMORY) if memory else folder / "broker.db"
         broker = SimulatedBroker(
-            Path(broker_dir.name) / "broker.db", clock, fees=fees, initial_cash=INITIAL_CASH
+            broker_path,
+            clock,
+            fees=fees,
+            initial_cash=INITIAL_CASH,
+            threaded=os.environ.get("TILLER_BENCH_THREADED", "0") == "1",
         )
         broker.connect()
         broker.set_instruments(infos)
@@ -246,8 +291,13 @@ def build_rig(
             broker.set_position(code, SEED_SHARES, PREV_CLOSE)
         for code, qty, cost in positions or ():
             broker.set_position(code, qty, cost)
-        broker.on_quotes([deep_quote(code, clock.now()) for code in ORDER_CODES])
+        broker.on_quotes(quotes)
         broker.wait_idle()
+        if not memory:  # as bootstrap wires it: the broker file's WAL checkpointed off the order path
+            from app.storage.checkpoint import WalCheckpointer
+
+            checkpointer = WalCheckpointer(broker_path)
+            cleanups.append(checkpointer.close)
 
     if memory:
         from app.storage.memory_store import MemoryOmsStore
@@ -263,19 +313,40 @@ def build_rig(
         def store_factory() -> OmsStore:
             return SqliteOmsStore(open_database(db_path, now=clock.now()))
 
-    engine = Engine(clock=clock, gateway=broker, store_factory=store_factory, fees=fees, trading_day=DAY)
+    gate = None if risk is None else RiskGate(risk)
+    engine = Engine(
+        clock=clock, gateway=broker, store_factory=store_factory, fees=fees, trading_day=DAY, risk=gate
+    )
     engine.start()
     engine.post(StartDay(DAY, infos))
+    engine.post(QuotesArrived(tuple(quotes)))  # the gate's price cage and deviation checks see them
     engine.wait_idle()
     rig = Rig(setup, folder, clock, broker, engine, infos)
-    rig.cleanups += [local.cleanup, broker_dir.cleanup]
+    rig.cleanups += [*cleanups, local.cleanup]
+    if gate is not None:
+        _prove_gate(rig)
     return rig
 
 
+def _prove_gate(rig: Rig) -> None:
+    """The gate is in the path: a buy of BENCH_RISK's blacklisted code is denied by it (the peer
+    proves vnpy_riskmanager is in its path with an oversized order; Tiller's gate cuts an oversized
+    order down rather than deny it)."""
+    code = BENCH_RISK.blacklist[0]
+    price = next((i.prev_close for i in rig.infos if i.code == code), PREV_CLOSE)
+    banned = NewOrder(code, Side.BUY, 100, price, signal_id="blacklisted")
+    (cid,) = rig.engine.submit([banned])
+    reply = rig.engine.call(lambda e: (e.oms.orders[cid].status, e.oms.orders[cid].status_msg))
+    if reply[0] is not OrderStatus.DENIED or "风控" not in reply[1]:
+        raise AssertionError(f"the risk gate did not deny a blacklisted buy: {reply}")
+
+
 class FillWatch:
-    """An engine listener (engine.subscribe) that stamps time.perf_counter() when an order's
-    OrderUpdated event shows it FILLED. The engine publishes after the commit that booked the fill
-    (position and cash updated), so this is "fill booked in the OMS". Keyed by NewOrder.signal_id."""
+    """An engine listener (engine.subscribe) that stamps time.perf_counter() when the trade that
+    fills an order is published (TradeBooked, after the commit that booked it: position and cash
+    updated, order FILLED). The peer stops its clock at the same event: its EVENT_TRADE handler,
+    registered last, runs after vn.py's OMS and risk manager have taken the trade in. Keyed by
+    NewOrder.signal_id (an order's OrderUpdated events come before its trade's in a publication)."""
 
     def __init__(self) -> None:
         self.filled_at: dict[str, float] = {}
@@ -284,19 +355,26 @@ class FillWatch:
         self.done = threading.Event()
         self.last_t = 0.0
         self.rejected: list[Any] = []
+        self._signal: dict[str, str] = {}  # client order id -> signal id, of orders FILLED
 
     def __call__(self, event: Any) -> None:
-        if type(event) is not OrderUpdated:
+        kind = type(event)
+        if kind is TradeBooked:
+            signal = self._signal.pop(event.trade.client_order_id, None)
+            if signal is not None:
+                t = time.perf_counter()
+                self.filled_at[signal] = t
+                self.count += 1
+                if self.count == self.target:
+                    self.last_t = t
+                    self.done.set()
+            return
+        if kind is not OrderUpdated:
             return
         order = event.order
         status = order.status
         if status is OrderStatus.FILLED:
-            t = time.perf_counter()
-            self.filled_at[order.signal_id] = t
-            self.count += 1
-            if self.count == self.target:
-                self.last_t = t
-                self.done.set()
+            self._signal[order.client_order_id] = order.signal_id
         elif status.is_final:
             self.rejected.append((order.signal_id, status.value, order.status_msg))
             self.done.set()  # never wait for an order that cannot fill

@@ -13,8 +13,10 @@ process, interleaved round by round (each first in turn) so drift weighs on all 
 Each order is made (checks, hold, intent and event staged) and then ended as unsent, which releases
 its hold, as every order of a day ends: the same work for the three, and the working set stays
 what a real day has. The simulated time moves 25 ms per order (40 orders/s, under the default
-50/s) and at most 4,000 orders are made (the default allows 5,000 a day), so no order is refused. Reported: orders/s of each, and the gate's own
-time per order (`check` + `accepted`, timed alone on the same orders).
+50/s) and at most 4,000 orders are made (the default allows 5,000 a day), so no order is refused.
+Reported: orders/s of each, the gate's own time per order (`check` + `accepted`, timed alone on the
+same orders) and the check alone. bench/run.py sets vnpy_riskmanager's cost per order beside them
+(bench/vnpy_risk.py, run with the vn.py venv's Python).
 """
 
 from __future__ import annotations
@@ -113,8 +115,9 @@ def _make_orders(variant: str, n: int) -> float:
     return perf() - started
 
 
-def _gate_alone(variant: str, n: int) -> float:
-    """Seconds the gate spends on n orders: check + accepted, nothing else."""
+def _gate_alone(variant: str, n: int, *, counted: bool = True) -> float:
+    """Seconds the gate spends on n orders: check + accepted, nothing else (`counted` False: the
+    check alone, as vnpy_riskmanager's check_allowed, which counts in its event handlers)."""
     gate = _gate(variant)
     assert gate is not None
     gate.on_quotes([deep_quote(code, AT) for code in ORDER_CODES])
@@ -133,6 +136,11 @@ def _gate_alone(variant: str, n: int) -> float:
     gc.collect()
     perf = time.perf_counter
     started = perf()
+    if not counted:
+        for order in orders:
+            now += STEP
+            check(order, view, now)
+        return perf() - started
     for order in orders:
         now += STEP
         check(order, view, now)
@@ -144,17 +152,20 @@ def risk_gate(n: int, rounds: int = 9) -> dict[str, Any]:
     n = min(n, 4_000)  # under the default orders-per-day limit (5,000)
     times: dict[str, list[float]] = {"none": [], "default": [], "all": []}
     alone: dict[str, list[float]] = {"default": [], "all": []}
+    check_only: list[float] = []
     variants = list(times)
     for r in range(rounds):
         for variant in variants[r % 3 :] + variants[: r % 3]:  # each goes first in turn
             times[variant].append(_make_orders(variant, n))
         for variant in alone:
             alone[variant].append(_gate_alone(variant, n))
+        check_only.append(_gate_alone("all", n, counted=False))
     result: dict[str, Any] = {"orders": n, "rounds": rounds}
     for variant, seconds in times.items():
         result[f"orders_per_s_{variant}"] = round(n / statistics.median(seconds), 1)
     for variant, seconds in alone.items():
         result[f"gate_us_per_order_{variant}"] = round(statistics.median(seconds) / n * 1e6, 3)
+    result["check_us_per_order_all"] = round(statistics.median(check_only) / n * 1e6, 3)
     # on a noisy machine the fastest round is the better estimate of what the work itself costs
     none_us, none_best = (f(times["none"]) / n * 1e6 for f in (statistics.median, min))
     for variant in ("default", "all"):

@@ -195,6 +195,8 @@ def run_tiller_round(
     """Round r: every scenario once, each in its own child (all in one child with --quick)."""
     scenarios = [s for s in SCENARIOS if s in args.scenarios]
     if args.quick:
+        if not args.scenarios_named:  # the demo's start takes seconds: only when asked for
+            scenarios = [s for s in scenarios if s != "startup"]
         for result in run_child(scenarios, sizes, args.child_timeout):
             runs.setdefault(result["scenario"], []).append(result)
         print(f"[tiller quick run {r + 1}/{args.runs}] {len(scenarios)} scenarios", flush=True)
@@ -262,13 +264,25 @@ def run_peer_round(
             if line.startswith("["):
                 print(f"[vn.py {variant}] {line.replace('run 1/1', f'run {r + 1}/{args.runs}')}", flush=True)
         out[variant] = json.loads(target.read_text(encoding="utf-8"))
+    # vnpy_riskmanager's own cost per order, beside Tiller's risk gate (bench/vnpy_risk.py)
+    cmd = [str(python), str(ROOT / "bench" / "vnpy_risk.py"), "--peer-script", str(script),
+           "--orders", str(min(sizes["orders"], 4_000))]  # fmt: skip
+    done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=args.peer_timeout)
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT_JSON ")]
+    if done.returncode != 0 or not lines:
+        sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
+        raise SystemExit(f"the vn.py risk-cost run failed (rc={done.returncode}): {' '.join(cmd)}")
+    result = json.loads(lines[-1][len("RESULT_JSON ") :])
+    print(f"[vn.py risk_cost run {r + 1}/{args.runs}] check {result['check_us_per_order']} µs, "
+          f"with its order/trade handlers {result['lifetime_us_per_order']} µs per order", flush=True)  # fmt: skip
+    out["risk"] = {"meta": {}, "runs": {"risk_cost": [result]}}
     return out
 
 
 def merge_peer(rounds: list[dict[str, Any]], paths: tuple[Path, Path]) -> dict[str, Any]:
     """The rounds' peer results as one: every run kept, medians over them."""
     merged: dict[str, Any] = {"python": str(paths[0]), "script": str(paths[1])}
-    for variant, _ in PEER_VARIANTS:
+    for variant in [v for v, _ in PEER_VARIANTS] + ["risk"]:
         runs: dict[str, list[dict[str, Any]]] = {}
         for one in rounds:
             for scenario, results in one[variant]["runs"].items():
@@ -281,159 +295,197 @@ def merge_peer(rounds: list[dict[str, Any]], paths: tuple[Path, Path]) -> dict[s
     return merged
 
 
-def peer_medians(peer: dict[str, Any] | None) -> dict[str, dict[str, dict[str, float]]]:
-    """{variant: {scenario: {metric: median}}}, measured or published."""
-    if peer is None:
-        return PUBLISHED
-    return {
-        variant: {
-            scenario: {metric: v["median"] for metric, v in metrics.items()}
-            for scenario, metrics in peer[variant]["summary"].items()
-        }
-        for variant in ("default", "no_persist")
-    }
-
-
 # ---------------------------------------------------------------------------- the table
-def figures(
-    tiller: dict[str, Any], vn: dict[str, dict[str, dict[str, float]]], sizes: dict[str, Any]
-) -> list[dict[str, Any]]:
-    def t(scenario: str, metric: str) -> float | None:
-        entry = tiller.get(scenario)
-        if entry is None or metric not in entry["summary"]:
-            return None
-        return entry["summary"][metric]["median"]
+Check = Callable[[float, "float | None", "float | None"], bool]
 
-    def v(variant: str, scenario: str, metric: str) -> float | None:
-        return vn.get(variant, {}).get(scenario, {}).get(metric)
+
+def figures(
+    tiller: dict[str, Any], peer: dict[str, Any] | None, sizes: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The table's rows. A ratio is taken per round (Tiller's run of round r over vn.py's run of the
+    same round: paired, both sides under the same drift of the machine) and the rows give the median
+    of those ratios beside the list; targets are judged on that median. With the PUBLISHED peer
+    figures there are no rounds, and the ratio is of the medians, labelled so."""
+    published = peer is None
+
+    def t_runs(scenario: str, metric: str) -> list[float]:
+        entry = tiller.get(scenario)
+        if entry is None:
+            return []
+        flat = [flatten(r) for r in entry["runs"]]
+        return [f[metric] for f in flat if metric in f]
+
+    def v_runs(variant: str, scenario: str, metric: str) -> list[float]:
+        if peer is None:
+            value = PUBLISHED.get(variant, {}).get(scenario, {}).get(metric)
+            return [] if value is None else [value]
+        flat = [flatten(r) for r in peer[variant]["runs"].get(scenario, [])]
+        return [f[metric] for f in flat if metric in f]
 
     rows: list[dict[str, Any]] = []
 
     def row(
         figure: str,
         unit: str,
-        tiller_value: float | None,
-        vnpy_value: float | None,
-        target: str,
-        check: Callable[[float, float | None], bool] | None,
+        tiller_runs: list[float],
+        vnpy_runs: list[float],
+        target: str = "—",
+        check: Check | None = None,
         note: str = "",
     ) -> None:
+        if not tiller_runs:
+            return  # a scenario not run this time (--scenarios, or startup under --quick)
+        tv = statistics.median(tiller_runs)
+        vv = statistics.median(vnpy_runs) if vnpy_runs else None
+        ratios: list[float] = []
+        if tiller_runs and vnpy_runs:
+            if published or len(tiller_runs) != len(vnpy_runs):
+                ratios = [tv / vv] if vv else []  # type: ignore[operator]
+            else:
+                ratios = [a / b for a, b in zip(tiller_runs, vnpy_runs, strict=True) if b]
+        ratio = _sig(statistics.median(ratios)) if ratios else None
         met: bool | None = None
-        if check is not None and tiller_value is not None:
+        if check is not None:
             try:
-                met = check(tiller_value, vnpy_value)
+                met = check(tv, vv, ratio)
             except TypeError:  # no vn.py figure to compare with
                 met = None
-        ratio = None
-        if tiller_value and vnpy_value:
-            ratio = round(tiller_value / vnpy_value, 2)
         rows.append(
             {
                 "figure": figure,
                 "unit": unit,
-                "tiller": tiller_value,
-                "vnpy": vnpy_value,
+                "tiller": tv,
+                "vnpy": vv,
                 "ratio": ratio,
+                "ratios": [_sig(r) for r in ratios] if not published else [],
                 "target": target,
                 "met": met,
                 "note": note,
             }
         )
 
-    def times(k: float) -> Callable[[float, float | None], bool]:
-        return lambda tv, vv: tv >= k * vv  # type: ignore[operator]
+    def times(k: float) -> Check:
+        return lambda _tv, _vv, ratio: ratio >= k  # type: ignore[operator]
 
-    def at_most(limit: float) -> Callable[[float, float | None], bool]:
-        return lambda tv, _vv: tv <= limit
+    def at_most_ratio(k: float) -> Check:
+        return lambda _tv, _vv, ratio: ratio <= k  # type: ignore[operator]
 
-    def not_above_peer(tv: float, vv: float | None) -> bool:
-        return tv <= vv  # type: ignore[operator]
+    def at_most(limit: float) -> Check:
+        return lambda tv, _vv, _ratio: tv <= limit
 
+    def at_most_and_below_peer(limit: float) -> Check:
+        return lambda tv, _vv, ratio: tv <= limit and ratio < 1  # type: ignore[operator]
+
+    def below_peer(_tv: float, _vv: float | None, ratio: float | None) -> bool:
+        return ratio < 1  # type: ignore[operator]
+
+    T, V = t_runs, v_runs
     n_orders, n_ticks = f"{sizes['orders']:,}", f"{sizes['ticks']:,} ticks/{sizes['tick_codes']} codes"
-    row(f"burst of {n_orders} orders, durable: first send → last fill booked", "orders/s",
-        t("burst:durable", "e2e_orders_per_s"), v("default", "burst", "e2e_orders_per_s"),
-        "≥ 10× vn.py default", times(10))  # fmt: skip
-    row("burst, without durability (memory store, broker file on tmpfs)", "orders/s",
-        t("burst:memory", "e2e_orders_per_s"), v("no_persist", "burst", "e2e_orders_per_s"),
+    row(f"burst of {n_orders} orders, durable: first send → last trade booked", "orders/s",
+        T("burst:durable", "e2e_orders_per_s"), V("default", "burst", "e2e_orders_per_s"),
+        "≥ 10× vn.py default", times(10),
+        "measures group commit (thousands of orders per transaction): a real advantage, but not the "
+        "per-order durable cost; that is the one-in-flight durable row")  # fmt: skip
+    row("burst, no persistence (memory store, simulated broker in memory: no file)", "orders/s",
+        T("burst:memory", "e2e_orders_per_s"), V("no_persist", "burst", "e2e_orders_per_s"),
         "≥ 4× vn.py --no-persist", times(4))  # fmt: skip
-    row("burst as ONE SubmitOrders message, durable", "orders/s",
-        t("burst_batch:durable", "e2e_orders_per_s"), v("default", "burst", "e2e_orders_per_s"),
-        "—", None, "vn.py has no batch submit; its per-order figure shown")  # fmt: skip
-    row("burst as ONE SubmitOrders message, memory", "orders/s",
-        t("burst_batch:memory", "e2e_orders_per_s"), v("no_persist", "burst", "e2e_orders_per_s"),
-        "—", None, "vn.py has no batch submit; its per-order figure shown")  # fmt: skip
-    row("diagnostic: burst with an instant broker (engine + OMS + memory store only)", "orders/s",
-        t("burst:instant", "e2e_orders_per_s"), v("no_persist", "burst", "e2e_orders_per_s"),
-        "(info)", None, "no simulated broker: the engine's and OMS's own ceiling")  # fmt: skip
-    row("one order in flight, memory: p99", "µs",
-        t("pingpong:memory", "latency.p99_us"), v("no_persist", "pingpong", "latency.p99_us"),
-        "≤ 100 µs", at_most(100))  # fmt: skip
-    row("one order in flight, memory: p50", "µs",
-        t("pingpong:memory", "latency.p50_us"), v("no_persist", "pingpong", "latency.p50_us"), "—", None)  # fmt: skip
-    row("diagnostic: one order in flight, instant broker: p99", "µs",
-        t("pingpong:instant", "latency.p99_us"), v("no_persist", "pingpong", "latency.p99_us"), "(info)", None)  # fmt: skip
-    row("diagnostic: one order in flight, instant broker: p50", "µs",
-        t("pingpong:instant", "latency.p50_us"), v("no_persist", "pingpong", "latency.p50_us"), "(info)", None)  # fmt: skip
     row("one order in flight, durable: p99", "µs",
-        t("pingpong:durable", "latency.p99_us"), v("default", "pingpong", "latency.p99_us"),
-        "reported beside vn.py default", None)  # fmt: skip
+        T("pingpong:durable", "latency.p99_us"), V("default", "pingpong", "latency.p99_us"),
+        "≤ 2,000 µs and below vn.py", at_most_and_below_peer(2000),
+        "the fair per-order durable comparison: every order is its own commit on both sides")  # fmt: skip
     row("one order in flight, durable: p50", "µs",
-        t("pingpong:durable", "latency.p50_us"), v("default", "pingpong", "latency.p50_us"), "—", None)  # fmt: skip
+        T("pingpong:durable", "latency.p50_us"), V("default", "pingpong", "latency.p50_us"),
+        "(below vn.py, info)", None)  # fmt: skip
+    row("one order in flight, memory: p50", "µs",
+        T("pingpong:memory", "latency.p50_us"), V("no_persist", "pingpong", "latency.p50_us"),
+        "≤ ½ vn.py --no-persist", at_most_ratio(0.5))  # fmt: skip
+    row("one order in flight, memory: p99", "µs",
+        T("pingpong:memory", "latency.p99_us"), V("no_persist", "pingpong", "latency.p99_us"),
+        "≤ ½ vn.py --no-persist", at_most_ratio(0.5))  # fmt: skip
     for setup, variant in (("durable", "default"), ("memory", "no_persist")):
         for p in ("p50", "p99"):
             row(f"steady 1,000 orders/s, {setup}: {p}", "µs",
-                t(f"paced:{setup}", f"latency.{p}_us"), v(variant, "paced", f"latency.{p}_us"), "—", None)  # fmt: skip
-    ticks_gen = v("default", "ticks_gen", "ticks_per_s")
-    prebuilt = v("default", "ticks_prebuilt", "ticks_per_s")
-    row(f"{n_ticks}: xtdata dicts converted while pushing, whole-market callbacks", "ticks/s",
-        t("ticks:xt:batched", "ticks_per_s"), ticks_gen, "≥ 10× vn.py ticks_gen", times(10),
-        "Tiller's figure includes float→Decimal conversion the peer does not do")  # fmt: skip
-    row(f"{n_ticks}: xtdata dicts converted while pushing, one quote per message", "ticks/s",
-        t("ticks:xt:single", "ticks_per_s"), ticks_gen, "≥ 10× vn.py ticks_gen", times(10))  # fmt: skip
-    row(f"{n_ticks}: Quote(**fields) built while pushing (ticks_gen's work), whole-market", "ticks/s",
-        t("ticks:fields:batched", "ticks_per_s"), ticks_gen, "≥ 10× vn.py ticks_gen", times(10))  # fmt: skip
-    row(f"{n_ticks}: Quote(**fields) built while pushing, one per message", "ticks/s",
-        t("ticks:fields:single", "ticks_per_s"), ticks_gen, "≥ 10× vn.py ticks_gen", times(10))  # fmt: skip
+                T(f"paced:{setup}", f"latency.{p}_us"), V(variant, "paced", f"latency.{p}_us"), "(info)")  # fmt: skip
+    row("burst as ONE SubmitOrders message, durable", "orders/s",
+        T("burst_batch:durable", "e2e_orders_per_s"), [], "(info)", None,
+        "vn.py has no batch submit: no counterpart")  # fmt: skip
+    row("burst as ONE SubmitOrders message, memory", "orders/s",
+        T("burst_batch:memory", "e2e_orders_per_s"), [], "(info)")  # fmt: skip
+    row("diagnostic: burst with an instant broker (engine + OMS + risk gate + memory store)", "orders/s",
+        T("burst:instant", "e2e_orders_per_s"), [], "(info)", None,
+        "no simulated broker: the engine's and OMS's own ceiling; no vn.py counterpart")  # fmt: skip
+    row("diagnostic: one order in flight, instant broker: p50", "µs",
+        T("pingpong:instant", "latency.p50_us"), [], "(info)")  # fmt: skip
+    row("diagnostic: one order in flight, instant broker: p99", "µs",
+        T("pingpong:instant", "latency.p99_us"), [], "(info)")  # fmt: skip
+    ticks_gen, prebuilt = (
+        V("default", "ticks_gen", "ticks_per_s"),
+        V("default", "ticks_prebuilt", "ticks_per_s"),
+    )
+    row(f"{n_ticks}: Quote(**fields) built while pushing (ticks_gen's work), whole-market callbacks",
+        "ticks/s", T("ticks:fields:batched", "ticks_per_s"), ticks_gen, "(≥ 10× vn.py ticks_gen, info)",
+        times(10), "vn.py's gateway hands one tick per event; a whole-market callback is Tiller's way")  # fmt: skip
+    row(f"{n_ticks}: Quote(**fields) built while pushing, one per message (ticks_gen's shape)", "ticks/s",
+        T("ticks:fields:single", "ticks_per_s"), ticks_gen, "(≥ 10× vn.py ticks_gen, info)", times(10))  # fmt: skip
     row(f"{n_ticks}: Quotes built beforehand, whole-market callbacks", "ticks/s",
-        t("ticks:prebuilt:batched", "ticks_per_s"), prebuilt, "≥ 10× vn.py ticks_prebuilt", times(10))  # fmt: skip
-    row(f"{n_ticks}: Quotes built beforehand, one per message", "ticks/s",
-        t("ticks:prebuilt:single", "ticks_per_s"), prebuilt, "≥ 10× vn.py ticks_prebuilt", times(10))  # fmt: skip
+        T("ticks:prebuilt:batched", "ticks_per_s"), prebuilt, "(≥ 10× vn.py ticks_prebuilt, info)", times(10))  # fmt: skip
+    row(f"{n_ticks}: Quotes built beforehand, one per message (ticks_prebuilt's shape)", "ticks/s",
+        T("ticks:prebuilt:single", "ticks_per_s"), prebuilt, "(≥ 10× vn.py ticks_prebuilt, info)", times(10))  # fmt: skip
+    row(f"{n_ticks}: xtdata dicts converted while pushing, whole-market callbacks", "ticks/s",
+        T("ticks:xt:batched", "ticks_per_s"), [], "(info)", None,
+        "includes xtdata float → Decimal conversion; the peer converts nothing: no counterpart")  # fmt: skip
+    row(f"{n_ticks}: xtdata dicts converted while pushing, one quote per message", "ticks/s",
+        T("ticks:xt:single", "ticks_per_s"), [], "(info)")  # fmt: skip
     n_snap = f"{sizes['snapshot_codes']:,}"
-    row(f"full-market snapshot ({n_snap} codes) in the engine: worst of the snapshots", "ms",
-        t("snapshot", "engine_ms.max_ms"), None, "≤ 20 ms", at_most(20),
-        "marks + QuotesUpdated + AccountUpdated (200 positions held); no monitors exist yet")  # fmt: skip
-    row("full-market snapshot in the engine: median", "ms",
-        t("snapshot", "engine_ms.p50_ms"), None, "≤ 20 ms", at_most(20))  # fmt: skip
-    row("snapshot from xtdata dicts: conversion + engine, ladders cached (warm)", "ms",
-        t("snapshot", "xt_convert_and_engine_warm_ms.p50_ms"), None, "(≤ 20 ms, info)", at_most(20),
-        "conversion runs on the feed thread, not the engine's")  # fmt: skip
+    row(f"full-market snapshot ({n_snap} codes), whole path: xtdata dicts converted + engine + simulated "
+        "exchange: median", "ms", T("snapshot", "whole_path_ms.p50_ms"), [], "≤ 20 ms", at_most(20),
+        "conversion on the feed thread, the engine (marks, gate, QuotesUpdated, AccountUpdated; 200 "
+        "positions held) and the simulated exchange (matching, marks committed), both waited for")  # fmt: skip
+    row("full-market snapshot, whole path: worst", "ms",
+        T("snapshot", "whole_path_ms.max_ms"), [], "(≤ 20 ms, info)", at_most(20))  # fmt: skip
+    row("full-market snapshot, the engine alone (Quotes built beforehand): median", "ms",
+        T("snapshot", "engine_ms.p50_ms"), [], "(info)")  # fmt: skip
     row("snapshot from xtdata dicts: conversion + engine, first sight (cold)", "ms",
-        t("snapshot", "xt_convert_and_engine_cold_ms.p50_ms"), None, "(info)", None)  # fmt: skip
-    row("snapshot in the simulated exchange (matching + marks committed)", "ms",
-        t("snapshot", "sim_exchange_ms.p50_ms"), None, "(info)", None)  # fmt: skip
-    row("OMS order path (create + end, memory store), orders/s WITHOUT the risk gate", "orders/s",
-        t("risk_gate", "orders_per_s_none"), None, "(info)", None, "same run as the two rows below")  # fmt: skip
-    row("OMS order path, orders/s WITH the risk gate, default [risk] settings", "orders/s",
-        t("risk_gate", "orders_per_s_default"), None, "(info)", None)  # fmt: skip
-    row("OMS order path, orders/s WITH the risk gate, every check on", "orders/s",
-        t("risk_gate", "orders_per_s_all"), None, "(info)", None,
-        "vn.py's vnpy_riskmanager is not measured here")  # fmt: skip
-    row("risk gate per order (check + count), default settings", "µs",
-        t("risk_gate", "gate_us_per_order_default"), None, "≤ 10 µs", at_most(10))  # fmt: skip
-    row("risk gate per order (check + count), every check on", "µs",
-        t("risk_gate", "gate_us_per_order_all"), None, "≤ 10 µs", at_most(10))  # fmt: skip
-    row("risk gate added to the OMS order path, default settings (fastest rounds)", "µs",
-        t("risk_gate", "create_us_added_best_default"), None, "(≤ 10 µs, info)", None,
+        T("snapshot", "xt_convert_and_engine_cold_ms.p50_ms"), [], "(info)")  # fmt: skip
+    row("snapshot in the simulated exchange alone (matching + marks committed)", "ms",
+        T("snapshot", "sim_exchange_ms.p50_ms"), [], "(info)")  # fmt: skip
+    row("risk gate per order, every check on: Tiller check + accepted / vn.py check_allowed + its rules' "
+        "order and trade handlers", "µs",
+        T("risk_gate", "gate_us_per_order_all"), V("risk", "risk_cost", "lifetime_us_per_order"),
+        "≤ 10 µs", at_most(10),
+        "vn.py: vnpy_riskmanager 2.0 (Cython rules), the peer's settings, timed by bench/vnpy_risk.py; "
+        "Tiller: RiskGate with bench/risk.py's every-check-on limits")  # fmt: skip
+    row("risk check alone per order: Tiller RiskGate.check / vn.py RiskEngine.check_allowed", "µs",
+        T("risk_gate", "check_us_per_order_all"), V("risk", "risk_cost", "check_us_per_order"),
+        "(info)", None)  # fmt: skip
+    row("risk gate per order (check + accepted), Tiller default [risk] settings", "µs",
+        T("risk_gate", "gate_us_per_order_default"), [], "≤ 10 µs", at_most(10))  # fmt: skip
+    row("OMS order path (create + end, memory store), orders/s WITHOUT the gate", "orders/s",
+        T("risk_gate", "orders_per_s_none"), [], "(info)", None, "the three OMS rows: one process, "
+        "interleaved rounds")  # fmt: skip
+    row("OMS order path, orders/s WITH the gate (every check on)", "orders/s",
+        T("risk_gate", "orders_per_s_all"), [], "(info)")  # fmt: skip
+    row("OMS order path, orders/s WITH the gate (default [risk] settings)", "orders/s",
+        T("risk_gate", "orders_per_s_default"), [], "(info)")  # fmt: skip
+    row("gate added to the OMS order path, every check on (fastest rounds)", "µs",
+        T("risk_gate", "create_us_added_best_all"), [], "(≤ 10 µs, info)", None,
         "difference of two timings: noisy, may even be negative")  # fmt: skip
-    row("risk gate added to the OMS order path, every check on (fastest rounds)", "µs",
-        t("risk_gate", "create_us_added_best_all"), None, "(≤ 10 µs, info)", None)  # fmt: skip
     row(f"planning a 300-line batch over a {n_snap}-instrument market: median", "ms",
-        t("plan", "plan_ms.p50_ms"), None, "≤ 20 ms", at_most(20))  # fmt: skip
-    row("memory after the tick run (RSS; Tiller: xt dicts, one per message; vn.py: ticks_gen)", "MiB",
-        t("ticks:xt:single", "rss_mib_after_ticks"), v("default", "ticks_gen", "rss_mib_after_ticks"),
-        "≤ vn.py", not_above_peer,
-        "Tiller's process imports sqlite_utils, which imports pandas and numpy")  # fmt: skip
+        T("plan", "plan_ms.p50_ms"), [], "≤ 20 ms", at_most(20))  # fmt: skip
+    row("start to ready: `python -m app demo --speed 0` to its first order", "s",
+        T("startup", "first_order_s"), [], "(reported)", None)  # fmt: skip
+    row("memory (RSS) of the headless engine after the burst, durable / vn.py default", "MiB",
+        T("burst:durable", "rss_mib_after"), V("default", "burst", "rss_mib_after"), "below vn.py",
+        below_peer)  # fmt: skip
+    row("memory after the tick run (RSS; Tiller: Quote(**fields), one per message; vn.py: ticks_gen)", "MiB",
+        T("ticks:fields:single", "rss_mib_after_ticks"), V("default", "ticks_gen", "rss_mib_after_ticks"),
+        "below vn.py", below_peer)  # fmt: skip
     return rows
+
+
+def _sig(x: float) -> float:
+    """Two decimals, or three significant digits below 0.1 (a ratio of 0.0028 is not 0)."""
+    return round(x, 2) if abs(x) >= 0.1 else float(f"{x:.3g}")
 
 
 def fmt(value: float | None, unit: str = "") -> str:
@@ -465,15 +517,20 @@ def markdown(report: dict[str, Any]) -> str:
         f"Load average before / after: {meta['loadavg_before']} / {meta['loadavg_after']} "
         "(other work on the machine makes figures noisy; differences under ~20 % are noise)",
         "",
-        "| figure | unit | Tiller | vn.py | Tiller ÷ vn.py | target | met? |",
-        "|---|---|---:|---:|---:|---|---|",
+        "Tiller and vn.py: medians over the rounds. Tiller ÷ vn.py: the median of the per-round ratios "
+        "(round r of Tiller over round r of vn.py, run back to back), each round's ratio beside it; "
+        "targets are judged on that median. Both sides with their risk checks on.",
+        "",
+        "| figure | unit | Tiller | vn.py | Tiller ÷ vn.py | per round | target | met? |",
+        "|---|---|---:|---:|---:|---|---|---|",
     ]
     for r in report["figures"]:
         met = {True: "**yes**", False: "**no**", None: "—"}[r["met"]]
         ratio = "—" if r["ratio"] is None else f"{r['ratio']:g}×"
+        rounds = ", ".join(f"{x:g}" for x in r.get("ratios", [])) or "—"
         lines.append(
             f"| {r['figure']} | {r['unit']} | {fmt(r['tiller'], r['unit'])} | {fmt(r['vnpy'], r['unit'])} "
-            f"| {ratio} | {r['target']} | {met} |"
+            f"| {ratio} | {rounds} | {r['target']} | {met} |"
         )
     notes = [r for r in report["figures"] if r["note"]]
     if notes:
@@ -488,7 +545,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def print_table(rows: list[dict[str, Any]], peer_label: str) -> None:
-    head = ("figure", "unit", "Tiller", "vn.py", "×", "target", "met?")
+    head = ("figure", "unit", "Tiller", "vn.py", "× (paired)", "per round", "target", "met?")
     body = [
         (
             r["figure"],
@@ -496,6 +553,7 @@ def print_table(rows: list[dict[str, Any]], peer_label: str) -> None:
             fmt(r["tiller"], r["unit"]),
             fmt(r["vnpy"], r["unit"]),
             "—" if r["ratio"] is None else f"{r['ratio']:g}",
+            ", ".join(f"{x:g}" for x in r.get("ratios", [])) or "—",
             r["target"],
             {True: "yes", False: "NO", None: "—"}[r["met"]],
         )
@@ -505,7 +563,7 @@ def print_table(rows: list[dict[str, Any]], peer_label: str) -> None:
     widths[0] = min(widths[0], 80)
     print(f"\nvn.py figures: {peer_label}")
     for line in (head, *body):
-        cells = [str(c)[: widths[i]].ljust(widths[i]) if i in (0, 1, 5) else str(c).rjust(widths[i])
+        cells = [str(c)[: widths[i]].ljust(widths[i]) if i in (0, 1, 5, 6) else str(c).rjust(widths[i])
                  for i, c in enumerate(line)]  # fmt: skip
         print(" | ".join(cells))
 
@@ -518,14 +576,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-peer", action="store_true", help="do not run vn.py (compare with published figures)")
     p.add_argument("--vnpy-python", help=f"the vn.py venv's python (default {DEFAULT_VNPY_PYTHON})")
     p.add_argument("--peer-script", help=f"vnpy_peer.py (default {DEFAULT_PEER_SCRIPT})")
-    p.add_argument("--scenarios", default=",".join(SCENARIOS), help="Tiller scenarios, comma-separated")
+    p.add_argument(
+        "--scenarios",
+        default=None,
+        help=f"Tiller scenarios, comma-separated (default all: {', '.join(SCENARIOS)})",
+    )
     p.add_argument("--out", type=Path, default=RESULTS, help="folder for latest.json and latest.md")
     p.add_argument("--child-timeout", type=float, default=600)
     p.add_argument("--peer-timeout", type=float, default=1200)
     for key, value in FULL.items():
         p.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=None, help=f"default {value}")
     args = p.parse_args(argv)
-    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    args.scenarios_named = args.scenarios is not None
+    args.scenarios = [s.strip() for s in (args.scenarios or ",".join(SCENARIOS)).split(",") if s.strip()]
     unknown = [s for s in args.scenarios if s not in SCENARIOS]
     if unknown:
         p.error(f"unknown scenarios {unknown}; known: {', '.join(SCENARIOS)}")
@@ -551,11 +614,14 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_before": loadavg(),
         "setups": {
             "durable": "SqliteOmsStore on a real file (WAL, synchronous=NORMAL) + the simulated broker's "
-            "own file (WAL, synchronous=FULL)",
-            "memory": "MemoryOmsStore (no I/O) + the simulated broker's file on tmpfs (/dev/shm): it "
-            "opens two connections to its path, so ':memory:' cannot work",
-            "fill_timestamp": "engine.subscribe listener, time.perf_counter() at the OrderUpdated event "
-            "showing FILLED (published after the commit that booked the fill)",
+            "own file (WAL, synchronous=NORMAL)",
+            "memory": "MemoryOmsStore + the simulated broker's books in an in-memory SQLite database: no "
+            "file at all, like vn.py --no-persist",
+            "risk": "Tiller: RiskGate with every check on at values that never bind (bench/rig.py "
+            "BENCH_RISK); vn.py: vnpy_riskmanager with its five rules active (the peer's settings)",
+            "fill_timestamp": "both clocks stop at the trade's event: Tiller's TradeBooked (published after "
+            "the commit that booked it), vn.py's EVENT_TRADE handler registered after its OMS and risk "
+            "manager",
         },
     }
     # Rounds interleave the two sides (Tiller's scenarios, then the peer's), so that a machine
@@ -584,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     meta["loadavg_after"] = loadavg()
     meta["wall_s"] = round(time.perf_counter() - started, 1)
-    rows = figures(tiller, peer_medians(peer), sizes)
+    rows = figures(tiller, peer, sizes)
     report = {"meta": meta, "figures": rows, "tiller": tiller, "vnpy": peer}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")

@@ -105,6 +105,9 @@ class OrderManager:
         self.risk = risk
         self._view = OmsAccountView(self)
         self.working_buys: dict[str, set[ClientOrderId]] = {}  # code -> buys holding cash (risk caps)
+        # code -> the cash its working buys hold (the sum of their reservations), kept as they change:
+        # the risk gate's per-instrument cap reads it in O(1) instead of summing every working buy
+        self.buy_held: dict[str, Decimal] = {}
         self.fees = fees
         self.trading_day = trading_day
         self._alert = alert
@@ -291,8 +294,12 @@ class OrderManager:
         """Undo whatever `_hold` may have done for an order that is not going to be made after all."""
         self._fee_estimates.pop(order.client_order_id, None)
         if order.side is Side.BUY:
-            self.cash.release(order.client_order_id)
+            self._held_change(order.code, -self.cash.release(order.client_order_id))
             self.working_buys.get(order.code, set()).discard(order.client_order_id)
+
+    def _held_change(self, code: str, delta: Decimal) -> None:
+        if delta:
+            self.buy_held[code] = self.buy_held.get(code, ZERO) + delta
 
     def _deny_unusable(self, cid: ClientOrderId, request: NewOrder, reason: str, now: datetime) -> Order:
         """A DENIED order for a request whose values cannot be an order: kept with what can be stored
@@ -385,8 +392,10 @@ class OrderManager:
     def _hold(self, order: Order) -> None:
         """Freeze cash (buys, with fees) or shares (sells) for a working order."""
         if order.side is Side.BUY:
-            self.cash.reserve(order.client_order_id, self._buy_reservation(order))
+            amount = self._buy_reservation(order)
+            self.cash.reserve(order.client_order_id, amount)
             self.working_buys.setdefault(order.code, set()).add(order.client_order_id)
+            self._held_change(order.code, amount)
         else:
             position = self.positions.get(order.code)
             if position is None:
@@ -408,7 +417,7 @@ class OrderManager:
         if order.external:
             return
         if order.side is Side.BUY:
-            self.cash.release(order.client_order_id)
+            self._held_change(order.code, -self.cash.release(order.client_order_id))
             self._fee_estimates.pop(order.client_order_id, None)
             self.working_buys.get(order.code, set()).discard(order.client_order_id)
         elif order.code in self.positions:
@@ -575,7 +584,10 @@ class OrderManager:
             position.apply_buy(report.qty, report.price, report.fees)
             # the order's reservation shrinks to what its rest can still cost (released if it ended)
             still = self._buy_reservation(order) if order.status.is_working and not order.external else ZERO
+            held = self.cash.reservations
+            before = held.get(order.client_order_id, ZERO)
             self.cash.apply_buy_fill(order.client_order_id, report.amount, report.fees, still)
+            self._held_change(order.code, held.get(order.client_order_id, ZERO) - before)
         else:
             try:
                 position.apply_sell(report.qty, report.price, report.fees, frozen=held)

@@ -15,9 +15,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Final
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Final
 
 from app.storage import schema
 from app.storage.backup import backup_file_name, check_keep, copy_database, prune_backups
@@ -41,6 +39,9 @@ from app.storage.meta import Meta
 from app.storage.paths import backup_dir
 from app.storage.transactions import sqlite_transaction, translated_errors
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
 # synchronous=NORMAL in WAL mode: a committed transaction survives a crash of the process (it is in
 # the WAL, which the OS holds), and the file is never corrupted; only a power cut or OS crash may
 # lose the last few commits. Orders are safe even then, because on restart every intent is
@@ -56,16 +57,24 @@ SIDECARS: Final = ("-wal", "-shm", "-journal")
 
 
 class Database:
-    """An open Tiller database: `db` is the sqlite-utils wrapper, `conn` the sqlite3 connection."""
+    """An open Tiller database: `conn` the sqlite3 connection, `db` a sqlite-utils wrapper of it.
 
-    def __init__(self, db: sqlite_utils.Database, path: Path, *, read_only: bool) -> None:
-        self.db = db
+    The wrapper is made on first use only: sqlite-utils imports pandas and numpy wherever they are
+    installed (about half a second and 50 MiB), and nothing on the engine's path needs it."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
+        self.conn = conn
         self.path = path
         self.read_only = read_only
+        self._db: sqlite_utils.Database | None = None
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        return self.db.conn
+    def db(self) -> sqlite_utils.Database:
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn, execute_plugins=False)
+        return self._db
 
     @property
     def schema_version(self) -> int:
@@ -169,9 +178,9 @@ def open_database(
             _refuse_unusable(path, facts, known_version, create=create)
         with translated_errors(path=path):
             _configure(conn, path, read_only=read_only, synchronous=synchronous)
-            database = Database(sqlite_utils.Database(conn, execute_plugins=False), path, read_only=read_only)
+            database = Database(conn, path, read_only=read_only)
         if not read_only:
-            schema.upgrade(database.db, migrations, path=path)
+            schema.upgrade(database, migrations, path=path)
             Meta(database).record_start(now=now or datetime.now(UTC), app_version=app_version)
     except BaseException:
         conn.close()
@@ -198,7 +207,7 @@ def _create_whole(
     try:
         with translated_errors(path=temporary):
             _configure(conn, temporary, read_only=False, synchronous=synchronous)
-        schema.upgrade(sqlite_utils.Database(conn, execute_plugins=False), migrations, path=temporary)
+        schema.upgrade(Database(conn, temporary, read_only=False), migrations, path=temporary)
     finally:
         conn.close()  # the last close folds the WAL into the file and removes it
     try:

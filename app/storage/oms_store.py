@@ -7,7 +7,10 @@ one commit, and a crash leaves either all of a batch on disk or none of it.
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date, datetime
@@ -24,12 +27,14 @@ from app.domain.positions import Position
 from app.domain.reports import TradeReport
 from app.domain.side import Side
 from app.domain.signals import SignalBatch, SignalLine
+from app.storage.checkpoint import THRESHOLD_BYTES, WRITER_BACKSTOP_PAGES, WalCheckpointer
 from app.storage.database import Database
 from app.storage.errors import StorageBugError
 from app.storage.money import from_db, to_db
 from app.storage.plan_rows import PlanRows
 from app.storage.transactions import sqlite_transaction, translated_errors
 
+log = logging.getLogger(__name__)
 _BASE36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ORDER_COLUMNS = (
     "client_order_id, broker_order_id, order_sysid, code, side, price_type, price, qty, filled_qty, "
@@ -137,6 +142,9 @@ class SqliteOmsStore(PlanRows):
         self._alerts: list[tuple[str, str, str, str]] = []
         self._risk_audit: list[tuple[str, str, str, str | None, str | None]] = []
         self._plan_init()
+        # WAL checkpoints move to a thread of their own once the WAL first grows (app/storage/checkpoint.py)
+        self._checkpointer: WalCheckpointer | None = None
+        self._commits = 0
 
     # ------------------------------------------------------------------ metadata
     def load_meta(self, key: str) -> str | None:
@@ -411,6 +419,25 @@ class SqliteOmsStore(PlanRows):
             if self._plan_staged():
                 self._plan_commit_sql(conn)
         self.discard()
+        self._commits += 1
+        if self._checkpointer is None and self._commits % 32 == 0:
+            self._start_checkpointer()
+
+    def _start_checkpointer(self) -> None:
+        """Once the WAL has grown past the checkpointer's threshold, checkpoints leave the commits."""
+        database = self.database
+        if database.read_only:
+            return
+        try:
+            if os.stat(database.path.with_name(database.path.name + "-wal")).st_size < THRESHOLD_BYTES:
+                return
+            self._checkpointer = WalCheckpointer(database.path)
+        except (OSError, sqlite3.Error):
+            log.warning("no checkpoint thread for %s; SQLite checkpoints in the commits", database.path)
+            self._commits = -(10**9)  # do not try again
+            return
+        with translated_errors(path=database.path):
+            self.conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_BACKSTOP_PAGES}")
 
     # ------------------------------------------------------------------ the plan (schema v5)
     def load_strategies(self) -> list[StrategySettings]:
@@ -430,6 +457,9 @@ class SqliteOmsStore(PlanRows):
             return self._sql_load_plan_audit(self.conn, day)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
         with translated_errors(path=self.database.path):
             self.database.close()
 

@@ -17,8 +17,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlite_utils
+from typing import Protocol
 
 from app.storage.errors import StorageBugError
 from app.storage.transactions import sqlite_transaction
@@ -27,13 +26,21 @@ from app.storage.transactions import sqlite_transaction
 TILLER_APPLICATION_ID = 0x54494C4C
 
 
+class Connected(Protocol):
+    """What a migration is given: the open connection (app.storage.database.Database has it).
+    sqlite-utils is not imported on the way (it imports pandas and numpy where they are installed)."""
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     """One schema step; `version` is the user_version the database has after it."""
 
     version: int
     description: str
-    apply: Callable[[sqlite_utils.Database], None]
+    apply: Callable[[Connected], None]
 
 
 def _decimal(column: str, *, not_null: bool = False) -> str:
@@ -236,13 +243,13 @@ V1_STATEMENTS: tuple[str, ...] = (
 )
 
 
-def _v1_initial_schema(db: sqlite_utils.Database) -> None:
+def _v1_initial_schema(db: Connected) -> None:
     # One statement at a time on the open transaction: sqlite3's executescript() would COMMIT first.
     for statement in V1_STATEMENTS:
         db.conn.execute(statement)
 
 
-def _v2_order_reserve_price(db: sqlite_utils.Database) -> None:
+def _v2_order_reserve_price(db: Connected) -> None:
     # The price a buy's cash is frozen at (a market buy's up limit): needed to rebuild the hold at
     # a restart, before the day's instruments are known again.
     db.conn.execute(f"ALTER TABLE orders ADD COLUMN {_decimal('reserve_price')}")
@@ -290,7 +297,7 @@ V3_SIGNAL_LINES = f"""CREATE TABLE signal_lines (
     ) STRICT"""
 
 
-def _v3_trade_and_signal_identity(db: sqlite_utils.Database) -> None:
+def _v3_trade_and_signal_identity(db: Connected) -> None:
     # SQLite cannot change a primary key in place: build the new table, copy, swap. Every row is kept;
     # a v2 row always has its trading day and broker order id (the store wrote both), the COALESCEs
     # only guard a hand-edited file.
@@ -334,7 +341,7 @@ V4_DAILY_PERFORMANCE = f"""CREATE TABLE daily_performance (
     ) STRICT"""
 
 
-def _v4_daily_performance(db: sqlite_utils.Database) -> None:
+def _v4_daily_performance(db: Connected) -> None:
     db.conn.execute(V4_DAILY_PERFORMANCE)
 
 
@@ -405,7 +412,7 @@ V5_STATEMENTS: tuple[str, ...] = (
 )
 
 
-def _v5_plan(db: sqlite_utils.Database) -> None:
+def _v5_plan(db: Connected) -> None:
     for statement in V5_STATEMENTS:
         db.conn.execute(statement)
 
@@ -440,7 +447,7 @@ def read_user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def upgrade(db: sqlite_utils.Database, migrations: Sequence[Migration], *, path: Path | None = None) -> int:
+def upgrade(db: Connected, migrations: Sequence[Migration], *, path: Path | None = None) -> int:
     """Apply the migrations the file lacks, each with its user_version bump in one transaction.
 
     The caller has already refused a file newer than `migrations` (the file is then untouched).

@@ -415,3 +415,44 @@ def test_a_resync_after_a_reconnect_expires_nothing_that_may_still_be_on_its_way
     assert acknowledged.status is OrderStatus.IN_DOUBT  # unknown to the broker: in doubt, asked again
     assert any("not listed by the broker" in n and acknowledged.client_order_id in n for n in notes)
     assert oms.cash.frozen > 0  # their cash stays held
+
+
+def _held_by_code(oms: OrderManager) -> dict[str, D]:
+    """The cash working buys hold, summed per code the slow way (every reservation)."""
+    out: dict[str, D] = {}
+    for cid, amount in oms.cash.reservations.items():
+        code = oms.orders[cid].code
+        out[code] = out.get(code, D(0)) + amount
+    return out
+
+
+def test_cash_held_per_code_follows_every_hold_fill_cancel_and_restart(db: Path, oms: OrderManager) -> None:
+    """OrderManager.buy_held (what the risk gate's per-instrument cap reads) is the sum of the
+    code's buy reservations after holds, partial and full fills, cancels, denials and a reload."""
+
+    def held(o: OrderManager) -> dict[str, D]:
+        return {code: amount for code, amount in o.buy_held.items() if amount}
+
+    a = send(oms, NewOrder("600036.SH", Side.BUY, 1000, D("40.00")))
+    b = send(oms, NewOrder("600036.SH", Side.BUY, 500, D("39.50")))
+    c = send(oms, NewOrder("600000.SH", Side.BUY, 300, D("10.01")))
+    send(oms, NewOrder("600000.SH", Side.BUY, 10**8, D("10.01")))  # denied: never held
+    send(oms, NewOrder("600000.SH", Side.SELL, 200, D("10.02")))  # a sell holds shares, not cash
+    assert held(oms) == _held_by_code(oms) and set(held(oms)) == {"600036.SH", "600000.SH"}
+
+    accept(oms, a, "B1")
+    oms.on_trade_report(trade(a, "T1", 400, "39.90", "5.00", "B1"))  # partly filled at a better price
+    assert held(oms) == _held_by_code(oms)
+    oms.on_trade_report(trade(a, "T2", 600, "40.00", "5.00", "B1"))  # filled: nothing held any more
+    assert held(oms) == _held_by_code(oms)
+    accept(oms, c, "B3")
+    oms.on_order_report(
+        OrderReport(BrokerOrderId("B3"), c.client_order_id, c.code, c.side, c.qty, c.price, PriceType.LIMIT,
+                    OrderStatus.CANCELLED, 0, None, TS)
+    )  # fmt: skip
+    assert held(oms) == _held_by_code(oms) and "600000.SH" not in held(oms)
+    oms.store.commit()
+
+    again = make_oms(db)  # a restart rebuilds the holds of the working buys, b's alone
+    assert held(again) == _held_by_code(again) == held(oms)
+    assert set(held(again)) == {"600036.SH"} and b.status.is_working

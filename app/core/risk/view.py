@@ -42,15 +42,12 @@ class OmsAccountView:
 
     def code_exposure(self, code: str) -> Decimal:
         """The holding at the last price plus the cash the code's working buys hold (their rest and
-        its fees): O(working buys of this code)."""
+        its fees), which the OMS keeps summed per code (OrderManager.buy_held)."""
         oms = self._oms
         position = oms.positions.get(code)
-        value = ZERO
+        value = oms.buy_held.get(code, ZERO)
         if position is not None and position.total:
-            value = position.total * self._mark(code, position.avg_cost)
-        held = oms.cash.reservations
-        for cid in oms.working_buys.get(code, ()):
-            value += held.get(cid, ZERO)
+            value += position.total * self._mark(code, position.avg_cost)
         return value
 
     def last_price(self, code: str) -> Decimal | None:

@@ -108,6 +108,7 @@ class SimulatedBroker:
         ack_latency: timedelta = timedelta(0),
         fill_latency: timedelta = timedelta(0),
         cancel_latency: timedelta = timedelta(0),
+        threaded: bool = True,
     ) -> None:
         for name, latency in (("ack", ack_latency), ("fill", fill_latency), ("cancel", cancel_latency)):
             if not isinstance(latency, timedelta) or latency < timedelta(0):
@@ -144,7 +145,13 @@ class SimulatedBroker:
         self._enqueued = 0
         self._completed = 0
         self._thread: threading.Thread | None = None
-        self._proc_lock = threading.Lock()
+        # threaded=False: no broker thread; whatever is enqueued is run at once in the caller's thread
+        # (the engine's, for submits and cancels), stamped, processed, committed and its reports pushed
+        # under one lock, so items are handled in stamp order and reports leave in that order. The
+        # reports still reach the engine as later messages on its queue, never as calls into it.
+        self._threaded = threaded
+        self._inline_up = False  # threaded=False and connected
+        self._proc_lock = threading.RLock()  # re-entered by the inline path (_enqueue → _run_batch)
 
         self._store: SimStore | None = None
         self._counter: Counter
@@ -197,17 +204,20 @@ class SimulatedBroker:
 
     @property
     def connected(self) -> bool:
-        return self._thread is not None and self._counter.link_up
+        return (self._thread is not None or self._inline_up) and self._counter.link_up
 
     def connect(self) -> None:
-        """Start the broker thread and push ConnectionChanged(True)."""
+        """Start the broker thread (or, not threaded, take work inline) and push ConnectionChanged(True)."""
         with self._cond:
-            if self._thread is not None:
+            if self._thread is not None or self._inline_up:
                 return
             if self._store is None:
                 self._open_store()
-            self._thread = threading.Thread(target=self._run, name="sim-broker", daemon=True)
-            self._thread.start()
+            if self._threaded:
+                self._thread = threading.Thread(target=self._run, name="sim-broker", daemon=True)
+                self._thread.start()
+            else:
+                self._inline_up = True
         self._call("link", True, "模拟柜台已连接 (simulated broker connected)")
 
     def close(self) -> None:
@@ -225,6 +235,9 @@ class SimulatedBroker:
                 leftovers, self._inbox = self._inbox, []
             if leftovers:  # enqueued while stopping: answered as by a closed counter
                 self._run_batch(leftovers)
+        elif self._inline_up:
+            self._enqueue(_STOP, None)  # the link goes down, as with the thread's last item
+            self._inline_up = False
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -338,12 +351,19 @@ class SimulatedBroker:
 
     def _enqueue(self, kind: int, payload: Any) -> None:
         with self._cond:
-            item = (kind, self._clock.now(), payload)
             if self._thread is not None:
-                self._inbox.append(item)
+                self._inbox.append((kind, self._clock.now(), payload))
                 self._enqueued += 1
                 self._cond.notify()
                 return
+        if self._inline_up:
+            with self._proc_lock:  # stamped, processed and pushed in one go: in stamp order
+                item = (kind, self._clock.now(), payload)
+                with self._cond:
+                    self._enqueued += 1
+                self._run_batch([item])
+            return
+        item = (kind, self._clock.now(), payload)
         if self._store is None and kind != _SUBMIT and kind != _CANCEL:
             if kind == _CALL:
                 raise RuntimeError("the simulated broker is closed; connect() opens it again")

@@ -7,9 +7,11 @@ committed state through a second connection (WAL lets them run beside the writer
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -32,6 +34,8 @@ from app.gateways.sim.state import (
 )
 
 T = TypeVar("T")
+# SimStore(MEMORY): the books in memory only, no file at all (a benchmark's "no persistence" set-up).
+MEMORY = ":memory:"
 SCHEMA_VERSION = 1
 # PRAGMA application_id of a simulated broker file: "TSIM" in ASCII (Tiller's own file is "TILL").
 # Files made before it was set carry 0 and are accepted.
@@ -144,10 +148,21 @@ class SimStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        if not self.path.exists():
+        # MEMORY: one private shared-cache database in memory, gone when both connections close.
+        # Shared cache locks tables rather than waiting on a busy writer, so there a read and a
+        # write never overlap (the read lock is taken by `write` too) and a read still sees only
+        # committed batches.
+        self._uri = (
+            f"file:tiller-sim-{secrets.token_hex(8)}?mode=memory&cache=shared"
+            if str(path) == MEMORY
+            else None
+        )
+        if self._uri is None and not self.path.exists():
             _create_whole(self.path)
         self._writer = self._connect()
         try:
+            if self._uri is not None:
+                _create_schema(self._writer)
             self._reader = self._connect()
             version = self._writer.execute("PRAGMA user_version").fetchone()[0]
             application_id = self._writer.execute("PRAGMA application_id").fetchone()[0]
@@ -155,6 +170,7 @@ class SimStore:
             self._writer.close()
             raise
         self._read_lock = threading.Lock()
+        self._write_lock = self._read_lock if self._uri is not None else nullcontext()
         problem = ""
         if version != SCHEMA_VERSION:
             problem = f"has schema version {version}, expected {SCHEMA_VERSION}"
@@ -165,7 +181,10 @@ class SimStore:
             raise SimStoreError(f"simulated broker file {self.path} {problem}; it was left unchanged")
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        if self._uri is not None:
+            conn = sqlite3.connect(self._uri, uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             # A damaged or foreign file fails here, on the first read, before anything is written.
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -217,6 +236,10 @@ class SimStore:
 
     def write(self, batch: Batch) -> None:
         """Commit one batch atomically; on any error nothing of it is written and the error propagates."""
+        with self._write_lock:
+            self._write(batch)
+
+    def _write(self, batch: Batch) -> None:
         db = self._writer
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -350,6 +373,15 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA busy_timeout = 5000")
 
 
+def _create_schema(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN")
+    for statement in _statements(SCHEMA):
+        conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.execute("COMMIT")
+
+
 def _create_whole(path: Path) -> None:
     """Make a new file with its schema under a temporary name, then move it into place."""
     temporary = path.with_name(path.name + CREATING_SUFFIX)
@@ -359,12 +391,7 @@ def _create_whole(path: Path) -> None:
     conn = sqlite3.connect(temporary, isolation_level=None)
     try:
         _configure(conn)
-        conn.execute("BEGIN")
-        for statement in _statements(SCHEMA):
-            conn.execute(statement)
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("COMMIT")
+        _create_schema(conn)
     finally:
         conn.close()  # the last close folds the WAL into the file
     if os.name == "nt":
