@@ -507,6 +507,8 @@ def check_holdings(engine: Engine) -> list[str]:
     for text in found:
         engine.alert("warning", "reconcile", text)
     return found
+
+
 # ---------------------------------------------------------------------------- the window's simulated day
 @dataclass
 class WindowSession:

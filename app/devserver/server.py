@@ -88,6 +88,8 @@ def default_cash() -> dict[str, Any]:
 
 def default_positions() -> list[dict[str, Any]]:
     return list(_fixture_data("positions.json")["items"])
+
+
 DEMO_FILES = (("demo", "planned_orders.json"), ("demo", "planned_orders_b.json"))
 
 

@@ -882,6 +882,7 @@ class PolicyExecutor:
         line.broker_sent = True
         line.note = f"券商算法 {algo.name} {algo.start}-{algo.end}: {qty} (the broker's algorithm)"
         self._note_rejects(line)
+
     @staticmethod
     def _done_note(line: _Line) -> str:
         parts = ["完成 (done)"]
