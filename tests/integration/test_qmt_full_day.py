@@ -103,7 +103,9 @@ def test_the_demo_day_through_xttrader_gives_the_books_of_the_simulated_broker(t
     # the day did trade, in several ways: policies, risk, interventions
     assert len(direct["fills"]) >= 10
     statuses = {o[6] for o in direct["orders"]}
-    assert {"filled", "cancelled", "denied"} <= statuses, statuses
+    assert {"filled", "cancelled", "denied", "rejected"} <= statuses, statuses  # rejected: the price cage
+    assert any(o[8] == "risk" and o[7] > 0 for o in direct["orders"])  # the stop-loss sold
+    assert any(o[5] == "best5_ioc" for o in direct["orders"])  # a hand-typed market order
     assert direct["cash"] != Decimal("1000000")
     assert len(sim_result.interventions) >= 5
     for part in ("cash", "positions", "fills", "orders"):
