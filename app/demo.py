@@ -19,19 +19,18 @@ import shutil
 import sys
 import tempfile
 import time as wall
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from app.bootstrap import build_sim_setup, eod_store_for, outbox_factory, seed_account
 from app.clients.bigquant import BigQuantClient, BigQuantSignalSource
 from app.clients.sync import HttpSyncTransport
 from app.config import Settings
-from app.core.auction_plan import clamp_to_limits
-from app.core.engine import Engine
 from app.core.eod.delivery import DeliveryReport, deliver_pending
 from app.core.eod.service import EodResult
 from app.core.execution.base import ExecutionProgress
@@ -39,7 +38,7 @@ from app.core.messages import OrderSnapshot
 from app.core.oms import NewOrder
 from app.core.planning.ledger import StrategyPosition
 from app.core.planning.model import AllotKind, PlanError, PlanSnapshot, StrategySettings
-from app.core.simulation import CallerAction, Progress
+from app.core.simulation import CallerAction, DayRunner, Progress
 from app.core.summary import DaySummary
 from app.core.terminal import Terminal
 from app.devserver.server import (
@@ -50,6 +49,7 @@ from app.devserver.server import (
     DevState,
     load_scenario,
 )
+from app.domain.clock import Clock
 from app.domain.instruments import classify
 from app.domain.orders import OrderStatus, PriceType
 from app.domain.prices import round_to_tick
@@ -84,7 +84,6 @@ PAUSE_AT = time(10, 0)
 MANUAL_AT = time(10, 30)
 RESUME_AT = time(10, 45)
 CANCEL_AT = time(14, 50)  # what is still working is cancelled before the closing auction
-FALLBACK_TRIES = 60  # seconds the headless fallback waits for the cancels' confirmations
 ALREADY_DONE = "已执行过 (already done on an earlier run)"
 USER = "user"
 
@@ -123,23 +122,19 @@ def run_demo(
     progress: bool = True,
 ) -> DemoResult:
     started = wall.perf_counter()
-    items = [item for path in batch_files for item in load_scenario(path)]
-    state = DevState(items=items)
     positions = _demo_positions()
     keep = data_dir is not None
     folder = data_dir or Path(tempfile.mkdtemp(prefix="tiller-demo-"))
     try:
-        with DevServer(state) as server:
-            batches = _fetch_batches(server, state, items)
-            if not batches:
-                raise ValueError(f"{', '.join(map(str, batch_files))} 没有计划订单")
-            day = batches[0].trading_day
+        with served_batches(batch_files) as (server, batches):
             specs = _instrument_specs(batches, positions)
-            setup = build_sim_setup(settings, day=day, instruments=specs, data_dir=folder, seed=seed,
-                                    limit_up=LIMIT_UP)  # fmt: skip
+            setup = build_sim_setup(settings, day=batches[0].trading_day, instruments=specs, data_dir=folder,
+                                    seed=seed, limit_up=LIMIT_UP)  # fmt: skip
             try:
-                return _run_day(setup, settings, batches, positions, server, speed, out, progress, started,
-                                folder)  # fmt: skip
+                seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in positions])
+                setup.broker.connect()
+                return run_day(setup, settings, batches, server, speed=speed, out=out, progress=progress,
+                               started=started, folder=folder)  # fmt: skip
             finally:
                 setup.close()
     finally:
@@ -147,12 +142,60 @@ def run_demo(
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_day(
-    setup, settings, batches, positions, server, speed, out, progress, started, folder
-) -> DemoResult:  # type: ignore[no-untyped-def]
+@contextmanager
+def served_batches(
+    batch_files: Sequence[Path] = DEMO_BATCHES,
+) -> Iterator[tuple[DevServer, list[SignalBatch]]]:
+    """The local BigQuant-compatible server serving `batch_files`, and the batches fetched from it
+    over HTTP; the server stays up inside the block (the close delivers the day's sync to it)."""
+    items = [item for path in batch_files for item in load_scenario(path)]
+    state = DevState(items=items)
+    with DevServer(state) as server:
+        batches = _fetch_batches(server, state, items)
+        if not batches:
+            raise ValueError(f"{', '.join(map(str, batch_files))} 没有计划订单")
+        yield server, batches
+
+
+class DaySetup(Protocol):
+    """What the demo's day uses of a setup: SimSetup, or the live setup with a driver of its venue
+    (tests/helpers/qmt.py). The account is already seeded and the broker reachable."""
+
+    @property
+    def terminal(self) -> Terminal: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def day(self) -> date: ...
+    @property
+    def db_path(self) -> Path: ...
+
+    def day_runner(
+        self,
+        *,
+        calls: Sequence[CallerAction] = (),
+        speed: float | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        progress_every: float = 0.02,
+    ) -> DayRunner: ...
+
+
+def run_day(
+    setup: DaySetup,
+    settings: Settings,
+    batches: list[SignalBatch],
+    server: DevServer,
+    *,
+    speed: float | None = None,
+    out: TextIO = sys.stdout,
+    progress: bool = True,
+    started: float | None = None,
+    folder: Path | None = None,
+) -> DemoResult:
+    """The demo's trading day on `setup`: the plan before the open, the day with the investor's
+    interventions, the close (reconciliation) and the sync delivered to `server`."""
+    started = wall.perf_counter() if started is None else started
     terminal: Terminal = setup.terminal
-    seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in positions])
-    setup.broker.connect()
     terminal.start()
     rerun = bool(terminal.orders())  # this folder already traded the day: nothing is sent again
     start_cash = terminal.account().cash
@@ -177,7 +220,7 @@ def _run_day(
     sync = _deliver(setup.db_path, server)
     return DemoResult(
         summary=summary, plan=terminal.plan(), progress=terminal.execution_progress(), batches=batches,
-        seconds=wall.perf_counter() - started, quotes=runner.quotes, data_dir=folder,
+        seconds=wall.perf_counter() - started, quotes=runner.quotes, data_dir=folder or setup.db_path.parent,
         fetched_from=server.base_url, already_done=already, interventions=interventions,
         risk_audit=terminal.risk_audit(), strategy_positions=terminal.strategy_positions(), eod=eod, sync=sync,
     )  # fmt: skip
@@ -297,45 +340,6 @@ def _instrument_specs(
     for code, price in MANUAL_CODES.items():
         prev.setdefault(code, ("", price))
     return [InstrumentSpec(code, name=name, prev_close=price) for code, (name, price) in prev.items()]
-
-
-# Only the headless day (app/headless.py) still uses this, with app/core/auction_plan.py, until it is
-# wired to the planner; the demo's lines go through the execution service's auction_open fallback.
-# Delete both (and FALLBACK_TRIES, the clamp_to_limits import) once headless no longer imports them.
-def _fallback_to_continuous(e: Engine) -> None:
-    """Auction orders not filled: cancel, then (a timer a second later, once the broker has confirmed
-    the cancels) re-send what was cancelled at a marketable price inside the limits."""
-
-    def unfilled() -> list[tuple[str, NewOrder]]:
-        out = []
-        for order in e.oms.working_orders():
-            if order.external or order.leaves_qty == 0 or order.price is None:
-                continue
-            info = e.oms.instruments.get(order.code)
-            last = e.oms.last_prices.get(order.code, order.price)
-            tick = classify(order.code).tick
-            factor = Decimal("1.005") if order.side is Side.BUY else Decimal("0.995")
-            price = clamp_to_limits(round_to_tick(last * factor, tick), info)
-            out.append((order.client_order_id, NewOrder(order.code, order.side, order.leaves_qty, price,
-                                                        strategy_id=order.strategy_id, signal_id=order.signal_id)))  # fmt: skip
-        return out
-
-    pending = unfilled()
-    for client_order_id, _ in pending:
-        e.cancel(client_order_id)
-
-    waiting = dict(pending)
-
-    def resend(tries: int) -> None:
-        # each cancelled order is re-sent once its cancel is confirmed (a slow counter takes longer)
-        ended = [cid for cid in waiting if e.oms.orders[cid].status.is_final]
-        e.place([waiting[cid] for cid in ended if e.oms.orders[cid].status is OrderStatus.CANCELLED])
-        for cid in ended:
-            del waiting[cid]
-        if waiting and tries > 1:
-            e.schedule_after(timedelta(seconds=1), lambda: resend(tries - 1), "auction fallback: re-send")
-
-    e.schedule_after(timedelta(seconds=1), lambda: resend(FALLBACK_TRIES), "auction fallback: re-send")
 
 
 def _manual_orders(terminal: Terminal) -> list[NewOrder]:

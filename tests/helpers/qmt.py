@@ -11,17 +11,20 @@ xttrader.py against the xtpythonclient stand-in (tests/standins/xtpythonclient.p
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
 from app.bootstrap import LiveSetup, build_live_setup, fee_schedule
+from app.calendar_file import load_calendar
 from app.config import Settings, load_settings
 from app.core.clock import SimClock
 from app.core.messages import QuotesArrived, StartDay
+from app.core.simulation import CallerAction, DayRunner, Progress, ScheduledAction
+from app.core.terminal import Terminal
 from app.domain.clock import CN_TZ
 from app.feeds import InstrumentSpec
 from app.feeds.synthetic import SyntheticFeed
@@ -78,6 +81,34 @@ class QmtDay:
     def gateway(self) -> Any:
         return self.setup.gateway
 
+    # what app.demo.run_day uses of a setup (SimSetup has the same)
+    @property
+    def terminal(self) -> Terminal:
+        return self.setup.terminal
+
+    @property
+    def day(self) -> date:
+        return self.setup.day
+
+    @property
+    def db_path(self) -> Path:
+        return self.setup.db_path
+
+    def day_runner(
+        self,
+        *,
+        actions: Sequence[ScheduledAction] = (),
+        calls: Sequence[CallerAction] = (),
+        speed: float | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        progress_every: float = 0.02,
+    ) -> DayRunner:
+        """SimSetup.day_runner's twin: the day's quotes into the stand-in's exchange and the engine."""
+        return DayRunner(
+            engine=self.engine, venue=self.venue, source=self.feed, clock=self.clock, day=self.setup.day,
+            actions=actions, calls=calls, speed=speed, on_progress=on_progress, progress_every=progress_every,
+        )  # fmt: skip
+
     def close(self) -> None:
         try:
             self.setup.close()
@@ -94,6 +125,22 @@ def live_settings(folder: Path, userdata: Path, **env: str) -> Settings:
     }
     values.update({f"TILLER__{k.upper()}": v for k, v in env.items()})
     return load_settings(env=values, path=folder / "none.toml")
+
+
+def sim_broker_kwargs(settings: Settings, seed: int | None = None) -> dict[str, Any]:
+    """The simulated broker's options as build_sim_setup gives them (app/bootstrap.py _wire_sim_setup),
+    for the stand-in's exchange when a test compares a live day with the simulated one."""
+    return {
+        "fees": fee_schedule(settings),
+        "initial_cash": settings.account.initial_cash,
+        "seed": settings.sim.seed if seed is None else seed,
+        "participation": settings.sim.participation,
+        "calendar": load_calendar(settings.general.data_dir),
+        "ack_latency": timedelta(seconds=float(settings.sim.ack_latency_s)),
+        "fill_latency": timedelta(seconds=float(settings.sim.fill_latency_s)),
+        "cancel_latency": timedelta(seconds=float(settings.sim.cancel_latency_s)),
+        "cage_policy": {"SH": settings.sim.cage_sh, "SZ": settings.sim.cage_sz, "BJ": settings.sim.cage_bj},
+    }
 
 
 def secrets_with_account(account: str = ACCOUNT) -> SecretStore:
@@ -116,6 +163,7 @@ def make_qmt_day(
     settings_env: dict[str, str] | None = None,
     exchange: standin.Exchange | None = None,
     clock: SimClock | None = None,
+    limit_up: Sequence[str] = (),
 ) -> QmtDay:
     """The stand-in's exchange on `folder/userdata` (reused when given) and the live setup on `folder`."""
     standin.install()
@@ -129,7 +177,7 @@ def make_qmt_day(
         if not exchange.broker.query_positions():
             for code, qty, cost in positions:
                 exchange.broker.set_position(code, qty, cost)
-    feed = SyntheticFeed(list(codes), seed=seed, levels=settings.sim.quote_levels)
+    feed = SyntheticFeed(list(codes), seed=seed, levels=settings.sim.quote_levels, limit_up=limit_up)
     setup = build_live_setup(
         settings, clock=clock, secrets=secrets_with_account(), data_dir=folder, quotes=feed,
         reconnect_delays=reconnect_delays, query_interval=query_interval,

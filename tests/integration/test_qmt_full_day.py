@@ -1,27 +1,27 @@
-"""The demo's whole trading day twice: on the simulated broker directly, and through the live setup
+"""The demo's whole trading day (app/demo.py run_day: two strategies fetched over HTTP, the plan,
+approval, the execution policies, risk denials and resizes, pause/resume, stop-loss, hand-typed
+orders, cancel-all, the close) twice: on the simulated broker directly, and through the live setup
 (QmtGateway on xtquant's real xttrader.py, the xtpythonclient stand-in backed by the same simulated
 broker). The books must come out the same: cash, positions and average costs, every fill, every
 order's outcome."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import io
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.bootstrap import build_live_setup, build_sim_setup, fee_schedule, seed_account
+from app.bootstrap import PRE_OPEN, build_sim_setup, seed_account
 from app.config import load_settings
-from app.core.auction_plan import PlannedLine
 from app.core.clock import SimClock
 from app.core.engine import Engine
-from app.core.simulation import DayRunner
-from app.demo import DEMO_BATCH, LIMIT_UP, _actions, _demo_positions, _fetch_demo_batches, _instrument_specs
+from app.demo import LIMIT_UP, DemoResult, _demo_positions, _instrument_specs, run_day, served_batches
 from app.domain.clock import CN_TZ
-from app.feeds.synthetic import SyntheticFeed
-from tests.helpers.qmt import ACCOUNT, QmtVenue, live_settings, secrets_with_account
+from tests.helpers.qmt import ACCOUNT, live_settings, make_qmt_day, sim_broker_kwargs
 from tests.standins import xtpythonclient as standin
 
 SEED = 11
@@ -36,6 +36,7 @@ def _books(engine: Engine) -> dict[str, Any]:
             "positions": {c: (p.total, p.sellable, p.avg_cost) for c, p in oms.positions.items() if p.total},
             "orders": [
                 (
+                    o.created_at,
                     o.code,
                     o.side.value,
                     o.qty,
@@ -43,6 +44,8 @@ def _books(engine: Engine) -> dict[str, Any]:
                     o.price_type.value,
                     o.status.value,
                     o.filled_qty,
+                    o.strategy_id,
+                    o.signal_id,
                     o.external,
                 )
                 for o in orders
@@ -65,70 +68,58 @@ def _books(engine: Engine) -> dict[str, Any]:
     return engine.call(read, timeout=60)
 
 
-def _run(kind: str, folder: Path) -> dict[str, Any]:
-    batches, _ = _fetch_demo_batches(DEMO_BATCH)
-    batch = batches[0]
-    positions = [(code, qty, cost) for code, qty, cost, _ in _demo_positions()]
-    specs = _instrument_specs(batch, _demo_positions())
-    day = batch.trading_day
-    planned: list[PlannedLine] = []
-    if kind == "sim":
-        settings = load_settings(env={"TILLER_DATA_DIR": str(folder)}, path=folder / "none.toml")
-        setup = build_sim_setup(
-            settings, day=day, instruments=specs, data_dir=folder, seed=SEED, limit_up=LIMIT_UP
-        )
-        seed_account(setup, positions)
-        setup.broker.connect()
-        setup.engine.start()
-        venue: Any = setup.broker
-        engine, feed, clock, close = setup.engine, setup.feed, setup.clock, setup.close
-    else:
-        standin.install()
-        userdata = folder / "userdata_mini"
-        settings = live_settings(folder, userdata)
-        clock = SimClock(datetime.combine(day, time(9, 0), CN_TZ))
-        exchange = standin.configure(
-            userdata, clock, account_id=ACCOUNT,
-            broker_kwargs={"fees": fee_schedule(settings), "initial_cash": settings.account.initial_cash,
-                           "seed": SEED, "participation": settings.sim.participation},
-        )  # fmt: skip
-        for code, qty, cost in positions:
-            exchange.broker.set_position(code, qty, cost)
-        feed = SyntheticFeed(specs, seed=SEED, levels=settings.sim.quote_levels, limit_up=LIMIT_UP)
-        live = build_live_setup(
-            settings, clock=clock, secrets=secrets_with_account(), data_dir=folder, quotes=feed
-        )
-        live.terminal.start()
-        venue = QmtVenue(exchange, live)
-        engine = live.engine
-
-        def close() -> None:
-            try:
-                live.close()
-            finally:
-                exchange.close()
-
-    try:
-        runner = DayRunner(
-            engine=engine, venue=venue, source=feed, clock=clock, day=day, actions=_actions(batch, planned)
-        )
-        runner.start()
-        runner.run()
-        return _books(engine)
-    finally:
-        close()
+def _run(kind: str, folder: Path) -> tuple[DemoResult, dict[str, Any]]:
+    opening = _demo_positions()
+    positions = [(code, qty, cost) for code, qty, cost, _ in opening]
+    with served_batches() as (server, batches):
+        specs = _instrument_specs(batches, opening)
+        day = batches[0].trading_day
+        setup: Any
+        if kind == "sim":
+            settings = load_settings(env={"TILLER_DATA_DIR": str(folder)}, path=folder / "none.toml")
+            setup = build_sim_setup(
+                settings, day=day, instruments=specs, data_dir=folder, seed=SEED, limit_up=LIMIT_UP
+            )
+            seed_account(setup, positions)
+            setup.broker.connect()
+        else:
+            settings = live_settings(folder, folder / "userdata_mini")
+            assert settings.qmt.live_trading_enabled  # orders flow; no arming guard is passed
+            setup = make_qmt_day(
+                folder, SEED, codes=specs, positions=positions, limit_up=LIMIT_UP,
+                clock=SimClock(datetime.combine(day, PRE_OPEN, CN_TZ)),
+                broker_kwargs=sim_broker_kwargs(settings, SEED),
+            )  # fmt: skip
+        try:
+            result = run_day(setup, settings, batches, server, speed=0, out=io.StringIO(), progress=False)
+            return result, _books(setup.engine)
+        finally:
+            setup.close()
 
 
-def test_a_full_day_through_xttrader_gives_the_books_of_the_simulated_broker(tmp_path: Path) -> None:
-    direct = _run("sim", tmp_path / "sim")
-    through_qmt = _run("qmt", tmp_path / "qmt")
-    # the day did trade, in several ways
+def test_the_demo_day_through_xttrader_gives_the_books_of_the_simulated_broker(tmp_path: Path) -> None:
+    sim_result, direct = _run("sim", tmp_path / "sim")
+    qmt_result, through_qmt = _run("qmt", tmp_path / "qmt")
+    # the day did trade, in several ways: policies, risk, interventions
     assert len(direct["fills"]) >= 10
-    statuses = {o[5] for o in direct["orders"]}
-    assert {"filled", "cancelled", "denied"} <= statuses, statuses
+    statuses = {o[6] for o in direct["orders"]}
+    assert {"filled", "cancelled", "denied", "rejected"} <= statuses, statuses  # rejected: the price cage
+    assert any(o[8] == "risk" and o[7] > 0 for o in direct["orders"])  # the stop-loss sold
+    assert any(o[5] == "best5_ioc" for o in direct["orders"])  # a hand-typed market order
     assert direct["cash"] != Decimal("1000000")
+    assert len(sim_result.interventions) >= 5
     for part in ("cash", "positions", "fills", "orders"):
         assert through_qmt[part] == direct[part], part
+    # the same day as the investor sees it: the plan's outcome, the interventions, the close
+    assert qmt_result.interventions == sim_result.interventions
+    assert [(x.line_id, x.qty, x.state) for x in qmt_result.plan.lines] == [
+        (x.line_id, x.qty, x.state) for x in sim_result.plan.lines
+    ]
+    assert {k: v.filled_qty for k, v in qmt_result.progress.items()} == {
+        k: v.filled_qty for k, v in sim_result.progress.items()
+    }
+    assert sim_result.eod is not None and qmt_result.eod is not None
+    assert qmt_result.eod.reconciliation.status == sim_result.eod.reconciliation.status
     # and the live books are in their own file, never the simulated one's
     assert list((tmp_path / "qmt").glob("tiller-live-*.db"))
     assert not list((tmp_path / "qmt").glob("tiller-sim-*.db"))
