@@ -19,7 +19,7 @@ from app.core.clock import SimClock
 from app.core.engine import Engine
 from app.core.execution.conditions import HistoryProvider
 from app.core.execution.service import PolicyExecutor
-from app.core.risk import RiskGate
+from app.core.risk import LiveGuard, RiskGate
 from app.domain.calendar import TradingCalendar
 from app.domain.clock import CN_TZ
 from app.domain.fees import FeeSchedule
@@ -214,6 +214,19 @@ def _wire_sim_setup(
         broker.close()
         raise
     return SimSetup(clock, broker, feed, engine, day, db_path, broker_path, lock)
+
+
+def make_live_guard(settings: Settings) -> LiveGuard:
+    """The arming guard of a live setup (app/core/risk/arming.py): observe-only until armed for the
+    day, and arming needs `qmt.live_trading_enabled`. Give it to the risk gate,
+    `RiskGate(settings.risk, live_guard=make_live_guard(settings))` (or use `live_risk_gate`); the
+    simulated setup has none."""
+    return LiveGuard(enabled=settings.qmt.live_trading_enabled)
+
+
+def live_risk_gate(settings: Settings) -> RiskGate:
+    """The risk gate of a live setup: the [risk] limits plus the arming guard."""
+    return RiskGate(settings.risk, live_guard=make_live_guard(settings))
 
 
 def build_execution(
