@@ -19,6 +19,7 @@ from app.core.clock import SimClock
 from app.core.engine import Engine
 from app.core.execution.conditions import HistoryProvider
 from app.core.execution.service import PolicyExecutor
+from app.core.messages import Call, QuotesArrived
 from app.core.risk import LiveGuard, RiskGate
 from app.domain.calendar import TradingCalendar
 from app.domain.clock import CN_TZ
@@ -44,6 +45,7 @@ from app.storage.schema import MIGRATIONS, TILLER_APPLICATION_ID, latest_version
 
 if TYPE_CHECKING:
     from app.clients.sync import HttpSyncTransport
+    from app.gateways.qmt.quotes import XtDataQuotes
 
 PRE_OPEN = time(9, 0)
 
@@ -227,6 +229,31 @@ def make_live_guard(settings: Settings) -> LiveGuard:
 def live_risk_gate(settings: Settings) -> RiskGate:
     """The risk gate of a live setup: the [risk] limits plus the arming guard."""
     return RiskGate(settings.risk, live_guard=make_live_guard(settings))
+
+
+def make_live_quotes(engine: Engine, xtdata: object | None = None) -> XtDataQuotes:
+    """The live setup's quotes (app/gateways/qmt/quotes.py): each xtdata push reaches the engine as ONE
+    QuotesArrived, converted on the feed's own thread; a bad tick or a failing handler is an engine
+    alert (once per code). `xtdata`: xtquant's module (default) or a stand-in. Subscribe what the
+    account holds, the plan needs and the watchlist with `feed.subscribe(codes)`; `feed.close()` at the
+    end."""
+    from app.gateways.qmt.quotes import XtDataQuotes
+
+    feed = XtDataQuotes(
+        xtdata,
+        on_problem=lambda text: engine.post(Call(lambda e: e.alert("warning", "quotes", text))),
+        calendar=engine.calendar,
+    )
+    feed.set_quote_handler(lambda quotes: engine.post(QuotesArrived(tuple(quotes))))
+    return feed
+
+
+def confirm_calendar_with_qmt(
+    feed: XtDataQuotes, calendar: TradingCalendar, today: date, days: int = 60
+) -> list[str]:
+    """Compare Tiller's calendar with QMT's from `today` for `days` calendar days; the disagreements
+    (or why QMT's calendar could not be read) in words, for a warning alert each. Empty: they agree."""
+    return feed.confirm_calendar(calendar, today, today + timedelta(days=days))
 
 
 def build_execution(

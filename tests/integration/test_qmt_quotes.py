@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.bootstrap import confirm_calendar_with_qmt, make_live_quotes
 from app.core.messages import QuotesArrived
 from app.domain.calendar import TradingCalendar
 from app.domain.market import InstrumentStatus
@@ -343,16 +344,19 @@ def test_calendar_disagreements_are_capped_and_only_where_tillers_calendar_knows
 
 
 def test_quotes_reach_the_engine_as_one_message_per_push(xt, tmp_path: Path) -> None:
+    """bootstrap.make_live_quotes: each push is one QuotesArrived on the engine's queue; a bad tick is
+    an engine alert, once."""
     setup = open_day(make_setup(tmp_path))
     messages: list[QuotesArrived] = []
+    real_post = setup.engine.post
 
-    def post(quotes) -> None:
-        message = QuotesArrived(tuple(quotes))
-        messages.append(message)
-        setup.engine.post(message)
+    def spy(message) -> None:
+        if isinstance(message, QuotesArrived):
+            messages.append(message)
+        real_post(message)
 
-    feed, _, problems = feed_with(xt)
-    feed.set_quote_handler(post)
+    setup.engine.post = spy  # type: ignore[method-assign]
+    feed = make_live_quotes(setup.engine)  # xtquant.xtdata: the stand-in
     try:
         feed.subscribe(["600000.SH", "000001.SZ"])
         xt.push({"600000.SH": xt.make_tick(10.109999, 10.0), "000001.SZ": xt.make_tick(11.5, 11.37)})
@@ -361,7 +365,25 @@ def test_quotes_reach_the_engine_as_one_message_per_push(xt, tmp_path: Path) -> 
         last = setup.engine.call(lambda e: dict(e.oms.last_prices))
         assert last["600000.SH"] == D("10.11") and last["000001.SZ"] == D("11.50")
         assert len(messages) == 1 and len(messages[0].quotes) == 2
-        assert problems == []
+        for _ in range(2):
+            xt.push({"600000.SH": xt.make_tick(10.115, 10.0)})
+            assert feed.wait_idle(WAIT)
+        settle(setup)
+        said = [a.message for a in setup.engine.alerts if a.category == "quotes"]
+        assert len(said) == 1 and "600000.SH" in said[0] and "not on the tick" in said[0]
     finally:
         feed.close()
         setup.close()
+
+
+def test_the_calendar_check_of_the_live_setup(xt, tmp_path: Path) -> None:
+    ours = TradingCalendar.from_trading_days([date(2026, 11, d) for d in (23, 24, 25, 26, 27)])
+    xt.trading_days[:] = [date(2026, 11, d) for d in (23, 24, 25, 26, 27)]
+    feed, _, _ = feed_with(xt)
+    try:
+        assert confirm_calendar_with_qmt(feed, ours, date(2026, 11, 23), days=4) == []
+        xt.trading_days.remove(date(2026, 11, 24))
+        (said,) = confirm_calendar_with_qmt(feed, ours, date(2026, 11, 23), days=4)
+        assert "2026-11-24" in said
+    finally:
+        feed.close()
