@@ -248,6 +248,38 @@ def make_live_quotes(engine: Engine, xtdata: object | None = None) -> XtDataQuot
     return feed
 
 
+def watched_codes(engine: Engine, watchlist: Sequence[str] = ()) -> list[str]:
+    """On the engine thread: what the account holds, what works at the broker, what the plan and the
+    fetched batches need, then the watchlist; each once, in that order."""
+    oms = engine.oms
+    codes = [c for c, p in oms.positions.items() if p.total]
+    codes += [o.code for o in oms.working_orders()]
+    codes += [line.code for line in engine.plan.snapshot().lines]
+    codes += [line.code for batch in engine.signal_batches.values() for line in batch.lines]
+    return list(dict.fromkeys([*codes, *watchlist]))
+
+
+def follow_codes(engine: Engine, feed: XtDataQuotes, watchlist: Sequence[str] = ()) -> None:
+    """Subscribe what `watched_codes` names now, and from then on each code an order, a fill, a fetched
+    batch or a plan line brings (an engine listener that only hands the codes to `feed.want`)."""
+    from app.core.messages import OrderUpdated, SignalsReceived, TradeBooked
+    from app.core.planning.model import PlanLineAdded
+
+    feed.subscribe(engine.call(lambda e: watched_codes(e, watchlist)))
+
+    def listener(event: object) -> None:
+        if isinstance(event, OrderUpdated):
+            feed.want((event.order.code,))
+        elif isinstance(event, TradeBooked):
+            feed.want((event.trade.code,))
+        elif isinstance(event, PlanLineAdded):
+            feed.want((event.line.code,))
+        elif isinstance(event, SignalsReceived):
+            feed.want(line.code for batch in event.batches for line in batch.lines)
+
+    engine.subscribe(listener)
+
+
 def confirm_calendar_with_qmt(
     feed: XtDataQuotes, calendar: TradingCalendar, today: date, days: int = 60
 ) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.bootstrap import confirm_calendar_with_qmt, make_live_quotes
+from app.bootstrap import confirm_calendar_with_qmt, follow_codes, make_live_quotes
 from app.core.messages import QuotesArrived
 from app.domain.calendar import TradingCalendar
 from app.domain.market import InstrumentStatus
@@ -387,3 +387,31 @@ def test_the_calendar_check_of_the_live_setup(xt, tmp_path: Path) -> None:
         assert "2026-11-24" in said
     finally:
         feed.close()
+
+
+def test_the_feed_follows_holdings_orders_and_the_watchlist(xt, tmp_path: Path) -> None:
+    from app.core.oms import NewOrder
+    from app.domain.side import Side
+
+    setup = open_day(make_setup(tmp_path))
+    feed = make_live_quotes(setup.engine)
+    try:
+        follow_codes(setup.engine, feed, watchlist=["300750.SZ", "000001.SZ"])
+        first = [args[0] for name, args in xt.calls if name == "subscribe_whole_quote"]
+        assert first == [("000001.SZ", "300750.SZ")]  # the holding, then the watchlist, each once
+        setup.engine.submit([NewOrder("600000.SH", Side.BUY, 100, D("9.50"))])
+        settle(setup)
+        assert feed.wait_idle(WAIT)
+        asked = [args[0] for name, args in xt.calls if name == "subscribe_whole_quote"]
+        assert asked == [("000001.SZ", "300750.SZ"), ("600000.SH",)]
+        assert feed.subscribed == ["000001.SZ", "300750.SZ", "600000.SH"]
+        xt.connected = False
+        feed.want(["688001.SH"])
+        assert feed.wait_idle(WAIT)
+        assert "688001.SH" not in feed.subscribed
+        settle(setup)
+        said = [a.message for a in setup.engine.alerts if a.category == "quotes"]
+        assert len(said) == 1 and "QMT-极简版是否开启" in said[0]
+    finally:
+        feed.close()
+        setup.close()

@@ -474,7 +474,9 @@ class XtDataQuotes:
         self._handler: QuoteHandler | None = None
         self._on_problem = on_problem
         self._lock = threading.Lock()
+        self._subscribing = threading.Lock()  # one subscribe at a time (the caller's or the worker's)
         self._pending: dict[str, Any] = {}
+        self._wanted: dict[str, None] = {}  # codes asked for by want(), subscribed by the worker
         self._idle = threading.Condition(self._lock)
         self._busy = False  # the worker is converting or handing on a batch
         self._wake = threading.Event()
@@ -498,6 +500,10 @@ class XtDataQuotes:
         subscribed is not asked again. Raises QuoteError when xtdata refuses."""
         if isinstance(codes, str):
             raise TypeError(f"codes must be a sequence of codes, was the text {codes!r}")
+        with self._subscribing:
+            self._subscribe(codes)
+
+    def _subscribe(self, codes: Sequence[str]) -> None:
         new = [c for c in dict.fromkeys(codes) if c not in self._subscribed]
         if not new:
             return
@@ -522,6 +528,16 @@ class XtDataQuotes:
                 self._problem("get_full_tick", f"首个行情快照失败 (the first snapshot failed): {exc}")
             else:
                 self._on_push(first)
+
+    def want(self, codes: Iterable[str]) -> None:
+        """Thread-safe and non-blocking (an engine listener may call it): the feed's own thread
+        subscribes the codes not subscribed yet; a refusal goes to `on_problem`."""
+        with self._lock:
+            before = len(self._wanted)
+            self._wanted.update(dict.fromkeys(c for c in codes if c not in self._subscribed))
+            if len(self._wanted) == before:
+                return
+        self._wake.set()
 
     @property
     def subscribed(self) -> list[str]:
@@ -624,7 +640,13 @@ class XtDataQuotes:
                     self._idle.notify_all()
                     return
                 pending, self._pending = self._pending, {}
+                wanted, self._wanted = list(self._wanted), {}
                 self._busy = True
+            if wanted:
+                try:
+                    self.subscribe(wanted)  # its first snapshot arrives as a push of its own
+                except QuoteError as exc:
+                    self._problem("subscribe", str(exc))
             try:
                 quotes = self._convert(pending, self._converter, self._converter.suspended)
                 handler = self._handler
@@ -638,7 +660,7 @@ class XtDataQuotes:
             finally:
                 with self._lock:
                     self._busy = False
-                    if not self._pending:
+                    if not (self._pending or self._wanted):
                         self._idle.notify_all()
 
     def _convert(
@@ -677,7 +699,9 @@ class XtDataQuotes:
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """True once every push received so far has been converted and handed on (tests, shutdown)."""
         with self._lock:
-            return self._idle.wait_for(lambda: self._closed or not (self._pending or self._busy), timeout)
+            return self._idle.wait_for(
+                lambda: self._closed or not (self._pending or self._wanted or self._busy), timeout
+            )
 
     def close(self) -> None:
         """Unsubscribe everything and stop the worker (a batch being handed on is finished first)."""
