@@ -20,7 +20,8 @@ from app.core.engine import Engine
 from app.core.execution.conditions import HistoryProvider
 from app.core.execution.service import PolicyExecutor
 from app.core.messages import Call, QuotesArrived
-from app.core.risk import LiveGuard, RiskGate
+from app.core.risk import RiskGate
+from app.core.risk.arming import LiveGuard as ArmingGuard
 from app.domain.calendar import TradingCalendar
 from app.domain.clock import CN_TZ
 from app.domain.fees import FeeSchedule
@@ -218,12 +219,27 @@ def _wire_sim_setup(
     return SimSetup(clock, broker, feed, engine, day, db_path, broker_path, lock)
 
 
-def make_live_guard(settings: Settings) -> LiveGuard:
+def make_live_guard(settings: Settings) -> ArmingGuard:
     """The arming guard of a live setup (app/core/risk/arming.py): observe-only until armed for the
     day, and arming needs `qmt.live_trading_enabled`. Give it to the risk gate,
-    `RiskGate(settings.risk, live_guard=make_live_guard(settings))` (or use `live_risk_gate`); the
-    simulated setup has none."""
-    return LiveGuard(enabled=settings.qmt.live_trading_enabled)
+    `RiskGate(settings.risk, live_guard=make_live_guard(settings))` (or use `live_risk_gate`, or
+    `install_live_guard` on a built engine); the simulated setup has none."""
+    return ArmingGuard(enabled=settings.qmt.live_trading_enabled)
+
+
+def install_live_guard(settings: Settings) -> Callable[[Engine], None]:
+    """`fn(engine)` puts the arming guard into a built engine's risk gate, before the engine starts: the
+    form of build_live_setup's `live_guard` seam,
+    `build_live_setup(settings, live_guard=install_live_guard(settings))`."""
+
+    def install(engine: Engine) -> None:
+        if engine.risk is None:  # a live engine without a gate could send anything: refuse to build it
+            raise SetupError(
+                "实盘引擎缺少风控闸门 (the live engine has no risk gate to put the arming guard in)"
+            )
+        engine.risk.live_guard = make_live_guard(settings)
+
+    return install
 
 
 def live_risk_gate(settings: Settings) -> RiskGate:

@@ -384,7 +384,9 @@ def run_live_headless(settings: Settings, *, arm: bool, out: TextIO) -> int:
     from app.arming_cli import arm_from_cli
 
     say = _Say(out)
-    setup = bootstrap.build_live_setup(settings)  # type: ignore[attr-defined]
+    setup = bootstrap.build_live_setup(  # type: ignore[attr-defined]
+        settings, live_guard=bootstrap.install_live_guard(settings)
+    )
     try:
         terminal = setup.terminal
         terminal.subscribe(say.alert_listener)

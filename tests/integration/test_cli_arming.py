@@ -89,9 +89,10 @@ def test_run_arm_confirmed_arms_the_live_account_and_says_so(
     SecretStore().set("qmt.account_id", ACCOUNT)
     made: list = []
 
-    def build_live_setup(settings):
+    def build_live_setup(settings, *, live_guard):
         setup = make_setup(tmp_path, settings=settings)
-        setup.engine.risk.live_guard = bootstrap.make_live_guard(settings)
+        live_guard(setup.engine)  # the seam, as build_live_setup calls it
+        assert setup.engine.risk.live_guard is not None
         setup.broker.connect()
         setup.broker.begin_day(DAY)
         made.append(setup)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app.bootstrap import make_live_guard
+from app.bootstrap import install_live_guard
 from app.config import load_settings
 from app.core.messages import LiveStateChanged
 from app.core.oms import NewOrder
@@ -42,7 +42,7 @@ def live_settings(folder: Path, enabled: bool = True):
 def live_session(folder: Path, *, enabled: bool = True, start: time = time(9, 0)):
     settings = live_settings(folder, enabled)
     setup = make_setup(folder, settings=settings, start=start)
-    setup.engine.risk.live_guard = make_live_guard(settings)  # what the live setup's gate carries
+    install_live_guard(settings)(setup.engine)  # what build_live_setup's live_guard seam does
     events: list = []
     setup.engine.subscribe(lambda e: events.append(e) if isinstance(e, LiveStateChanged) else None)
     open_day(setup)
