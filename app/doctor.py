@@ -2,10 +2,9 @@
 
 One check a line: ✓ ok, ! warning (usable, with a limitation), ✗ failure (not usable). Checks are
 cheap: packages are found with `importlib.util.find_spec` and versioned with `importlib.metadata`,
-never imported; xtquant's modules are imported in a child process (see `probe_xtquant`), except in
-a frozen build, which cannot run `sys.executable -c`: there the files are looked at instead
-(`probe_xtquant_files`). Whether miniQMT can be reached is checked in-process
-(app/gateways/qmt/probe.py: its userdata_mini folder, the xtdata service it announces, a TCP connect).
+never imported; xtquant's modules are imported in a child process (see `probe_xtquant`). Whether
+miniQMT can be reached is checked in-process, with no child process (app/gateways/qmt/probe.py: its
+userdata_mini folder, the xtdata service it announces, a TCP connect), and so is the live trading state.
 """
 
 from __future__ import annotations
@@ -413,25 +412,6 @@ def probe_xtquant(package_dir: Path, timeout_s: float = XTQUANT_PROBE_TIMEOUT_S)
     return {name: str(result.get(name, "not probed")) for name in names}
 
 
-def probe_xtquant_files(package_dir: Path) -> dict[str, str]:
-    """The same answer as `probe_xtquant`, in-process and from the files alone (a frozen build): the
-    pure-Python modules are present, and xtpythonclient is built for this Python."""
-    from app.gateways.qmt.probe import native_client
-
-    result = {
-        name: "" if (package_dir / f"{name}.py").is_file() else f"ModuleNotFoundError: {name}.py is missing"
-        for name in ("xtconstant", "xttype")
-    }
-    found, detail = native_client(package_dir)
-    result["xtpythonclient"] = "" if found is not None else detail
-    return result
-
-
-def default_probe() -> XtquantProbe:
-    """A child process where one can be started; a frozen build looks at the files instead."""
-    return probe_xtquant_files if getattr(sys, "frozen", False) else probe_xtquant
-
-
 def _xtquant_dir() -> Path | None:
     try:
         spec = importlib.util.find_spec("xtquant")
@@ -612,7 +592,7 @@ def run_doctor(
     argv_overrides: list[str] | None = None,
     path: Path | None = None,
     secrets: SecretStore | None = None,
-    probe: XtquantProbe | None = None,
+    probe: XtquantProbe = probe_xtquant,
 ) -> DoctorReport:
     secrets = SecretStore() if secrets is None else secrets
     settings_check, settings = check_settings(env=env, argv_overrides=argv_overrides, path=path)
@@ -629,7 +609,7 @@ def run_doctor(
         checks += check_data_files(settings, skip=_current_database(settings, secrets))
     checks.append(check_calendar(settings))
     checks.append(check_keyring(settings, secrets))
-    checks += check_qmt(settings, default_probe() if probe is None else probe)
+    checks += check_qmt(settings, probe)
     checks += check_miniqmt(settings)
     checks.append(check_live_trading(settings, secrets))
     return DoctorReport(tuple(checks))

@@ -5,26 +5,16 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from datetime import datetime, time
-from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 import pytest
 
 from app.config import load_settings
 from app.core.risk.arming import ARMING_META, Arming
-from app.doctor import (
-    Status,
-    check_live_trading,
-    check_miniqmt,
-    default_probe,
-    probe_xtquant,
-    probe_xtquant_files,
-    run_doctor,
-)
+from app.doctor import Status, check_live_trading, check_miniqmt, run_doctor
 from app.domain.clock import CN_TZ
-from app.gateways.qmt.probe import native_client, userdata_candidates, xtdata_servers
+from app.gateways.qmt.probe import userdata_candidates, xtdata_servers
 from app.secrets import SecretStore
 from app.storage import database_path, open_database
 from app.storage.database import transaction
@@ -43,37 +33,22 @@ def fake_xtquant(root: Path, *natives: str) -> Path:
     return package
 
 
-def test_the_file_probe_finds_the_native_client_built_for_this_python(tmp_path: Path) -> None:
-    package = fake_xtquant(tmp_path, f"xtpythonclient{EXTENSION_SUFFIXES[0]}")
-    assert probe_xtquant_files(package) == {"xtconstant": "", "xttype": "", "xtpythonclient": ""}
-
-
-def test_the_file_probe_says_which_builds_there_are_when_none_fits(tmp_path: Path) -> None:
-    package = fake_xtquant(tmp_path, "xtpythonclient.cp311-win_amd64.pyd", "xtpythonclient.cp39-win32.pyd")
-    (package / "xttype.py").unlink()
-    result = probe_xtquant_files(package)
-    if sys.platform == "win32":
-        pytest.skip("on Windows one of these may fit")
-    assert result["xttype"] == "ModuleNotFoundError: xttype.py is missing"
-    assert "no native client for this Python" in result["xtpythonclient"]
-    assert "builds found: cp311-win_amd64, cp39-win32" in result["xtpythonclient"]
-    found, _ = native_client(package, suffixes=[".cp311-win_amd64.pyd"])
-    assert found == package / "xtpythonclient.cp311-win_amd64.pyd"
-
-
-def test_a_frozen_build_starts_no_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert default_probe() is probe_xtquant
-    monkeypatch.setattr(sys, "frozen", True, raising=False)
-    assert default_probe() is probe_xtquant_files
+def test_the_new_qmt_checks_start_no_child_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """userdata_mini, miniQMT and the arming are looked at in-process (only the xtquant import probe, an
+    earlier check, runs in a child)."""
 
     def no_child(*args, **kwargs):
         raise AssertionError(f"a child process was started: {args}")
 
     monkeypatch.setattr(subprocess, "run", no_child)
     monkeypatch.setattr(subprocess, "Popen", no_child)
-    report = run_doctor(argv_overrides=["general.mode=live"])
-    names = [c.name for c in report.checks]
-    assert "QMT" in names and "miniQMT" in names and "live trading" in names
+    settings = load_settings(argv_overrides=["general.mode=live", f"general.data_dir={tmp_path}"])
+    checks = [*check_miniqmt(settings, home=tmp_path), check_live_trading(settings, SecretStore())]
+    assert [c.name for c in checks] == ["miniQMT", "live trading"]
+    report = run_doctor(argv_overrides=["general.mode=live"], probe=lambda package_dir: {
+        "xtconstant": "", "xttype": "", "xtpythonclient": "",
+    })  # fmt: skip
+    assert {"QMT", "miniQMT", "live trading"} <= {c.name for c in report.checks}
 
 
 def test_userdata_mini_folders_are_found_one_and_two_levels_below_a_root(tmp_path: Path) -> None:

@@ -1,12 +1,9 @@
 """Can QMT be reached from here, and if not, why (for `doctor` and the QMT gateway's start).
 
-Everything here runs in-process and starts no child process (a frozen build cannot run
-`sys.executable -c`/`-m`), imports nothing of xtquant (its `__init__` does a PyPI version check that
-can block for 10 s, RULES.md A4) and never loads its native client: it looks at files and opens a TCP
-connection, nothing more.
+Everything here runs in-process and starts no child process, imports nothing of xtquant (its
+`__init__` does a PyPI version check that can block for 10 s, RULES.md A4) and never loads its native
+client: it looks at files and opens a TCP connection, nothing more.
 
-- `native_client(package_dir)`: is there an `xtpythonclient` built for THIS Python (its file suffix,
-  importlib.machinery.EXTENSION_SUFFIXES)? xtquant ships them for Windows only.
 - `userdata_candidates()`: miniQMT's `userdata_mini` folders in the usual install places (a QMT install
   folder at the top of a drive or one level below, e.g. `D:\\国金证券QMT交易端\\userdata_mini`).
 - `xtdata_servers(home)`: the xtdata services miniQMT announces in `~/.xtquant/*/xtdata.cfg` (what
@@ -18,36 +15,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 DEFAULT_XTDATA = ("127.0.0.1", 58610)  # xtdata.connect's default address
 USERDATA_NAME = "userdata_mini"
-
-
-def native_client(package_dir: Path, suffixes: Iterable[str] = EXTENSION_SUFFIXES) -> tuple[Path | None, str]:
-    """(the xtpythonclient file this Python would load, or None; what was found, in words)."""
-    for suffix in suffixes:
-        candidate = package_dir / f"xtpythonclient{suffix}"
-        if candidate.is_file():
-            return candidate, f"xtpythonclient for this Python: {candidate.name}"
-    builds = sorted(
-        {
-            match[1]
-            for path in package_dir.glob("xtpythonclient*")
-            if (match := re.search(r"xtpythonclient\.([^.]+)\.(?:pyd|so)$", path.name))
-        }
-    )
-    wanted = ", ".join(f"xtpythonclient{s}" for s in list(suffixes)[:2])
-    return None, (
-        f"xtquant 的原生客户端没有适合本机 Python 的版本 (no native client for this Python: needs {wanted}; "
-        f"builds found: {', '.join(builds) or 'none'}; xtquant ships it for Windows only)"
-    )
 
 
 def _drives() -> list[Path]:
