@@ -415,3 +415,30 @@ def test_the_feed_follows_holdings_orders_and_the_watchlist(xt, tmp_path: Path) 
     finally:
         feed.close()
         setup.close()
+
+
+_JUNK = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True), st.text(max_size=10),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)  # fmt: skip
+
+
+_DETAIL_KEYS = ("InstrumentName", "PreClose", "UpStopPrice", "DownStopPrice", "PriceTick", "InstrumentStatus",
+                "OpenDate")  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    detail=st.fixed_dictionaries({}, optional=dict.fromkeys(_DETAIL_KEYS, _JUNK)),
+    code=st.sampled_from(["600000.SH", "510300.SH", "000300.SH", "688001.SH", "x"]),
+)
+def test_any_instrument_detail_is_an_instrument_or_a_quote_error(detail: dict, code: str) -> None:
+    calendar = TradingCalendar.from_trading_days([DAY])
+    try:
+        info = instrument_from_detail(code, detail, DAY, calendar)
+    except QuoteError:
+        return
+    assert info.prev_close > 0 and info.prev_close == info.prev_close.quantize(info.tick)
+    assert (info.up_limit is None) == (info.down_limit is None)
+    if info.up_limit is not None:
+        assert info.down_limit <= info.prev_close <= info.up_limit

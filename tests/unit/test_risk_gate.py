@@ -546,3 +546,20 @@ def test_live_trading_not_enabled_says_so_and_cannot_be_armed() -> None:
         guard.arm("cli", NOON, DAY)
     with pytest.raises(ArmingError, match="is over"):
         LiveGuard(enabled=True).arm("cli", datetime.combine(DAY + timedelta(days=1), time(8), CN_TZ), DAY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.one_of(
+        st.text(max_size=200),
+        st.from_regex(r'\{"day": ".{0,12}", "by": ".{0,5}", "at": ".{0,30}", "until": ".{0,30}"\}'),
+    )
+)
+def test_any_stored_arming_text_restores_or_warns_never_raises(text: str) -> None:
+    from app.core.risk import LiveGuard
+
+    guard = LiveGuard(enabled=True)
+    warning = guard.restore(text, NOON)
+    assert warning is None or "unreadable" in warning
+    if guard.arming is not None:
+        assert guard.armed(NOON) == (guard.arming.until > NOON)
