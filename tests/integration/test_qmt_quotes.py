@@ -303,6 +303,7 @@ def test_instrument_details_give_the_days_prices_on_the_tick(xt) -> None:
         ({"UpStopPrice": 9.0}, "must bracket the previous close"),
         ({"InstrumentStatus": "停牌"}, "InstrumentStatus must be a number"),
         ({"PreClose": True}, "must be a number"),
+        ({"PreClose": 1.1948939277712368e-60}, "PreClose must be a positive price"),  # found by hypothesis
     ],
 )
 def test_bad_instrument_details_are_refused_in_words(changes: dict, words: str) -> None:

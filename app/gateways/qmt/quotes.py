@@ -372,10 +372,13 @@ def instrument_from_detail(
     if raw_prev is None or raw_prev <= 0:
         raise QuoteError(f"{where}: PreClose must be a positive price, was {detail.get('PreClose')!r}")
     prev_close = _on_tick(raw_prev, tick, "PreClose", where)
+    if prev_close <= 0:  # a positive speck of a float that rounds to nothing
+        raise QuoteError(f"{where}: PreClose must be a positive price, was {detail.get('PreClose')!r}")
     limits: list[Decimal | None] = []
     for key in ("UpStopPrice", "DownStopPrice"):
         raw = _detail_number(detail, key, where)
-        limits.append(None if raw is None or raw <= 0 else _on_tick(raw, tick, key, where))
+        limit = None if raw is None or raw <= 0 else _on_tick(raw, tick, key, where)
+        limits.append(limit if limit is not None and limit > 0 else None)
     up, down = limits
     if up is None or down is None:
         up = down = None  # no limit today
