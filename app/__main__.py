@@ -366,6 +366,12 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--exit-when-done", action="store_true",
                         help="window: close when the simulated day is over")  # fmt: skip
     parser.add_argument("--screenshot", type=Path, help="window: save the window as PNG before closing")
+    parser.add_argument(
+        "--arm", action="store_true",
+        help="live: arm the real account for today (orders are sent until the close); asks to type the "
+        "account's last 4 characters. Needs qmt.live_trading_enabled",
+    )  # fmt: skip
+    parser.add_argument("--yes", action="store_true", help="with --arm: no typed confirmation (scripts)")
 
 
 def _run_run(args: argparse.Namespace) -> int:
@@ -384,6 +390,11 @@ def _run_run(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     settings = settings_from_args(args)
+    if args.yes and not args.arm:
+        print("--yes 只与 --arm 一起用 (--yes goes with --arm)", file=sys.stderr)
+        return EXIT_USAGE
+    if settings.general.mode == "live":
+        return _run_live(settings, args)
     now = datetime.now(CN_TZ)
     day = args.day or now.date()
     start = args.start or (now.time().replace(second=0, microsecond=0) if day == now.date() else time(8, 30))
@@ -396,7 +407,7 @@ def _run_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     configure_run_logging(settings)
     options = HeadlessOptions(day=day, start=start, until=until, speed=args.speed or None, signals=args.signals,
-                              data_dir=args.data_dir, seed=args.seed)  # fmt: skip
+                              data_dir=args.data_dir, seed=args.seed, arm=args.arm)  # fmt: skip
     return run_headless(settings, options, _safe_output(sys.stdout))
 
 
@@ -426,6 +437,44 @@ def _run_window(args: argparse.Namespace) -> int:
         exit_when_done=bool(getattr(args, "exit_when_done", False)), screenshot=getattr(args, "screenshot", None),
     )  # fmt: skip
     return run_gui(settings, options, log_file)
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    from app.arming_cli import print_status
+
+    return print_status(settings_from_args(args), SecretStore(), _safe_output(sys.stdout))
+
+
+# Reads the typed confirmation of --arm; tests replace it.
+read_confirmation: Callable[[str], str] = input
+
+
+def _run_live(settings: Settings, args: argparse.Namespace) -> int:
+    """general.mode = "live": the QMT setup. Arming is confirmed before anything connects."""
+    from app import bootstrap
+    from app.arming_cli import confirm_arming
+
+    out = _safe_output(sys.stdout)
+    if args.arm:
+        if not settings.qmt.live_trading_enabled:
+            print("无法布防：设置中未开启实盘交易 (cannot arm: qmt.live_trading_enabled is false); "
+                  "python -m app run --set qmt.live_trading_enabled=true …, or set it in the settings file",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        account = SecretStore().get("qmt.account_id")
+        if not account:
+            print("实盘账户未设置 (the live account is not set): python -m app secrets set qmt.account_id",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+        if not confirm_arming(account, yes=args.yes, ask=read_confirmation, out=out):
+            return 1
+    if getattr(bootstrap, "build_live_setup", None) is None:
+        print("此版本尚不能运行实盘 (this build cannot run the live QMT setup yet); "
+              "set general.mode = \"sim\" for the simulated broker", file=sys.stderr)  # fmt: skip
+        return 1
+    from app.headless import run_live_headless
+
+    return run_live_headless(settings, arm=args.arm, out=out)
 
 
 def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:
@@ -477,6 +526,12 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "(simulated broker), printing what it does",
         _add_run_arguments,
         _run_run,
+    ),
+    "status": Subcommand(
+        "the trading mode and whether a live account is armed (simulated / observe-only / armed), with the "
+        "live audit's last rows",
+        lambda parser: None,
+        lambda args: _run_status(args),
     ),
     "sync": Subcommand(
         "reconcile a day and sync it now (exit 0 settled and delivered, 1 not settled, 3 not delivered)",

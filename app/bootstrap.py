@@ -20,9 +20,10 @@ from app.core.clock import LiveClock, SimClock
 from app.core.engine import Engine
 from app.core.execution.conditions import HistoryProvider
 from app.core.execution.service import PolicyExecutor
-from app.core.messages import Call, Resync
+from app.core.messages import Call, QuotesArrived, Resync
 from app.core.ports import QuoteSource, TimedClock
 from app.core.risk import RiskGate
+from app.core.risk.arming import LiveGuard as ArmingGuard
 from app.core.simulation import CallerAction, DayRunner, Progress, ScheduledAction
 from app.core.terminal import Terminal
 from app.domain.calendar import TradingCalendar
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from app.core.paced_day import PacedDay
     from app.devserver.server import DevServer
     from app.gateways.qmt import QmtGateway
+    from app.gateways.qmt.quotes import XtDataQuotes
 
 PRE_OPEN = time(9, 0)
 
@@ -255,6 +257,91 @@ def _wire_sim_setup(
     return SimSetup(clock, broker, feed, engine, day, db_path, broker_path, lock, checkpointer)
 
 
+def make_live_guard(settings: Settings) -> ArmingGuard:
+    """The arming guard of a live setup (app/core/risk/arming.py): observe-only until armed for the
+    day, and arming needs `qmt.live_trading_enabled`. Give it to the risk gate,
+    `RiskGate(settings.risk, live_guard=make_live_guard(settings))` (or use `live_risk_gate`, or
+    `install_live_guard` on a built engine); the simulated setup has none."""
+    return ArmingGuard(enabled=settings.qmt.live_trading_enabled)
+
+
+def install_live_guard(settings: Settings) -> Callable[[Engine], None]:
+    """`fn(engine)` puts the arming guard into a built engine's risk gate, before the engine starts: the
+    form of build_live_setup's `live_guard` seam,
+    `build_live_setup(settings, live_guard=install_live_guard(settings))`."""
+
+    def install(engine: Engine) -> None:
+        if engine.risk is None:  # a live engine without a gate could send anything: refuse to build it
+            raise SetupError(
+                "实盘引擎缺少风控闸门 (the live engine has no risk gate to put the arming guard in)"
+            )
+        engine.risk.live_guard = make_live_guard(settings)
+
+    return install
+
+
+def live_risk_gate(settings: Settings) -> RiskGate:
+    """The risk gate of a live setup: the [risk] limits plus the arming guard."""
+    return RiskGate(settings.risk, live_guard=make_live_guard(settings))
+
+
+def make_live_quotes(engine: Engine, xtdata: object | None = None) -> XtDataQuotes:
+    """The live setup's quotes (app/gateways/qmt/quotes.py): each xtdata push reaches the engine as ONE
+    QuotesArrived, converted on the feed's own thread; a bad tick or a failing handler is an engine
+    alert (once per code). `xtdata`: xtquant's module (default) or a stand-in. Subscribe what the
+    account holds, the plan needs and the watchlist with `feed.subscribe(codes)`; `feed.close()` at the
+    end."""
+    from app.gateways.qmt.quotes import XtDataQuotes
+
+    feed = XtDataQuotes(
+        xtdata,
+        on_problem=lambda text: engine.post(Call(lambda e: e.alert("warning", "quotes", text))),
+        calendar=engine.calendar,
+    )
+    feed.set_quote_handler(lambda quotes: engine.post(QuotesArrived(tuple(quotes))))
+    return feed
+
+
+def watched_codes(engine: Engine, watchlist: Sequence[str] = ()) -> list[str]:
+    """On the engine thread: what the account holds, what works at the broker, what the plan and the
+    fetched batches need, then the watchlist; each once, in that order."""
+    oms = engine.oms
+    codes = [c for c, p in oms.positions.items() if p.total]
+    codes += [o.code for o in oms.working_orders()]
+    codes += [line.code for line in engine.plan.snapshot().lines]
+    codes += [line.code for batch in engine.signal_batches.values() for line in batch.lines]
+    return list(dict.fromkeys([*codes, *watchlist]))
+
+
+def follow_codes(engine: Engine, feed: XtDataQuotes, watchlist: Sequence[str] = ()) -> None:
+    """Subscribe what `watched_codes` names now, and from then on each code an order, a fill, a fetched
+    batch or a plan line brings (an engine listener that only hands the codes to `feed.want`)."""
+    from app.core.messages import OrderUpdated, SignalsReceived, TradeBooked
+    from app.core.planning.model import PlanLineAdded
+
+    feed.subscribe(engine.call(lambda e: watched_codes(e, watchlist)))
+
+    def listener(event: object) -> None:
+        if isinstance(event, OrderUpdated):
+            feed.want((event.order.code,))
+        elif isinstance(event, TradeBooked):
+            feed.want((event.trade.code,))
+        elif isinstance(event, PlanLineAdded):
+            feed.want((event.line.code,))
+        elif isinstance(event, SignalsReceived):
+            feed.want(line.code for batch in event.batches for line in batch.lines)
+
+    engine.subscribe(listener)
+
+
+def confirm_calendar_with_qmt(
+    feed: XtDataQuotes, calendar: TradingCalendar, today: date, days: int = 60
+) -> list[str]:
+    """Compare Tiller's calendar with QMT's from `today` for `days` calendar days; the disagreements
+    (or why QMT's calendar could not be read) in words, for a warning alert each. Empty: they agree."""
+    return feed.confirm_calendar(calendar, today, today + timedelta(days=days))
+
+
 def build_execution(
     settings: Settings, engine: Engine, history: HistoryProvider | None = None
 ) -> PolicyExecutor:
@@ -395,6 +482,12 @@ LiveGuard = Callable[[Engine], None]
 starts; it installs the check that refuses every new order to the real account until armed."""
 
 
+def UNGUARDED(engine: Engine) -> None:
+    """`build_live_setup(..., live_guard=UNGUARDED)`: no arming guard. Only for tests and benchmarks
+    that drive the xtpythonclient stand-in (nothing real behind it); every real live setup takes the
+    default, the arming guard of `install_live_guard`."""
+
+
 def build_live_setup(
     settings: Settings,
     *,
@@ -414,7 +507,8 @@ def build_live_setup(
 
     With `qmt.live_trading_enabled` off (the default) the gateway sends nothing new to the account:
     every order is refused "observe-only" before it leaves (cancels and queries still go), whatever
-    the guard says. Seams the lead wires: `live_guard` (the arming guard for the day, see LiveGuard)
+    the guard says. `live_guard` defaults to the arming guard for the day (`install_live_guard`): the
+    account is observe-only until armed; `UNGUARDED` only for the stand-in's tests. The other seam is
     and `quotes` (today the simulated feed's QuoteSource when given; xtdata's feed replaces it)."""
     from app.gateways.qmt import QmtGateway, find_userdata_path
     from app.gateways.qmt.errors import masked
@@ -465,8 +559,8 @@ def build_live_setup(
             risk=RiskGate(settings.risk),
         )
         engine.execution = build_execution(settings, engine)
-        if live_guard is not None:
-            live_guard(engine)  # SEAM: the arming guard goes in before anything can be sent
+        # the arming guard goes in before anything can be sent: observe-only until armed for the day
+        (install_live_guard(settings) if live_guard is None else live_guard)(engine)
         if query_interval is not None:
             schedule_periodic_resync(engine, query_interval)
     except BaseException:

@@ -2,7 +2,9 @@
 
 One check a line: ✓ ok, ! warning (usable, with a limitation), ✗ failure (not usable). Checks are
 cheap: packages are found with `importlib.util.find_spec` and versioned with `importlib.metadata`,
-never imported; xtquant's modules are imported in a child process (see `probe_xtquant`).
+never imported; xtquant's modules are imported in a child process (see `probe_xtquant`). Whether
+miniQMT can be reached is checked in-process, with no child process (app/gateways/qmt/probe.py: its
+userdata_mini folder, the xtdata service it announces, a TCP connect), and so is the live trading state.
 """
 
 from __future__ import annotations
@@ -489,11 +491,109 @@ def check_qmt(settings: Settings | None, probe: XtquantProbe = probe_xtquant) ->
                     f"qmt.userdata_path {folder} is not an existing folder{fallback}",
                 )
             )
-    elif mode == "live":
-        checks.append(
-            Check("QMT userdata", Status.FAIL, "qmt.userdata_path is not set (QMT's userdata_mini folder)")
-        )
+    else:
+        from app.gateways.qmt.probe import userdata_candidates
+
+        found = userdata_candidates()
+        if len(found) == 1:
+            checks.append(
+                Check("QMT userdata", Status.OK, f"{found[0]} (found; qmt.userdata_path is not set)")
+            )
+        elif found:
+            listing = "; ".join(str(p) for p in found)
+            checks.append(
+                Check("QMT userdata", severity,
+                      f"找到多个 userdata_mini，请在 qmt.userdata_path 中选一个 (several found, set qmt.userdata_path "
+                      f"to one): {listing}")
+            )  # fmt: skip
+        elif mode == "live":
+            checks.append(
+                Check(
+                    "QMT userdata",
+                    Status.FAIL,
+                    "qmt.userdata_path is not set (QMT's userdata_mini folder) and none was found in the usual "
+                    "install folders: set it, e.g. python -m app config init, then qmt.userdata_path = "
+                    "'D:\\国金证券QMT交易端\\userdata_mini'",
+                )
+            )
     return checks
+
+
+def check_miniqmt(
+    settings: Settings | None,
+    *,
+    home: Path | None = None,
+    reach: Callable[[str, int], str | None] | None = None,
+) -> list[Check]:
+    """Is miniQMT running and can its xtdata service be reached (a TCP connect, in-process)? Only asked
+    in live mode or once qmt.userdata_path is set: the simulated setup does not need it."""
+    if settings is None or (settings.general.mode != "live" and not settings.qmt.userdata_path):
+        return []
+    from app.gateways.qmt.probe import reachable, xtdata_servers
+
+    reach = reachable if reach is None else reach
+    tried: list[str] = []
+    for server in xtdata_servers(home)[:5]:
+        why = reach(server.host, server.port)
+        if why is None:
+            return [
+                Check(
+                    "miniQMT",
+                    Status.OK,
+                    f"运行中，行情服务可连接 (running: xtdata at {server.host}:{server.port})",
+                )
+            ]
+        state = " (running_status held: miniQMT runs)" if server.running else ""
+        tried.append(f"{server.host}:{server.port}{state}: {why}")
+    return [
+        Check(
+            "miniQMT",
+            _severity(settings.general.mode),
+            "miniQMT 未运行或无法连接 (not running or not reachable): 请启动 QMT 并勾选极简模式登录 "
+            f"(start QMT with 极简模式 ticked and log in); tried {'; '.join(tried)}",
+        )
+    ]
+
+
+def check_live_trading(settings: Settings | None, secrets: SecretStore, now: datetime | None = None) -> Check:
+    """simulated / observe-only / armed, as the live database records it (read-only)."""
+    from app.core.risk.arming import ARMING_META, LiveGuard, LiveState, LiveStatus
+
+    if settings is None or settings.general.mode != "live":
+        return Check("live trading", Status.OK, LiveStatus(LiveState.SIMULATED).describe())
+    from app.domain.clock import CN_TZ
+
+    guard = LiveGuard(enabled=settings.qmt.live_trading_enabled)
+    now = datetime.now(CN_TZ) if now is None else now
+    path = _current_database(settings, secrets)
+    text = None
+    if path is not None and path.exists():
+        try:
+            text = _read_meta(path, ARMING_META)
+        except Exception as exc:  # the doctor reports, it does not crash
+            return Check(
+                "live trading", Status.WARN, f"{guard.status(now).describe()}; 布防状态无法读取 ({exc})"
+            )
+    warning = guard.restore(text, now)
+    if warning is not None:
+        return Check("live trading", Status.WARN, warning)
+    return Check("live trading", Status.OK, guard.status(now).describe())
+
+
+def _read_meta(path: Path, key: str) -> str | None:
+    import sqlite3
+
+    from app.storage.integrity import read_only_uri
+
+    immutable = not any(path.with_name(path.name + s).exists() for s in ("-wal", "-journal"))
+    conn = sqlite3.connect(read_only_uri(path, immutable=immutable), uri=True, timeout=1.0)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError:  # an older schema without it, or no meta at all
+        return None
+    finally:
+        conn.close()
+    return None if row is None else row[0]
 
 
 # --- the whole report -------------------------------------------------------------------------
@@ -523,6 +623,8 @@ def run_doctor(
     checks.append(check_calendar(settings))
     checks.append(check_keyring(settings, secrets))
     checks += check_qmt(settings, probe)
+    checks += check_miniqmt(settings)
+    checks.append(check_live_trading(settings, secrets))
     return DoctorReport(tuple(checks))
 
 

@@ -40,7 +40,7 @@ from app.core.engine import Engine
 from app.core.eod.delivery import DeliveryWorker
 from app.core.eod.service import close_day
 from app.core.eod.settlement import block_message, blocking_settlement
-from app.core.messages import AlertRaised, QuotesArrived, SignalsFetched, StartDay
+from app.core.messages import AlertRaised, LiveStateChanged, QuotesArrived, SignalsFetched, StartDay
 from app.core.terminal import Terminal
 from app.demo import DEMO_BATCH, _demo_positions, _instrument_specs
 from app.domain.clock import CN_TZ
@@ -63,6 +63,7 @@ class HeadlessOptions:
     signals: Path | None = None
     data_dir: Path | None = None
     seed: int | None = None
+    arm: bool = False  # --arm: the simulated setup has nothing to arm (said, then ignored)
 
 
 class _Say:
@@ -76,7 +77,11 @@ class _Say:
         self.lines.put(text)
 
     def alert_listener(self, event: object) -> None:
-        if isinstance(event, AlertRaised) and event.level in ("warning", "error", "critical"):
+        if isinstance(event, LiveStateChanged):
+            self.lines.put(
+                f"[{event.ts:%H:%M:%S}] 实盘状态 (live state): {event.state} ({event.by}, {event.reason})"
+            )
+        elif isinstance(event, AlertRaised) and event.level in ("warning", "error", "critical"):
             self.lines.put(
                 f"[{event.ts:%H:%M:%S}] 告警 (alert) {event.level}/{event.category}: {event.message}"
             )
@@ -193,6 +198,9 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
             FileSignalSource(options.signals) if options.signals is not None else _StaticSource(batches)
         )
         fetcher = SignalFetchWorker(source_obj, deliver, name="signals").start()
+        say(terminal.live_status().describe())
+        if options.arm:
+            say("模拟盘无需布防，忽略 --arm (the simulated setup has nothing to arm: --arm ignored)")
         blocking = blocking_settlement(terminal.settlements(eod_store_for), options.day)
         blocked = None if blocking is None else block_message(blocking, options.day)
         if blocked:
@@ -358,3 +366,45 @@ def _drive(
         pace(until)
         clock.advance_to(until)
     say.flush()
+
+
+# How long `run_live_headless` goes on: until Ctrl-C (tests replace it).
+def _keep_running() -> bool:
+    wall.sleep(0.25)
+    return True
+
+
+keep_running: Callable[[], bool] = _keep_running
+
+
+def run_live_headless(settings: Settings, *, arm: bool, out: TextIO) -> int:
+    """general.mode = "live": the QMT setup (bootstrap.build_live_setup), observe-only unless `arm`
+    (confirmed by the caller), printing the live state, its changes and the alerts until Ctrl-C. The
+    setup is expected as build_sim_setup gives one: built, not started. The day's jobs on the live
+    scheduler are wired when the QMT gateway lands."""
+    from app import bootstrap
+    from app.arming_cli import arm_from_cli
+
+    say = _Say(out)
+    setup = bootstrap.build_live_setup(  # type: ignore[attr-defined]
+        settings, live_guard=bootstrap.install_live_guard(settings)
+    )
+    try:
+        terminal = setup.terminal
+        terminal.subscribe(say.alert_listener)
+        terminal.start()
+        say(f"Tiller 无界面运行实盘 (headless, live QMT account); 数据 (data): {settings.general.data_dir}")
+        say(terminal.live_status().describe())
+        say.flush()
+        if arm:
+            arm_from_cli(terminal, out)
+        while keep_running():
+            say.flush()
+        say.flush()
+        return 0
+    except KeyboardInterrupt:
+        say.flush()
+        print("已停止 (stopped by Ctrl-C): 账本已保存 (the books are saved)", file=out, flush=True)
+        raise
+    finally:
+        setup.close()

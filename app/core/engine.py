@@ -47,7 +47,7 @@ from app.core.messages import (
 from app.core.oms import NewOrder, OrderManager
 from app.core.planning.desk import PlanDesk
 from app.core.ports import BrokerGateway, OmsStore
-from app.core.risk import WHO, RiskGate, RiskMonitor, RiskSettingError, TradingState
+from app.core.risk import WHO, RiskGate, RiskMonitor, RiskSettingError, TradingState, arming
 from app.core.snapshot import day_pnl
 from app.domain.calendar import DEFAULT_CALENDAR, TradingCalendar, unknown_day_warning
 from app.domain.clock import TimedClock, TimerHandle
@@ -492,6 +492,7 @@ class Engine:
         now = self.clock.now()
         created: list[ClientOrderId] = []
         connected = self.gateway.connected
+        live = self.risk is not None and self.risk.live_guard is not None  # a real account: audited
         first_outgoing = len(self._outgoing)
         made: list[Order] = []
         try:
@@ -505,6 +506,8 @@ class Engine:
                     self.oms.reject_unsent(order, "券商未连接，未发送 (broker not connected)", now)
                     continue
                 self._outgoing.append(self.oms.mark_submitted(order, now))
+                if live:
+                    arming.audit_order(self.store, order, now)
         except Exception as exc:  # a bug: none of this submit leaves, and the caller hears why
             log.exception("engine: submit failed")
             del self._outgoing[first_outgoing:]
@@ -582,6 +585,7 @@ class Engine:
         risk.restore_day(self.oms.trading_day, self.oms.orders.values())
         if risk.state is not TradingState.ACTIVE:
             self._alert("warning", "risk", f"交易状态 (trading state): {risk.state.value}")
+        arming.restore(self)  # a live account's arming for the day, as on disk
 
     def _require_risk(self) -> RiskGate:
         if self.risk is None:

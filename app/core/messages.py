@@ -213,6 +213,17 @@ class ConnectionStateChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class LiveStateChanged:
+    """A live account armed, disarmed or its arming expired (app/core/risk/arming.py). `state` is a
+    LiveState value: simulated | observe_only | armed."""
+
+    state: str
+    by: str
+    reason: str
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SignalsReceived:
     """Batches of planned orders stored (not yet taken in: the planner decides); `new_batch_ids` are
     the ones not seen before (fetching the same batch twice changes nothing)."""
@@ -237,6 +248,7 @@ EngineEvent = (
     | QuotesUpdated
     | AlertRaised
     | ConnectionStateChanged
+    | LiveStateChanged
     | SignalsReceived
     | ExecutionUpdated
 )

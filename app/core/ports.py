@@ -217,6 +217,15 @@ class OmsStore(Protocol):
         """The committed audit as (ts, who, key, old, new), oldest first."""
         ...
 
+    def stage_live_audit(self, ts: datetime, who: str, action: str, detail: str) -> None:
+        """A real account armed, disarmed or expired, or an order sent to it (app/core/risk/arming.py),
+        for the append-only live audit; action: arm | disarm | expire | order."""
+        ...
+
+    def load_live_audit(self) -> list[tuple[datetime, str, str, str]]:
+        """The committed live audit as (ts, who, action, detail), oldest first."""
+        ...
+
     # the plan (schema v4, app/core/planning): staged and committed with the batch like the rest
     def load_strategies(self) -> list[StrategySettings]: ...
 

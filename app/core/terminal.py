@@ -32,7 +32,7 @@ from app.core.messages import (
 from app.core.oms import NewOrder
 from app.core.planning.ledger import StrategyPosition
 from app.core.planning.model import PlanLine, PlanSnapshot, StrategySettings, TargetBatch
-from app.core.risk import RiskSettingError, TradingState
+from app.core.risk import ArmingError, LiveState, LiveStatus, RiskSettingError, TradingState, arming
 from app.core.snapshot import TerminalSnapshot, take_snapshot, trades_of_day
 from app.core.summary import DaySummary, summarize
 from app.domain.clock import CN_TZ
@@ -146,6 +146,37 @@ class Terminal:
     def risk_audit(self, timeout: float = 10.0) -> list[tuple]:
         """Every committed change (ts, who, key, old, new), oldest first."""
         return self._engine.call(lambda e: e.store.load_risk_audit(), timeout)
+
+    # ------------------------------------------------------------------ live trading armed on purpose
+    def arm(self, by: str = "user", timeout: float = 10.0) -> LiveStatus:
+        """Arm the live account for the trading day (needs qmt.live_trading_enabled): orders are sent
+        from now until the close. Returns the state once the arming and its audit row are on disk;
+        ArmingError says why not (simulated setup, not enabled, the day is over, not saved)."""
+        self._engine.call(lambda e: arming.arm(e, by), timeout)
+        self._engine.wait_idle(timeout)
+        status = self.live_status(timeout)
+        if status.state is not LiveState.ARMED:
+            raise ArmingError("布防未能保存，仍只观察不下单 (the arming was not saved: still observe-only)")
+        return status
+
+    def disarm(self, by: str = "user", timeout: float = 10.0) -> LiveStatus:
+        """Back to observe-only: no new order is sent (cancels still go). Tried again should the write
+        fail, since a rebuild from the file would otherwise bring the arming back."""
+        for _ in range(3):
+            self._engine.call(lambda e: arming.disarm(e, by), timeout)
+            self._engine.wait_idle(timeout)
+            status = self.live_status(timeout)
+            if status.state is not LiveState.ARMED:
+                return status
+        raise ArmingError("撤防未能写入数据库 (the disarm could not be saved): see the alerts")
+
+    def live_status(self, timeout: float = 10.0) -> LiveStatus:
+        """simulated | observe_only | armed, with who armed and until when."""
+        return self._engine.call(arming.status, timeout)
+
+    def live_audit(self, timeout: float = 10.0) -> list[tuple]:
+        """Every arm, disarm, expiry and order sent to the real account: (ts, who, action, detail)."""
+        return self._engine.call(lambda e: e.store.load_live_audit(), timeout)
 
     def subscribe(self, listener: Listener) -> None:
         """`listener(event)` runs on the engine thread after each commit: it must only hand on."""

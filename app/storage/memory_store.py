@@ -77,6 +77,7 @@ class MemoryOmsStore(MemoryPlanRows):
         self._cash: Decimal | None = None
         self._alerts: list[tuple[datetime, str, str, str]] = []
         self._risk_audit: list[tuple[datetime, str, str, str | None, str | None]] = []
+        self._live_audit: list[tuple[datetime, str, str, str]] = []
         # staged
         self._s_meta: dict[str, str] = {}
         self._s_orders: dict[ClientOrderId, Order] = {}
@@ -89,6 +90,7 @@ class MemoryOmsStore(MemoryPlanRows):
         self._s_cash: Decimal | None = None
         self._s_alerts: list[tuple[datetime, str, str, str]] = []
         self._s_risk_audit: list[tuple[datetime, str, str, str | None, str | None]] = []
+        self._s_live_audit: list[tuple[datetime, str, str, str]] = []
         self._closed = False
         self._plan_memory_init()
 
@@ -190,6 +192,12 @@ class MemoryOmsStore(MemoryPlanRows):
     def load_risk_audit(self) -> list[tuple[datetime, str, str, str | None, str | None]]:
         return list(self._risk_audit)
 
+    def stage_live_audit(self, ts: datetime, who: str, action: str, detail: str) -> None:
+        self._s_live_audit.append((ts, who, action, detail))
+
+    def load_live_audit(self) -> list[tuple[datetime, str, str, str]]:
+        return list(self._live_audit)
+
     def discard(self) -> None:
         self._s_meta.clear()
         self._s_orders.clear()
@@ -203,6 +211,7 @@ class MemoryOmsStore(MemoryPlanRows):
         self._s_cash = None
         self._s_alerts.clear()
         self._s_risk_audit.clear()
+        self._s_live_audit.clear()
         self._plan_discard()
 
     def commit(self) -> None:
@@ -238,6 +247,8 @@ class MemoryOmsStore(MemoryPlanRows):
             self._alerts.extend(self._s_alerts)
         if self._s_risk_audit:
             self._risk_audit.extend(self._s_risk_audit)
+        if self._s_live_audit:
+            self._live_audit.extend(self._s_live_audit)
         self._plan_commit_memory()
         self.discard()
 

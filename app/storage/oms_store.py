@@ -141,6 +141,7 @@ class SqliteOmsStore(PlanRows):
         self._meta: dict[str, str] = {}
         self._alerts: list[tuple[str, str, str, str]] = []
         self._risk_audit: list[tuple[str, str, str, str | None, str | None]] = []
+        self._live_audit: list[tuple[str, str, str, str]] = []
         self._plan_init()
         # WAL checkpoints move to a thread of their own once the WAL first grows (app/storage/checkpoint.py)
         self._checkpointer: WalCheckpointer | None = None
@@ -347,6 +348,14 @@ class SqliteOmsStore(PlanRows):
             ).fetchall()
         return [(datetime.fromisoformat(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
 
+    def stage_live_audit(self, ts: datetime, who: str, action: str, detail: str) -> None:
+        self._live_audit.append((ts.isoformat(), who, action, detail))
+
+    def load_live_audit(self) -> list[tuple[datetime, str, str, str]]:
+        with translated_errors(path=self.database.path):
+            rows = self.conn.execute("SELECT ts, who, action, detail FROM live_audit ORDER BY id").fetchall()
+        return [(datetime.fromisoformat(r[0]), r[1], r[2], r[3]) for r in rows]
+
     def discard(self) -> None:
         self._orders.clear()
         self._new_orders.clear()
@@ -359,6 +368,7 @@ class SqliteOmsStore(PlanRows):
         self._meta.clear()
         self._alerts.clear()
         self._risk_audit.clear()
+        self._live_audit.clear()
         self._plan_discard()
 
     def commit(self) -> None:
@@ -370,6 +380,7 @@ class SqliteOmsStore(PlanRows):
             or self._meta
             or self._alerts
             or self._risk_audit
+            or self._live_audit
             or self._signal_lines
             or self._signal_batches
             or self._plan_staged()
@@ -415,6 +426,10 @@ class SqliteOmsStore(PlanRows):
                 conn.executemany(
                     "INSERT INTO risk_audit (ts, who, key, old_value, new_value) VALUES (?, ?, ?, ?, ?)",
                     self._risk_audit,
+                )
+            if self._live_audit:
+                conn.executemany(
+                    "INSERT INTO live_audit (ts, who, action, detail) VALUES (?, ?, ?, ?)", self._live_audit
                 )
             if self._plan_staged():
                 self._plan_commit_sql(conn)

@@ -417,6 +417,26 @@ def _v5_plan(db: Connected) -> None:
         db.conn.execute(statement)
 
 
+# v6: live trading armed on purpose (app/core/risk/arming.py): every arm, disarm and expiry of a real
+# account, and every order sent to it, with who and when; append-only like the order journal.
+V6_LIVE_AUDIT: tuple[str, ...] = (
+    """CREATE TABLE live_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts TEXT NOT NULL,
+        who TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('arm', 'disarm', 'expire', 'order')),
+        detail TEXT NOT NULL DEFAULT ''
+    ) STRICT""",
+    "CREATE INDEX live_audit_ts ON live_audit (ts)",
+    *_append_only("live_audit"),
+)
+
+
+def _v6_live_audit(db: Connected) -> None:
+    for statement in V6_LIVE_AUDIT:
+        db.conn.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _v1_initial_schema),
     Migration(2, "orders.reserve_price", _v2_order_reserve_price),
@@ -427,6 +447,7 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration(4, "daily_performance", _v4_daily_performance),
     Migration(5, "the plan: strategies, per-strategy sub-ledger, plan lines, plan state and audit", _v5_plan),
+    Migration(6, "live_audit: arming of a real account and every order sent to it", _v6_live_audit),
 ]
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-from app.bootstrap import LiveSetup, build_live_setup, fee_schedule
+from app.bootstrap import UNGUARDED, LiveSetup, build_live_setup, fee_schedule
 from app.calendar_file import load_calendar
 from app.config import Settings, load_settings
 from app.core.clock import SimClock
@@ -162,6 +162,7 @@ def make_qmt_day(
     broker_kwargs: dict[str, Any] | None = None,
     settings_env: dict[str, str] | None = None,
     exchange: standin.Exchange | None = None,
+    live_guard: Any = UNGUARDED,
     clock: SimClock | None = None,
     limit_up: Sequence[str] = (),
 ) -> QmtDay:
@@ -180,7 +181,7 @@ def make_qmt_day(
     feed = SyntheticFeed(list(codes), seed=seed, levels=settings.sim.quote_levels, limit_up=limit_up)
     setup = build_live_setup(
         settings, clock=clock, secrets=secrets_with_account(), data_dir=folder, quotes=feed,
-        reconnect_delays=reconnect_delays, query_interval=query_interval,
+        reconnect_delays=reconnect_delays, query_interval=query_interval, live_guard=live_guard,
     )  # fmt: skip
     return QmtDay(setup, exchange, QmtVenue(exchange, setup), feed, clock, settings, userdata)
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from app.bootstrap import build_live_setup, fee_schedule
+from app.bootstrap import UNGUARDED, build_live_setup, fee_schedule
 from app.config import Settings
 from app.core.clock import SimClock
 from app.domain.clock import CN_TZ
@@ -78,7 +78,7 @@ def build_qmt_crash_setup(
     try:
         live = build_live_setup(
             live_settings_, clock=clock, secrets=secrets_with_account(), data_dir=data_dir, quotes=feed,
-            reconnect_delays=(0.05, 0.2, 1.0),
+            reconnect_delays=(0.05, 0.2, 1.0), live_guard=UNGUARDED,
         )  # fmt: skip
     except BaseException:
         exchange.close()

@@ -18,6 +18,7 @@ from app.core.clock import LiveClock, SimClock
 from app.core.engine import Engine
 from app.core.oms import NewOrder
 from app.domain.clock import CN_TZ
+from app.domain.orders import OrderStatus
 from app.domain.side import Side
 from app.feeds import InstrumentSpec
 from app.gateways.qmt import QmtError
@@ -243,5 +244,28 @@ def test_the_periodic_check_compares_positions_and_cash_with_the_broker(tmp_path
         day.gateway._call_timeout = 0.2
         assert day.engine.call(check_holdings) == []  # could not ask: said, not raised
         assert any("holdings failed" in a.message for a in day.engine.call(lambda e: list(e.alerts)))
+    finally:
+        day.close()
+
+
+def test_a_live_setup_is_observe_only_until_armed_by_default(tmp_path: Path) -> None:
+    """build_live_setup with no guard given takes the arming guard: through xtquant's real xttrader,
+    an order is refused before it leaves until the account is armed for the day, then it goes."""
+    day = open_qmt_day(make_qmt_day(tmp_path / "acct", live_guard=None))
+    try:
+        qmt_at(day, 9, 31)
+        terminal = day.setup.terminal
+        before = len(day.exchange.broker.query_orders())
+        (refused,) = terminal.submit([NewOrder("600000.SH", Side.BUY, 100, D("10.00"))])
+        settle_qmt(day)
+        order = terminal.order(refused)
+        assert order.status is OrderStatus.DENIED
+        assert "布防" in order.status_msg or "armed" in order.status_msg
+        assert len(day.exchange.broker.query_orders()) == before  # nothing reached the broker
+        terminal.arm(by="test")
+        (sent,) = terminal.submit([NewOrder("600000.SH", Side.BUY, 100, D("10.01"))])
+        settle_qmt(day)
+        assert terminal.order(sent).status is not OrderStatus.DENIED
+        assert len(day.exchange.broker.query_orders()) == before + 1
     finally:
         day.close()

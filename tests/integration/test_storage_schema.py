@@ -92,6 +92,8 @@ EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
     "plan_audit": {
         "id": INT, "trading_day": TXT, "ts": TXT, "who": TXT, "action": TXT, "line_id": TXT, "detail": TXT,
     },
+    # v6: arming of a real account and every order sent to it
+    "live_audit": {"id": INT, "ts": TXT, "who": TXT, "action": TXT, "detail": TXT},
 }  # fmt: skip
 
 
@@ -244,6 +246,7 @@ def test_json_columns_refuse_text_that_is_not_json(database):
             "plan_audit",
             {"trading_day": "2026-11-23", "ts": "t1", "who": "user", "action": "pause_buys"},
         ),
+        ("live_audit", {"ts": "t1", "who": "cli", "action": "arm", "detail": "armed for 2026-11-23"}),
     ],
 )
 def test_journal_tables_are_append_only(database, table, row):
@@ -308,7 +311,7 @@ def make_v1_file_with_an_order(path: Path) -> None:
 
 
 def test_fresh_database_is_at_the_latest_version(database):
-    assert database.schema_version == len(MIGRATIONS) == 5
+    assert database.schema_version == len(MIGRATIONS) == MIGRATIONS[-1].version
 
 
 def test_current_file_upgrades_to_the_next_version_and_keeps_its_data(tmp_path):

@@ -502,3 +502,64 @@ def test_any_value_is_parsed_or_refused_in_words_and_round_trips(key: str, raw: 
         assert 1 <= limits.max_orders_per_second <= EXCHANGE_MAX_PER_SECOND
     if key == "max_orders_per_day":
         assert 1 <= limits.max_orders_per_day <= EXCHANGE_MAX_PER_DAY
+
+
+# ------------------------------------------------------------------ a live account armed on purpose
+def test_a_live_account_not_armed_refuses_every_new_order_first() -> None:
+    from app.core.risk import LiveGuard
+
+    g = RiskGate(state=TradingState.HALTED, live_guard=LiveGuard(enabled=True))
+    for o in (order(), order(side=Side.SELL), order(price=None, price_type=PriceType.BEST5_IOC)):
+        decision = g.check(o, view(), NOON)
+        assert (
+            isinstance(decision, Deny) and "not armed" in decision.reason and "实盘未布防" in decision.reason
+        )
+    g.state = TradingState.ACTIVE
+    assert g.orders_today == 0  # a refused order is not counted
+
+
+def test_armed_for_the_day_the_other_checks_decide_until_the_close() -> None:
+    from app.bootstrap import live_risk_gate
+    from app.config import Settings
+
+    g = live_risk_gate(
+        dataclasses.replace(Settings(), qmt=dataclasses.replace(Settings().qmt, live_trading_enabled=True))
+    )
+    g.live_guard.arm("cli", AUCTION, DAY)
+    assert g.check(order(), view(), NOON) is ALLOW
+    close = datetime.combine(DAY, time(15, 0), CN_TZ)
+    assert g.check(order(), view(), close - timedelta(microseconds=1)) is ALLOW
+    decision = g.check(order(), view(), close)
+    assert isinstance(decision, Deny) and "not armed" in decision.reason
+    g.live_guard.arm("cli", NOON, DAY)
+    g.live_guard.disarm()
+    assert isinstance(g.check(order(), view(), NOON), Deny)
+
+
+def test_live_trading_not_enabled_says_so_and_cannot_be_armed() -> None:
+    from app.core.risk import ArmingError, LiveGuard
+
+    guard = LiveGuard(enabled=False)
+    decision = RiskGate(live_guard=guard).check(order(), view(), NOON)
+    assert isinstance(decision, Deny) and "qmt.live_trading_enabled" in decision.reason
+    with pytest.raises(ArmingError, match="not enabled"):
+        guard.arm("cli", NOON, DAY)
+    with pytest.raises(ArmingError, match="is over"):
+        LiveGuard(enabled=True).arm("cli", datetime.combine(DAY + timedelta(days=1), time(8), CN_TZ), DAY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.one_of(
+        st.text(max_size=200),
+        st.from_regex(r'\{"day": ".{0,12}", "by": ".{0,5}", "at": ".{0,30}", "until": ".{0,30}"\}'),
+    )
+)
+def test_any_stored_arming_text_restores_or_warns_never_raises(text: str) -> None:
+    from app.core.risk import LiveGuard
+
+    guard = LiveGuard(enabled=True)
+    warning = guard.restore(text, NOON)
+    assert warning is None or "unreadable" in warning
+    if guard.arming is not None:
+        assert guard.armed(NOON) == (guard.arming.until > NOON)

@@ -1,6 +1,7 @@
 """The risk engine: one gate every order passes before anything is held, the trading state,
 the intraday monitors and the validated, audited settings (ARCHITECTURE.md, The risk engine)."""
 
+from app.core.risk.arming import ArmingError, LiveGuard, LiveState, LiveStatus
 from app.core.risk.gate import (
     ALLOW,
     AccountView,
@@ -28,9 +29,13 @@ __all__ = [
     "WHO",
     "AccountView",
     "Allow",
+    "ArmingError",
     "Decision",
     "Deny",
     "ExitOrder",
+    "LiveGuard",
+    "LiveState",
+    "LiveStatus",
     "PlainAccountView",
     "Resize",
     "RiskGate",

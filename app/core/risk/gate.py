@@ -21,6 +21,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from app.core.risk.arming import LiveGuard
 from app.core.risk.limits import RiskLimits
 from app.domain.errors import DomainError
 from app.domain.instruments import Board, classify
@@ -106,9 +107,18 @@ def _pct(value: Decimal) -> str:
 
 
 class RiskGate:
-    def __init__(self, limits: RiskLimits | None = None, state: TradingState = TradingState.ACTIVE) -> None:
+    def __init__(
+        self,
+        limits: RiskLimits | None = None,
+        state: TradingState = TradingState.ACTIVE,
+        *,
+        live_guard: LiveGuard | None = None,
+    ) -> None:
         self.limits = limits if limits is not None else RiskLimits()
         self.state = state
+        # A live setup's arming (app/core/risk/arming.py): no new order leaves unless armed; None in
+        # the simulated setup, which it never affects.
+        self.live_guard = live_guard
         self.quotes: dict[str, Quote] = {}  # the latest quote of each code (price cage)
         # the cage bound of (code, buy) computed from the quote it was computed from
         self._cages: dict[tuple[str, bool], tuple[Quote, Decimal | None]] = {}
@@ -211,6 +221,11 @@ class RiskGate:
     # ------------------------------------------------------------------ the check
     def check(self, order: Order, view: AccountView, now: datetime) -> Decision:
         """Allow, deny (with the reason) or resize (with the note) one new order."""
+        guard = self.live_guard
+        if guard is not None:
+            refusal = guard.refusal(now)
+            if refusal is not None:
+                return Deny(refusal)
         limits = self.limits
         buy = order.side is Side.BUY
         state = self.state
