@@ -115,6 +115,48 @@ class MainWindow(QMainWindow):
         bridge.events_arrived.connect(read_model.apply)
         bridge.command_failed.connect(lambda words: self.statusBar().showMessage(words, 10000))
         self.on_close: list[Callable[[], None]] = []
+        self._interest_timer: QTimer | None = None
+
+    # ------------------------------------------------------------------ the quotes the window needs
+    def interest_codes(self) -> set[str]:
+        """The codes whose quotes the window shows: the watchlist and the selected instrument (quotes
+        panel), the charted one, the holdings, the plan's lines and the working orders."""
+        rm = self.read_model
+        codes = set(rm.positions)
+        codes.update(line.code for line in rm.plan_lines.values())
+        codes.update(o.code for o in rm.working_orders())
+        quotes = self.panels.get("quotes")
+        if quotes is not None:
+            codes.update(quotes.watchlist())
+            selected = quotes.selected()
+            if selected:
+                codes.add(selected)
+        charts = self.panels.get("charts")
+        if charts is not None and getattr(charts, "code", ""):
+            codes.add(charts.code)
+        return codes
+
+    def track_interest(self) -> None:
+        """Keep the bridge's interest set (EngineBridge.set_interest) to `interest_codes()`: recomputed
+        once per turn of the event loop after anything it depends on changed."""
+        if self._interest_timer is None:
+            timer = QTimer(self)
+            timer.setSingleShot(True)
+            timer.setInterval(0)
+            timer.timeout.connect(self.update_interest)
+            self._interest_timer = timer
+            rm = self.read_model
+            for signal in (rm.reloaded, rm.positions_changed, rm.orders_changed, rm.plan_lines_changed,
+                           rm.instruments_changed):  # fmt: skip
+                signal.connect(self._interest_changed)
+        self._interest_changed()
+
+    def _interest_changed(self, *_args: Any) -> None:
+        if self._interest_timer is not None and not self._interest_timer.isActive():
+            self._interest_timer.start()
+
+    def update_interest(self) -> None:
+        self.bridge.set_interest(self.interest_codes())
 
     # ------------------------------------------------------------------ panels
     def add_panel(
@@ -151,6 +193,7 @@ class MainWindow(QMainWindow):
         self.add_panel("trades", tr("成交"), TradesPanel(rm, br), Area.BottomDockWidgetArea)
         self.add_panel("alerts", tr("告警与日志"), AlertsPanel(rm, br), Area.RightDockWidgetArea)
         self.docks["positions"].raise_()
+        self.track_interest()
 
     def add_market_panels(self, terminal: Any, *, mode: str = "sim") -> None:
         """The quotes (watchlist + five-level book), charts, strategies and risk-settings panels, fed
@@ -187,12 +230,15 @@ class MainWindow(QMainWindow):
             lambda codes: self.layout_settings.setValue("quotes/watchlist", codes)
         )
         quotes.instrument_selected.connect(lambda code: charts.show_instrument(code, rm.prev_close(code)))
+        quotes.watchlist_changed.connect(self._interest_changed)
+        quotes.instrument_selected.connect(self._interest_changed)
         refresher = QTimer(self)  # the strategies' progress (lines done) without a read per event
         refresher.timeout.connect(strategies.refresh)
         refresher.start(STRATEGIES_REFRESH_MS)
         if rm.instruments:
             instruments(list(rm.instruments.values()))
         self.docks["quotes"].raise_()
+        self.track_interest()
 
     def panel(self, object_name: str) -> Any:
         return self.panels[object_name]
