@@ -137,3 +137,30 @@ def test_codes_leaving_the_set_stop_crossing_and_dropping_the_set_lets_everythin
     session.bridge.clear_interest()
     _burst(session, _market(session, 20, "11.00"))
     assert session.read_model.quotes["300007.SZ"].last == D("11.00")
+
+
+def test_the_charts_are_built_after_the_first_paint_and_catch_up(session: WindowSession, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.ui.charts import ChartPanel
+
+    window = session.window
+    qtbot.waitUntil(lambda: isinstance(window.panels["charts"], ChartPanel), timeout=WAIT_MS)
+    charts, quotes = window.panels["charts"], session.panel("quotes")
+    selected = quotes.selected()
+    # the selected instrument, chosen before the charts existed
+    assert selected and charts.intraday.code == selected
+    assert selected in session.bridge.interest
+    other = next(c for c in quotes.watchlist() if c != selected)
+    quotes.select(other)
+    qtbot.waitUntil(lambda: charts.intraday.code == other and not charts.loading, timeout=WAIT_MS)
+    assert window.docks["charts"].widget().isAncestorOf(charts)
+
+
+def test_opening_the_window_module_does_not_import_the_charts_library() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, app.ui.main_window; print(sorted(m for m in ('pyqtgraph', 'pandas') if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]"
