@@ -1,23 +1,35 @@
-"""The GUI benchmark, offscreen: Tiller's panels beside vn.py's monitor widgets under the same load.
+"""The GUI benchmark, offscreen: Tiller's real window beside vn.py's monitor widgets under the same load.
 
     python bench/gui.py                       # both sides, two variants each, 60 s of load each (~6 min)
     python bench/gui.py --seconds 15          # shorter
-    python bench/gui.py --no-peer             # Tiller only
+    python bench/gui.py --no-peer             # Tiller only (the interest-set variant)
     python bench/gui.py --vnpy-python /work/venvs/vnpy-ui/bin/python
 
-Load (bench/gui_common.py says how each figure is taken): a full market of 5,500 instruments
-(`app.feeds.market_universe`, quotes from `SyntheticFeed` from 9:30) as one snapshot every 3 s;
-Tiller shows a 200-row watchlist with the five-level book (app/ui/panels/quotes.py) and the charts
-(app/ui/charts.py: the 分时 of one watched instrument kept live, the equity curve appended per
-snapshot). More panels join through `FACTORIES` (the lead adds the orders and positions tables).
-vn.py 4.5.0 runs `vnpy.trader.ui`'s TickMonitor and `vnpy.chart`'s ChartWidget fed by its
-EventEngine (bench/gui_vnpy.py, its own venv, no vn.py code copied), in two variants: every
-instrument of the stream sent to the monitor (vn.py has no watchlist: its TickMonitor shows every
-tick it is sent), and only the 200 watched ones (as if subscribed to 200). Tiller runs the same two:
-every snapshot whole to the GUI thread (the quotes panel keeps the watched codes), and only the 200
-watched instruments' quotes (what a bridge that forwards watched codes only would hand over).
+Load: a full market of 5,500 instruments (`app.feeds.market_universe`, seed 7, quotes from
+`SyntheticFeed` from 9:30), one full-market picture every 3 s.
 
-Each side runs in a fresh child process; the driver writes bench/results/gui.json and gui.md.
+Tiller (`run_tiller`, a fresh child process per variant): the window `python -m app` opens —
+`MainWindow` with `add_core_panels` (plan, account, positions, orders, trades, alerts) and
+`add_market_panels` (quotes watchlist of 200 + five-level book, charts, strategies, risk) — on a real
+engine and the simulated broker built by `build_sim_setup` over the whole universe, fed through the
+real `EngineBridge` (subscribed to the Terminal) and `ReadModel`. The feeder thread plays the day's
+feed: each picture goes to the broker (`on_quotes`) and to the engine (`QuotesArrived`); the engine
+publishes `QuotesUpdated` to the bridge on its own thread. Each picture also submits two orders
+through the Terminal (one fills, one rests and is cancelled by the next picture): the orders, trades
+and positions tables change every snapshot. Two variants: the window's interest set on (as shipped:
+only the watched, held, planned, ordered and charted codes cross to the GUI thread), and off (every
+quote crosses, as before the interest set).
+
+vn.py 4.5.0 (bench/gui_vnpy.py, its own venv, no vn.py code copied): `vnpy.trader.ui`'s TickMonitor
+and `vnpy.chart`'s ChartWidget fed by its EventEngine, the same snapshots replayed; every instrument
+sent to the monitor (vn.py has no watchlist: its TickMonitor shows every tick it is sent), and only
+the 200 watched ones (as if subscribed to 200). vn.py has no engine or broker in this run, Tiller has
+both: Tiller's memory and GUI-thread figures include its engine's work on the same interpreter.
+
+First paint: from the driver's spawn of the child (wall clock: interpreter start, imports, building
+the engine and the window) to the first Paint event of the main window; also from the script's first
+line. Stalls: a 5 ms heartbeat timer on the GUI thread (bench/gui_common.py). Results:
+bench/results/gui.json and gui.md.
 """
 
 from __future__ import annotations
@@ -398,6 +410,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{meta['machine']}, {meta['cpu_count']} CPUs, load average before "
         f"{_rounded(meta['load_average_before'])}, after {_rounded(meta['load_average'])}.\n"
         "Targets (issue 10): stall p99 ≤ 16 ms, start → first paint ≤ 1.5 s.\n\n"
+        "Tiller rows: the real main window (every panel) on a real engine + simulated broker in the same "
+        "process, fed through EngineBridge/ReadModel, two orders per snapshot. vn.py rows: its TickMonitor "
+        "and ChartWidget fed through its EventEngine (no engine or broker). Stall = how late a 5 ms "
+        "heartbeat timer on the GUI thread fired. First paint from spawn = the driver's wall clock from "
+        "starting the child to the window's first Paint event (engine and window built first, as "
+        "`python -m app` does).\n\n"
     )
     (args.out / "gui.md").write_text(note + table + "\n", encoding="utf-8")
     print(table)
