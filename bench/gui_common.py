@@ -96,12 +96,14 @@ class FirstPaint(QObject):
         super().__init__()
         self.started = started
         self.seconds: float | None = None
+        self.wall: float | None = None  # time.time() of the first paint (the driver's spawn clock)
         self._window = window
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if self.seconds is None and event.type() == QEvent.Type.Paint:
             self.seconds = time.perf_counter() - self.started
+            self.wall = time.time()
             self._window.removeEventFilter(self)
         return False
 
@@ -170,6 +172,7 @@ def run_load(
         pushes = sorted(feeder.push_seconds)
         return {
             "first_paint_s": None if first_paint.seconds is None else round(first_paint.seconds, 3),
+            "first_paint_wall": first_paint.wall,
             **heartbeat.summary(),
             "snapshots_pushed": feeder.pushed,
             "snapshots_applied": applied(),

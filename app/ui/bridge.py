@@ -7,6 +7,15 @@ emits a queued signal to the GUI thread, which flushes the buffer no more often 
 the last one of each code and account updates to the last one, so a burst of thousands of events is
 one `events_arrived(EventBatch)` per frame.
 
+**The interest set.** The engine publishes every quote of the market (5,500 instruments every few
+seconds); the window shows a few hundred. `set_interest(codes)` (GUI thread; the main window keeps it:
+the watchlist, the holdings, the plan's and the working orders' codes, the charted instrument) makes
+the listener drop every other quote on the engine thread, before anything crosses threads. The engine
+still keeps every last quote (`Terminal.quotes()` reads any). The newest quote time still crosses
+(`EventBatch.quotes_ts`: the status bar's "quotes are flowing"). Codes that join the set get their
+last quote at once from a read off the GUI thread (`Terminal.quotes(codes)`), and every quote from
+then on. Until `set_interest` is first called every quote crosses (`interest` is None).
+
 **Snapshots.** `refresh()` asks the Terminal for a `TerminalSnapshot` on the command thread. The
 snapshot is taken on the engine thread together with the number of events handed on so far, so the
 events already inside it are dropped and none after it is lost: `snapshot_arrived(snapshot)`.
@@ -21,8 +30,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
@@ -46,9 +56,18 @@ class EventBatch:
     events: list[Any] = field(default_factory=list)
     quotes: dict[str, Quote] = field(default_factory=dict)
     account: AccountUpdated | None = None
+    quotes_ts: datetime | None = None  # the newest quote the engine saw, kept or dropped
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.quotes or self.account is not None)
+        return bool(self.events or self.quotes or self.account is not None or self.quotes_ts is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Quotes:
+    """A QuotesUpdated cut down to the interest set on the engine thread."""
+
+    quotes: tuple[Quote, ...]
+    newest: datetime | None
 
 
 def words(exc: BaseException) -> str:
@@ -121,10 +140,26 @@ class EngineBridge(QObject):
         self._relay.setParent(self)
         self.flushes = 0  # frames delivered (for tests and the benchmark)
         self.applied = 0  # the number of the last event delivered (or inside a loaded snapshot)
+        self._interest: frozenset[str] | None = None  # None: every quote crosses
+        self._delivered: dict[str, datetime] = {}  # the time of the last quote handed on, per code
+        self.quotes_crossed = 0  # quotes handed to the GUI thread (engine thread; tests, benchmark)
+        self.quotes_dropped = 0  # quotes dropped by the interest set (engine thread)
 
     # ------------------------------------------------------------------ the engine thread
     def listener(self, event: Any) -> None:
-        """Subscribed to the Terminal: runs on the engine thread, only hands the event on."""
+        """Subscribed to the Terminal: runs on the engine thread, only hands the event on (quotes
+        outside the interest set are dropped here)."""
+        if isinstance(event, QuotesUpdated):
+            interest = self._interest  # one read of the reference: the GUI thread swaps it whole
+            quotes = event.quotes
+            if interest is None:
+                self.quotes_crossed += len(quotes)
+            else:
+                kept = tuple(q for q in quotes if q.code in interest)
+                newest = max((q.ts for q in quotes), default=None)
+                self.quotes_crossed += len(kept)
+                self.quotes_dropped += len(quotes) - len(kept)
+                event = _Quotes(kept, newest)
         with self._lock:
             self._seq += 1
             self._buffer.append((self._seq, event))
@@ -158,18 +193,66 @@ class EngineBridge(QObject):
         for seq, event in buffered:
             if seq <= floor:
                 continue
-            if isinstance(event, QuotesUpdated):
+            if isinstance(event, QuotesUpdated | _Quotes):
                 for quote in event.quotes:
                     batch.quotes[quote.code] = quote
+                newest = event.newest if isinstance(event, _Quotes) else None
+                if newest is not None and (batch.quotes_ts is None or newest > batch.quotes_ts):
+                    batch.quotes_ts = newest
             elif isinstance(event, AccountUpdated):
                 batch.account = event
             else:
                 batch.events.append(event)
         if batch:
+            delivered = self._delivered
+            for code, quote in batch.quotes.items():
+                delivered[code] = quote.ts
             self.flushes += 1
             self.events_arrived.emit(batch)
         if buffered:
             self.applied = max(self.applied, buffered[-1][0])
+
+    @property
+    def interest(self) -> frozenset[str] | None:
+        return self._interest
+
+    def set_interest(self, codes: Iterable[str]) -> None:
+        """Only quotes of `codes` cross to the GUI thread from now on (GUI thread). Codes that were
+        not in the set get their last quote at once, read off the GUI thread."""
+        new = frozenset(codes)
+        old = self._interest
+        if new == old:
+            return
+        with self._lock:  # the listener reads the reference once per event; the lock orders the swap
+            self._interest = new
+        added = set() if old is None else new - old  # None: every quote was crossing already
+        for code in old - new if old is not None else ():
+            self._delivered.pop(code, None)
+        if not added:
+            return
+        terminal, wanted = self.terminal, sorted(added)
+        self.run(lambda: terminal.quotes(wanted), self._on_quotes_read)
+
+    def clear_interest(self) -> None:
+        """Every quote crosses again."""
+        with self._lock:
+            self._interest = None
+
+    def _on_quotes_read(self, quotes: dict[str, Quote]) -> None:
+        """The last quotes of codes that joined the interest set (GUI thread): newer ones delivered
+        meanwhile (or still buffered) win."""
+        self.flush()
+        interest, delivered = self._interest, self._delivered
+        fresh = {
+            code: q
+            for code, q in quotes.items()
+            if (interest is None or code in interest) and (code not in delivered or q.ts > delivered[code])
+        }
+        if fresh:
+            for code, q in fresh.items():
+                delivered[code] = q.ts
+            self.flushes += 1
+            self.events_arrived.emit(EventBatch(quotes=fresh))
 
     def refresh(self) -> None:
         """Take a new snapshot off the GUI thread; `snapshot_arrived` follows."""

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QSystemTrayIcon,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -115,6 +116,50 @@ class MainWindow(QMainWindow):
         bridge.events_arrived.connect(read_model.apply)
         bridge.command_failed.connect(lambda words: self.statusBar().showMessage(words, 10000))
         self.on_close: list[Callable[[], None]] = []
+        self._interest_timer: QTimer | None = None
+        self._charts_pending: tuple[Any, QWidget] | None = None
+
+    # ------------------------------------------------------------------ the quotes the window needs
+    def interest_codes(self) -> set[str]:
+        """The codes whose quotes the window shows: the watchlist and the selected instrument (quotes
+        panel), the charted one, the holdings, the plan's lines and the working orders."""
+        rm = self.read_model
+        codes = set(rm.positions)
+        codes.update(line.code for line in rm.plan_lines.values())
+        codes.update(o.code for o in rm.working_orders())
+        quotes = self.panels.get("quotes")
+        if quotes is not None:
+            codes.update(quotes.watchlist())
+            selected = quotes.selected()
+            if selected:
+                codes.add(selected)
+        charts = self.panels.get("charts")
+        charted = getattr(getattr(charts, "intraday", None), "code", "")  # None/"" until built and chosen
+        if charted:
+            codes.add(charted)
+        return codes
+
+    def track_interest(self) -> None:
+        """Keep the bridge's interest set (EngineBridge.set_interest) to `interest_codes()`: recomputed
+        once per turn of the event loop after anything it depends on changed."""
+        if self._interest_timer is None:
+            timer = QTimer(self)
+            timer.setSingleShot(True)
+            timer.setInterval(0)
+            timer.timeout.connect(self.update_interest)
+            self._interest_timer = timer
+            rm = self.read_model
+            for signal in (rm.reloaded, rm.positions_changed, rm.orders_changed, rm.plan_lines_changed,
+                           rm.instruments_changed):  # fmt: skip
+                signal.connect(self._interest_changed)
+        self._interest_changed()
+
+    def _interest_changed(self, *_args: Any) -> None:
+        if self._interest_timer is not None and not self._interest_timer.isActive():
+            self._interest_timer.start()
+
+    def update_interest(self) -> None:
+        self.bridge.set_interest(self.interest_codes())
 
     # ------------------------------------------------------------------ panels
     def add_panel(
@@ -151,21 +196,24 @@ class MainWindow(QMainWindow):
         self.add_panel("trades", tr("成交"), TradesPanel(rm, br), Area.BottomDockWidgetArea)
         self.add_panel("alerts", tr("告警与日志"), AlertsPanel(rm, br), Area.RightDockWidgetArea)
         self.docks["positions"].raise_()
+        self.track_interest()
 
     def add_market_panels(self, terminal: Any, *, mode: str = "sim") -> None:
         """The quotes (watchlist + five-level book), charts, strategies and risk-settings panels, fed
         by the read model's signals; their own reads of the Terminal run off the GUI thread."""
-        from app.ui.charts import ChartPanel
         from app.ui.panels.quotes import QuotesPanel
         from app.ui.panels.risk_settings import RiskSettingsPanel
         from app.ui.panels.strategies import StrategiesPanel
 
         rm = self.read_model
-        quotes, charts = QuotesPanel(terminal), ChartPanel(terminal)
+        quotes = QuotesPanel(terminal)
         strategies, risk = StrategiesPanel(terminal), RiskSettingsPanel(terminal)
         strategies.set_mode(mode)
         self.add_panel("quotes", tr("行情"), quotes, Area.RightDockWidgetArea)
-        self.add_panel("charts", tr("图表"), charts, Area.RightDockWidgetArea)
+        holder = QWidget(self)  # the charts (pyqtgraph) are built after the first frame: see _build_charts
+        QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+        self.add_panel("charts", tr("图表"), holder, Area.RightDockWidgetArea)
+        self._charts_pending = (terminal, holder)
         self.add_panel("strategies", tr("策略"), strategies, Area.LeftDockWidgetArea)
         self.add_panel("risk", tr("风控设置"), risk, Area.LeftDockWidgetArea)
         saved = self.layout_settings.value("quotes/watchlist")
@@ -178,23 +226,58 @@ class MainWindow(QMainWindow):
 
         rm.instruments_changed.connect(instruments)
         rm.quotes_updated.connect(quotes.apply_quotes)
-        rm.quotes_updated.connect(charts.apply_quotes)
-        rm.equity_updated.connect(charts.append_equity)
         rm.reloaded.connect(strategies.refresh)
         rm.reloaded.connect(risk.refresh)
         rm.plan_status_changed.connect(lambda _status: strategies.refresh())
         quotes.watchlist_changed.connect(
             lambda codes: self.layout_settings.setValue("quotes/watchlist", codes)
         )
-        quotes.instrument_selected.connect(lambda code: charts.show_instrument(code, rm.prev_close(code)))
+        quotes.watchlist_changed.connect(self._interest_changed)
+        quotes.instrument_selected.connect(self._interest_changed)
         refresher = QTimer(self)  # the strategies' progress (lines done) without a read per event
         refresher.timeout.connect(strategies.refresh)
         refresher.start(STRATEGIES_REFRESH_MS)
         if rm.instruments:
             instruments(list(rm.instruments.values()))
         self.docks["quotes"].raise_()
+        self.track_interest()
+        self.installEventFilter(self)  # the first paint builds the charts (or panel("charts") does)
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:
+        if watched is self and event.type() == QEvent.Type.Paint and self._charts_pending is not None:
+            self.removeEventFilter(self)
+            QTimer.singleShot(0, self._build_charts)
+        return super().eventFilter(watched, event)
+
+    def _build_charts(self) -> None:
+        """The charts panel: importing pyqtgraph (with numpy) and building its plots takes longer than
+        the rest of the window's first frame, so it is built once the window has been painted (the
+        quotes panel is in front of it); it then loads the selected instrument's bars and the equity
+        curve so far, and follows the read model like the other panels."""
+        if self._charts_pending is None:
+            return
+        from app.ui.charts import ChartPanel
+
+        terminal, holder = self._charts_pending
+        self._charts_pending = None
+        rm, quotes = self.read_model, self.panels["quotes"]
+        charts = ChartPanel(terminal)
+        layout = holder.layout()
+        assert layout is not None
+        layout.addWidget(charts)
+        self.panels["charts"] = charts
+        rm.quotes_updated.connect(charts.apply_quotes)
+        rm.equity_updated.connect(charts.append_equity)
+        charts.set_equity(list(rm.equity))
+        quotes.instrument_selected.connect(lambda code: charts.show_instrument(code, rm.prev_close(code)))
+        selected = quotes.selected()
+        if selected:
+            charts.show_instrument(selected, rm.prev_close(selected))
+        self._interest_changed()
 
     def panel(self, object_name: str) -> Any:
+        if object_name == "charts":
+            self._build_charts()
         return self.panels[object_name]
 
     # ------------------------------------------------------------------ layout

@@ -234,6 +234,9 @@ class ReadModel(QObject):
             self.account_changed.emit(account)
             self.positions_changed.emit(list(batch.account.positions))
             self.equity_updated.emit(account.ts, account.total_asset)
+        quotes_ts = getattr(batch, "quotes_ts", None)  # the newest quote, kept or dropped by the bridge
+        if quotes_ts is not None and (status.quotes_ts is None or quotes_ts > status.quotes_ts):
+            status = replace(status, quotes_ts=quotes_ts)
         if batch.quotes:
             unknown = batch.quotes.keys() - self.instruments.keys() - self._asked
             if unknown:
