@@ -21,7 +21,7 @@ from app.core.engine import Engine
 from app.core.execution.conditions import HistoryProvider
 from app.core.execution.service import PolicyExecutor
 from app.core.messages import Call, QuotesArrived, Resync
-from app.core.ports import QuoteSource, TimedClock
+from app.core.ports import BrokerGateway, QuoteSource, TimedClock
 from app.core.risk import RiskGate
 from app.core.risk.arming import LiveGuard as ArmingGuard
 from app.core.simulation import CallerAction, DayRunner, Progress, ScheduledAction
@@ -236,18 +236,7 @@ def _wire_sim_setup(
             suspended=suspended,
             calendar=calendar,
         )
-        engine = Engine(
-            clock=clock,
-            gateway=broker,
-            store_factory=lambda: SqliteOmsStore(open_database(db_path, now=clock.now())),
-            fees=fees,
-            trading_day=day,
-            calendar=calendar,
-            answer_timeout=_seconds(settings.orders.answer_timeout_s),
-            settle_time=_seconds(settings.orders.settle_time_s),
-            risk=RiskGate(settings.risk),
-        )
-        engine.execution = build_execution(settings, engine)
+        engine = _engine(settings, clock, broker, db_path, fees, day, calendar)
         # The broker runs in the engine's thread (threaded=False): its file's WAL is checkpointed by
         # a thread of its own, as Tiller's is (app/storage/checkpoint.py), so no order waits for it.
         checkpointer = WalCheckpointer(broker_path)
@@ -340,6 +329,32 @@ def confirm_calendar_with_qmt(
     """Compare Tiller's calendar with QMT's from `today` for `days` calendar days; the disagreements
     (or why QMT's calendar could not be read) in words, for a warning alert each. Empty: they agree."""
     return feed.confirm_calendar(calendar, today, today + timedelta(days=days))
+
+
+def _engine(
+    settings: Settings,
+    clock: TimedClock,
+    gateway: BrokerGateway,
+    db_path: Path,
+    fees: FeeSchedule,
+    day: date,
+    calendar: TradingCalendar,
+) -> Engine:
+    """The engine of a setup (simulated or live): Tiller's books in `db_path`, the risk gate of the
+    [risk] settings, the execution service of the [execution] settings."""
+    engine = Engine(
+        clock=clock,
+        gateway=gateway,
+        store_factory=lambda: SqliteOmsStore(open_database(db_path, now=clock.now())),
+        fees=fees,
+        trading_day=day,
+        calendar=calendar,
+        answer_timeout=_seconds(settings.orders.answer_timeout_s),
+        settle_time=_seconds(settings.orders.settle_time_s),
+        risk=RiskGate(settings.risk),
+    )
+    engine.execution = build_execution(settings, engine)
+    return engine
 
 
 def build_execution(
@@ -547,18 +562,7 @@ def build_live_setup(
             sending_enabled=settings.qmt.live_trading_enabled,
             **({"reconnect_delays": tuple(reconnect_delays)} if reconnect_delays is not None else {}),
         )  # fmt: skip
-        engine = Engine(
-            clock=live_clock,
-            gateway=gateway,
-            store_factory=lambda: SqliteOmsStore(open_database(db_path, now=live_clock.now())),
-            fees=fees,
-            trading_day=day,
-            calendar=calendar,
-            answer_timeout=_seconds(settings.orders.answer_timeout_s),
-            settle_time=_seconds(settings.orders.settle_time_s),
-            risk=RiskGate(settings.risk),
-        )
-        engine.execution = build_execution(settings, engine)
+        engine = _engine(settings, live_clock, gateway, db_path, fees, day, calendar)
         # the arming guard goes in before anything can be sent: observe-only until armed for the day
         (install_live_guard(settings) if live_guard is None else live_guard)(engine)
         if query_interval is not None:
