@@ -238,6 +238,7 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
         if worker is not None:
             if not interrupted:
                 worker.drain(30.0)  # a payload kicked at the close gets its round before the end
+                say.flush()  # and what that round said (delivered, or why not) is printed
             worker.stop()
         if dispatcher is not None:
             dispatcher.stop()
