@@ -193,6 +193,25 @@ def build_sim_setup(
         raise
 
 
+def sim_broker_options(
+    settings: Settings, *, calendar: TradingCalendar, seed: int | None = None
+) -> dict[str, Any]:
+    """The simulated exchange's options from the settings (fees, cash, seed, participation, latencies,
+    price-cage policy per exchange): build_sim_setup's broker, and any other venue that must match it
+    (the xtpythonclient stand-in's exchange in the tests)."""
+    return {
+        "fees": fee_schedule(settings),
+        "initial_cash": settings.account.initial_cash,
+        "seed": settings.sim.seed if seed is None else seed,
+        "participation": settings.sim.participation,
+        "calendar": calendar,
+        "ack_latency": _seconds(settings.sim.ack_latency_s),
+        "fill_latency": _seconds(settings.sim.fill_latency_s),
+        "cancel_latency": _seconds(settings.sim.cancel_latency_s),
+        "cage_policy": {"SH": settings.sim.cage_sh, "SZ": settings.sim.cage_sz, "BJ": settings.sim.cage_bj},
+    }
+
+
 def _wire_sim_setup(
     settings: Settings,
     *,
@@ -214,17 +233,9 @@ def _wire_sim_setup(
     broker = SimulatedBroker(
         broker_path,
         clock,
-        fees=fees,
         account_id=account,
-        initial_cash=settings.account.initial_cash,
-        seed=settings.sim.seed if seed is None else seed,
-        participation=settings.sim.participation,
-        calendar=calendar,
-        ack_latency=_seconds(settings.sim.ack_latency_s),
-        fill_latency=_seconds(settings.sim.fill_latency_s),
-        cancel_latency=_seconds(settings.sim.cancel_latency_s),
-        cage_policy={"SH": settings.sim.cage_sh, "SZ": settings.sim.cage_sz, "BJ": settings.sim.cage_bj},
         threaded=False,  # the venue runs in the poster's thread (the engine's, for orders): one hop fewer
+        **sim_broker_options(settings, calendar=calendar, seed=seed),
     )
     try:
         feed = SyntheticFeed(

@@ -13,12 +13,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-from app.bootstrap import UNGUARDED, LiveSetup, build_live_setup, fee_schedule
+from app.bootstrap import UNGUARDED, LiveSetup, build_live_setup, fee_schedule, sim_broker_options
 from app.calendar_file import load_calendar
 from app.config import Settings, load_settings
 from app.core.clock import SimClock
@@ -128,19 +128,9 @@ def live_settings(folder: Path, userdata: Path, **env: str) -> Settings:
 
 
 def sim_broker_kwargs(settings: Settings, seed: int | None = None) -> dict[str, Any]:
-    """The simulated broker's options as build_sim_setup gives them (app/bootstrap.py _wire_sim_setup),
-    for the stand-in's exchange when a test compares a live day with the simulated one."""
-    return {
-        "fees": fee_schedule(settings),
-        "initial_cash": settings.account.initial_cash,
-        "seed": settings.sim.seed if seed is None else seed,
-        "participation": settings.sim.participation,
-        "calendar": load_calendar(settings.general.data_dir),
-        "ack_latency": timedelta(seconds=float(settings.sim.ack_latency_s)),
-        "fill_latency": timedelta(seconds=float(settings.sim.fill_latency_s)),
-        "cancel_latency": timedelta(seconds=float(settings.sim.cancel_latency_s)),
-        "cage_policy": {"SH": settings.sim.cage_sh, "SZ": settings.sim.cage_sz, "BJ": settings.sim.cage_bj},
-    }
+    """The simulated broker's options as build_sim_setup gives them, for the stand-in's exchange when a
+    test compares a live day with the simulated one."""
+    return sim_broker_options(settings, calendar=load_calendar(settings.general.data_dir), seed=seed)
 
 
 def secrets_with_account(account: str = ACCOUNT) -> SecretStore:
