@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from app.core.messages import AlertRaised
 from app.ui.bridge import EngineBridge
 from app.ui.panels.base import Panel
 from app.ui.read_model import ReadModel
 from app.ui.table_model import Column, RowTableModel
-from app.ui.words import table_view, tr
+from app.ui.words import tr
 
 _LEVEL = {"info": "信息", "warning": "警告", "error": "错误", "critical": "严重"}
 _COLOR = {"warning": QColor("#b26a00"), "error": QColor("#c62828"), "critical": QColor("#b71c1c")}
@@ -44,13 +44,8 @@ def alerts_model(parent: Any = None) -> RowTableModel[AlertRow]:
 class AlertsPanel(Panel):
     def __init__(self, read_model: ReadModel, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(read_model, bridge, parent)
-        self.table_model = alerts_model(self)
-        self.view = table_view(self)
-        self.view.setModel(self.table_model)
+        self.show_table(alerts_model(self))
         self._n = 0
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.view, 1)
         read_model.reloaded.connect(self.reload)
         read_model.alerts_added.connect(self.on_alerts)
         bridge.command_failed.connect(self.on_command_failed)

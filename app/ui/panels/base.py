@@ -8,11 +8,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from app.ui.bridge import EngineBridge
 from app.ui.read_model import ReadModel
-from app.ui.words import tr
+from app.ui.words import table_view, tr
 
 FIT_ROWS = 300
 ALWAYS_FIT_ROWS = 60  # values change width as they move: small tables are measured on every update
@@ -43,6 +43,15 @@ class Panel(QWidget):
         self.confirm: Callable[[str, str], bool] = lambda title, text: ask(self, title, text)
         self.last_error = ""
         self._fitted_rows = -1
+
+    def show_table(self, model: Any) -> None:
+        """A panel that is one table: `model` in a table view filling the panel (`table_model`, `view`)."""
+        self.table_model = model
+        self.view = table_view(self)
+        self.view.setModel(model)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.view, 1)
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet("color: #c62828;" if error else "color: #404040;")

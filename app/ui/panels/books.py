@@ -185,12 +185,7 @@ def trades_model(parent: Any = None) -> RowTableModel[TradeRow]:
 class TradesPanel(Panel):
     def __init__(self, read_model: ReadModel, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(read_model, bridge, parent)
-        self.table_model = trades_model(self)
-        self.view = table_view(self)
-        self.view.setModel(self.table_model)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.view, 1)
+        self.show_table(trades_model(self))
         read_model.reloaded.connect(self.reload)
         read_model.trades_added.connect(self.on_trades)
         self.reload()
@@ -259,12 +254,7 @@ def positions_model(parent: Any = None) -> RowTableModel[PositionRow]:
 class PositionsPanel(Panel):
     def __init__(self, read_model: ReadModel, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(read_model, bridge, parent)
-        self.table_model = positions_model(self)
-        self.view = table_view(self)
-        self.view.setModel(self.table_model)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.view, 1)
+        self.show_table(positions_model(self))
         read_model.reloaded.connect(self.reload)
         read_model.positions_changed.connect(self.on_positions)
         self.reload()
