@@ -205,6 +205,11 @@ class OmsStore(Protocol):
 
     def stage_alert(self, ts: datetime, level: str, category: str, message: str) -> None: ...
 
+    def load_alerts(self, start: datetime, end: datetime, limit: int) -> list[tuple[datetime, str, str, str]]:
+        """Committed alerts with start <= ts < end as (ts, level, category, message), newest first,
+        at most `limit` (the window shows the day's earlier alerts from them)."""
+        ...
+
     def stage_risk_audit(self, ts: datetime, who: str, key: str, old: str | None, new: str | None) -> None:
         """One change of a risk setting or of the trading state, for the append-only audit."""
         ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -227,6 +227,17 @@ class Terminal:
     def alerts(self, limit: int = 500, timeout: float = 10.0) -> tuple[AlertRaised, ...]:
         """The newest alerts of this session, oldest first (all are in the database; events: AlertRaised)."""
         return self._engine.call(lambda e: tuple(e.alerts)[-limit:] if limit > 0 else (), timeout)
+
+    def day_alerts(self, limit: int = 500, timeout: float = 10.0) -> tuple[AlertRaised, ...]:
+        """The trading day's committed alerts from the database, earlier sessions' too, the newest
+        `limit` of them, newest first."""
+
+        def read(e: Engine) -> tuple[AlertRaised, ...]:
+            start = datetime.combine(e.oms.trading_day, time(0), CN_TZ)
+            rows = e.store.load_alerts(start, start + timedelta(days=1), limit)
+            return tuple(AlertRaised(level, category, message, ts) for ts, level, category, message in rows)
+
+        return self._engine.call(read, timeout)
 
     def quotes(self, codes: Iterable[str] | None = None, timeout: float = 10.0) -> dict[str, Quote]:
         """The last quote of each code seen today (of `codes`, if given; events: QuotesUpdated)."""

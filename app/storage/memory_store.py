@@ -147,6 +147,9 @@ class MemoryOmsStore(MemoryPlanRows):
         """Committed alerts as (ts, level, category, message), oldest first."""
         return list(self._alerts)
 
+    def load_alerts(self, start: datetime, end: datetime, limit: int) -> list[tuple[datetime, str, str, str]]:
+        return [a for a in reversed(self._alerts) if start <= a[0] < end][: max(0, limit)]
+
     # ------------------------------------------------------------------ staging
     def stage_new_order(self, order: Order) -> None:
         self._s_orders[order.client_order_id] = order

@@ -20,6 +20,7 @@ from typing import Any
 
 from app.core.planning.ledger import StrategyPosition
 from app.core.planning.model import AuditEntry, PlanLine, PlanStatus, StrategySettings
+from app.domain.clock import CN_TZ
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
 from app.domain.instruments import classify
 from app.domain.orders import Order, OrderEvent, OrderFilled, OrderStatus, PriceType
@@ -329,6 +330,19 @@ class SqliteOmsStore(PlanRows):
 
     def stage_alert(self, ts: datetime, level: str, category: str, message: str) -> None:
         self._alerts.append((ts.isoformat(), level, category, message))
+
+    def load_alerts(self, start: datetime, end: datetime, limit: int) -> list[tuple[datetime, str, str, str]]:
+        """Read by time as the engine writes it (the clock's zone); the index on ts serves the range."""
+        if limit <= 0:
+            return []
+        lo, hi = start.astimezone(CN_TZ).isoformat(), end.astimezone(CN_TZ).isoformat()
+        with translated_errors(path=self.database.path):
+            rows = self.conn.execute(
+                "SELECT ts, level, category, message FROM alerts WHERE ts >= ? AND ts < ?"
+                " ORDER BY ts DESC, id DESC LIMIT ?",
+                (lo, hi, limit),
+            ).fetchall()
+        return [(datetime.fromisoformat(r[0]), r[1], r[2] or "", r[3]) for r in rows]
 
     def stage_risk_audit(self, ts: datetime, who: str, key: str, old: str | None, new: str | None) -> None:
         self._risk_audit.append((ts.isoformat(), who, key, old, new))

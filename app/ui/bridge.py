@@ -30,14 +30,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
-from app.core.messages import AccountUpdated, QuotesUpdated
+from app.core.messages import AccountUpdated, AlertRaised, QuotesUpdated
 from app.core.planning.model import PlanError
 from app.core.risk import RiskSettingError
 from app.core.snapshot import TerminalSnapshot
@@ -68,6 +69,41 @@ class _Quotes:
 
     quotes: tuple[Quote, ...]
     newest: datetime | None
+
+
+DAY_ALERTS = 500  # the day's alerts a snapshot carries at most
+
+
+def _day_alerts(terminal: Any) -> tuple[AlertRaised, ...]:
+    """The day's committed alerts, newest first (command thread); () when the store cannot be read
+    (the snapshot still comes) or the terminal has no store (stand-ins in tests)."""
+    read = getattr(terminal, "day_alerts", None)
+    if read is None:
+        return ()
+    try:
+        return tuple(read(DAY_ALERTS))
+    except Exception:
+        log.warning("the day's earlier alerts could not be read", exc_info=True)
+        return ()
+
+
+def with_earlier_alerts(snapshot: TerminalSnapshot, stored: Sequence[AlertRaised]) -> TerminalSnapshot:
+    """The snapshot's alerts (this session's, oldest first) with the day's stored ones (newest
+    first, this session's committed ones among them) in front: each alert once, oldest first, at
+    most DAY_ALERTS."""
+    if not stored:
+        return snapshot
+    seen = Counter(snapshot.alerts)
+    earlier: list[AlertRaised] = []
+    for alert in stored:
+        if seen[alert] > 0:
+            seen[alert] -= 1
+        else:
+            earlier.append(alert)
+    if not earlier:
+        return snapshot
+    merged = sorted([*reversed(earlier), *snapshot.alerts], key=lambda a: a.ts)  # stable: ties keep order
+    return replace(snapshot, alerts=tuple(merged[-DAY_ALERTS:]))
 
 
 def words(exc: BaseException) -> str:
@@ -259,7 +295,8 @@ class EngineBridge(QObject):
         terminal = self.terminal
 
         def take() -> TerminalSnapshot:
-            return terminal.snapshot(mark=self._mark)
+            earlier = _day_alerts(terminal)  # first: what commits meanwhile is in the snapshot
+            return with_earlier_alerts(terminal.snapshot(mark=self._mark), earlier)
 
         self.run(take, self._on_snapshot)
 
