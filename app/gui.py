@@ -39,7 +39,19 @@ class GuiOptions:
     screenshot: Path | None = None  # save the whole window here before closing (with exit_when_done)
 
 
-CRASH_TEXT = "Tiller 遇到意外错误 (an unexpected error). 账本已保存在数据库中; 详情已写入日志 (details are in the log):\n{log}"
+def QT_TR_NOOP(text: str) -> str:
+    return text
+
+
+CRASH_TEXT = QT_TR_NOOP(
+    "Tiller 遇到意外错误 (an unexpected error). 账本已保存在数据库中; 详情已写入日志 (details are in the log):\n{log}"
+)
+
+
+def _translated(text: str) -> str:
+    from PySide6.QtCore import QCoreApplication
+
+    return QCoreApplication.translate("", text)
 
 
 def install_crash_handler(log_file: Path | None, show: Any = None) -> None:
@@ -60,7 +72,7 @@ def install_crash_handler(log_file: Path | None, show: Any = None) -> None:
             return
         log.critical("uncaught exception:\n%s", "".join(traceback.format_exception(kind, exc, tb)))
         try:
-            shower(CRASH_TEXT.format(log=log_file or "-"))
+            shower(_translated(CRASH_TEXT).format(log=log_file or "-"))
         except Exception:  # the message box itself failed: the log has it
             log.exception("could not show the crash message")
 
@@ -82,12 +94,15 @@ def run_gui(settings: Settings, options: GuiOptions, log_file: Path | None = Non
 
     from app.bootstrap import build_window_session, window_day
     from app.ui.bridge import EngineBridge
+    from app.ui.i18n import install_translator
     from app.ui.main_window import MainWindow
     from app.ui.read_model import ReadModel
+    from app.ui.words import tr
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Tiller")
     app.setOrganizationName("Tiller")
+    install_translator(app, settings.general.language)
     install_crash_handler(log_file)
     day = options.day or window_day(settings, datetime.now(CN_TZ).date())
     session = build_window_session(
@@ -99,7 +114,11 @@ def run_gui(settings: Settings, options: GuiOptions, log_file: Path | None = Non
         bridge = EngineBridge(session.terminal)
         data_dir = options.data_dir or settings.general.data_dir
         window = MainWindow(
-            read_model, bridge, layout_file=data_dir / "window.ini", mode="模拟", schedule=session.schedule
+            read_model,
+            bridge,
+            layout_file=data_dir / "window.ini",
+            mode=tr("模拟"),
+            schedule=session.schedule,
         )
         window.add_core_panels()
         window.add_market_panels(session.terminal)
@@ -114,11 +133,15 @@ def run_gui(settings: Settings, options: GuiOptions, log_file: Path | None = Non
             if session.driver.error is not None and not finished["done"]:
                 finished["done"] = True
                 window.notify(
-                    "Tiller", f"模拟交易日出错 (the simulated day stopped): {session.driver.error}", "error"
+                    "Tiller",
+                    tr("模拟交易日出错 (the simulated day stopped): {error}").format(
+                        error=session.driver.error
+                    ),
+                    "error",
                 )
             if session.driver.done.is_set() and not finished["done"]:
                 finished["done"] = True
-                window.statusBar().showMessage("模拟交易日结束 (the simulated day is over)")
+                window.statusBar().showMessage(tr("模拟交易日结束 (the simulated day is over)"))
                 if options.exit_when_done:
                     bridge.flush()
                     bridge.refresh()

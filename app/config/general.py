@@ -8,6 +8,14 @@ from pathlib import Path
 from app.config._fields import absolute_path, choice, meta
 from app.config.paths import default_data_dir
 
+_LANGUAGE = choice("zh_CN", "zh", "zh-CN", "en", case_insensitive=True)
+
+
+def _language(raw: object) -> str:
+    """zh_CN (also written zh or zh-CN) or en."""
+    value = _LANGUAGE(raw)
+    return "en" if value == "en" else "zh_CN"
+
 
 @dataclass(frozen=True, slots=True)
 class GeneralSettings:
@@ -37,5 +45,9 @@ class GeneralSettings:
     )
     language: str = field(
         default="zh_CN",
-        metadata=meta(parse=choice("zh_CN", "en"), expected="'zh_CN' or 'en'", help="interface language"),
+        metadata=meta(
+            parse=_language,
+            expected="'zh_CN' (or 'zh') or 'en'",
+            help="interface language: zh_CN Chinese, en English (takes effect at the next start)",
+        ),
     )

@@ -43,6 +43,7 @@ from app.core.planning.model import PlanError
 from app.core.risk import RiskSettingError
 from app.core.snapshot import TerminalSnapshot
 from app.domain.market import Quote
+from app.ui.words import tr
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +112,11 @@ def words(exc: BaseException) -> str:
     if isinstance(exc, PlanError | RiskSettingError):
         return str(exc)
     if isinstance(exc, TimeoutError):
-        return "引擎未及时响应，请稍后再试 (the engine did not answer in time; try again)"
+        return tr("引擎未及时响应，请稍后再试 (the engine did not answer in time; try again)")
     name = type(exc).__name__
     if name == "TradingHaltedError":
         return str(exc)
-    return f"操作未完成 (the command failed): {exc or name}"
+    return tr("操作未完成 (the command failed): {error}").format(error=exc or name)
 
 
 class _Relay(QObject):

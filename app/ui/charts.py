@@ -26,6 +26,7 @@ from app.core.bars import Bar
 from app.domain.clock import CN_TZ
 from app.domain.market import Quote
 from app.ui.display import DOWN_HEX, UP_HEX, price_places
+from app.ui.words import tr
 from app.ui.workers import Background
 
 FRAME_MS = 100  # redraw at most 10 times a second
@@ -198,8 +199,9 @@ class IntradayChart(_Chart):
                 pct = (self.price[last] - self.prev_close) / self.prev_close * 100
                 color = UP_HEX if pct > 0 else DOWN_HEX if pct < 0 else "#333333"
                 change = f"<span style='color:{color}'>{self.price[last]:.{places}f} {pct:+.2f}%</span>"
+            avg = tr("均价")
             self.title.setText(
-                f"{self.code} {change} <span style='color:{AVG_COLOR}'>均价 {self.avg[last]:.{places}f}</span>"
+                f"{self.code} {change} <span style='color:{AVG_COLOR}'>{avg} {self.avg[last]:.{places}f}</span>"
             )
         else:
             self.title.setText(self.code)
@@ -291,8 +293,9 @@ class CandleChart(_Chart):
             ticks = [(i, f"{bars[i].ts:%m-%d}") for i in range(0, len(bars), max(1, len(bars) // 6))]
             self.volume_plot.getAxis("bottom").setTicks([ticks])
             places = price_places(code)
+            daily, close = tr("日K"), tr("收")
             self.title.setText(
-                f"{code} 日K  {bars[0].ts:%Y-%m-%d} … {bars[-1].ts:%Y-%m-%d}  收 {c[-1]:.{places}f}"
+                f"{code} {daily}  {bars[0].ts:%Y-%m-%d} … {bars[-1].ts:%Y-%m-%d}  {close} {c[-1]:.{places}f}"
             )
         else:
             self.title.setText(code)
@@ -364,9 +367,10 @@ class EquityChart(_Chart):
             self.drawdown_plot.setYRange(min(worst, -0.1) * 1.1, 0, padding=0)
             change = (self._v[-1] / self._v[0] - 1) * 100 if self._v[0] else 0.0
             color = UP_HEX if change > 0 else DOWN_HEX if change < 0 else "#333333"
+            assets, drawdown = tr("总资产"), tr("最大回撤")
             self.title.setText(
-                f"总资产 {self._v[-1]:,.2f}  <span style='color:{color}'>{change:+.2f}%</span>"
-                f"  最大回撤 <span style='color:{DOWN_HEX}'>{worst:.2f}%</span>"
+                f"{assets} {self._v[-1]:,.2f}  <span style='color:{color}'>{change:+.2f}%</span>"
+                f"  {drawdown} <span style='color:{DOWN_HEX}'>{worst:.2f}%</span>"
             )
         else:
             self.title.setText("")

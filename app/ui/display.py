@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor
 
 from app.domain.instruments import Board, classify
@@ -52,14 +53,24 @@ def volume_text(shares: int | None) -> str:
     return big_number_text(Decimal(shares) / 100)
 
 
+_WESTERN = ((Decimal("1e9"), "B"), (Decimal("1e6"), "M"), (Decimal("1e4"), "K"))
+
+
 def big_number_text(value: Decimal | float | int | None) -> str:
+    """万 (1e4) and 亿 (1e8) in Chinese; K, M and B once the English catalogue translates them."""
     if value is None:
         return "-"
     v = Decimal(value)
+    yi, wan = QCoreApplication.translate("", "亿"), QCoreApplication.translate("", "万")
+    if yi != "亿":  # another language: thousands, millions, billions
+        for scale, unit in _WESTERN:
+            if abs(v) >= scale:
+                return f"{v / scale:.2f}{unit}"
+        return f"{v:.0f}"
     if abs(v) >= Decimal("1e8"):
-        return f"{v / Decimal('1e8'):.2f}亿"
+        return f"{v / Decimal('1e8'):.2f}{yi}"
     if abs(v) >= Decimal("1e4"):
-        return f"{v / Decimal('1e4'):.2f}万"
+        return f"{v / Decimal('1e4'):.2f}{wan}"
     return f"{v:.0f}"
 
 

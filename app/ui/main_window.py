@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
+from PySide6.QtCore import QT_TR_NOOP, QByteArray, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -42,6 +42,17 @@ from app.ui.read_model import ReadModel
 from app.ui.words import tr
 
 log = logging.getLogger(__name__)
+
+# The scheduled jobs' names as app/bootstrap.py gives them (`schedule`), marked for the catalogue.
+JOB_NAMES = (
+    QT_TR_NOOP("取信号"),
+    QT_TR_NOOP("批准截止"),
+    QT_TR_NOOP("开盘竞价"),
+    QT_TR_NOOP("连续竞价"),
+    QT_TR_NOOP("收盘竞价"),
+    QT_TR_NOOP("日终对账"),
+    QT_TR_NOOP("备份"),
+)
 
 Area = Qt.DockWidgetArea
 LAYOUT_VERSION = 1
@@ -388,7 +399,7 @@ class MainWindow(QMainWindow):
         upcoming = next(((at, name) for at, name in self.schedule if at > now), None)
         if upcoming is None:
             return tr("下一任务：无")
-        return tr("下一任务：") + f"{upcoming[0]:%H:%M} {upcoming[1]}"
+        return tr("下一任务：") + f"{upcoming[0]:%H:%M} {tr(upcoming[1])}"
 
     # ------------------------------------------------------------------ tray
     def _build_tray(self) -> None:

@@ -52,6 +52,7 @@ from app.core.planning.model import (
 from app.core.snapshot import TerminalSnapshot
 from app.domain.market import InstrumentInfo, Quote
 from app.domain.reports import TradeReport
+from app.ui.words import tr
 
 MAX_ORDERS = 5000  # ended orders beyond this are dropped, oldest first (working ones are always kept)
 MAX_TRADES = 5000
@@ -203,7 +204,11 @@ class ReadModel(QObject):
             elif isinstance(event, SignalsReceived):
                 n = sum(len(getattr(b, "lines", ())) for b in event.batches)
                 status = replace(
-                    status, signals=f"{event.ts:%H:%M} 取得 {len(event.batches)} 批 {n} 条", signals_ok=True
+                    status,
+                    signals=tr("{time} 取得 {batches} 批 {lines} 条").format(
+                        time=f"{event.ts:%H:%M}", batches=len(event.batches), lines=n
+                    ),
+                    signals_ok=True,
                 )
             elif isinstance(event, ExecutionUpdated):
                 p = event.progress

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from PySide6.QtCore import QCoreApplication, QTime, Signal
+from PySide6.QtCore import QT_TR_NOOP, QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,12 +48,8 @@ from PySide6.QtWidgets import (
 
 from app.config import ALERT_CHANNELS, Settings, SettingsError, load_settings
 from app.secrets import SET_MARKER, UNAVAILABLE_MARKER, SecretsError, SecretStore
+from app.ui.words import tr
 from app.ui.workers import Background
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("SettingsDialog", text)
-
 
 # --------------------------------------------------------------------------- the settings file
 
@@ -128,7 +124,7 @@ def save_all(
 def _secret_edit(parent: QWidget) -> QLineEdit:
     edit = QLineEdit(parent)
     edit.setEchoMode(QLineEdit.EchoMode.Password)
-    edit.setPlaceholderText(_tr("读取中…"))
+    edit.setPlaceholderText(tr("读取中…"))
     return edit
 
 
@@ -149,16 +145,27 @@ SECRET_FIELDS = (
 )
 
 _SCHEDULE_LABELS = {
-    "pre_open_fetch": "获取当日信号",
-    "approve_deadline": "自动确认计划",
-    "open_auction": "集合竞价下单",
-    "continuous": "连续竞价开始",
-    "close_auction": "收盘竞价下单",
-    "post_close": "盘后对账同步",
-    "backup": "数据库备份",
+    "pre_open_fetch": QT_TR_NOOP("获取当日信号"),
+    "approve_deadline": QT_TR_NOOP("自动确认计划"),
+    "open_auction": QT_TR_NOOP("集合竞价下单"),
+    "continuous": QT_TR_NOOP("连续竞价开始"),
+    "close_auction": QT_TR_NOOP("收盘竞价下单"),
+    "post_close": QT_TR_NOOP("盘后对账同步"),
+    "backup": QT_TR_NOOP("数据库备份"),
 }
-_LEVELS = {"info": "提示", "warning": "警告", "error": "错误", "critical": "严重"}
-_CHANNEL_NAMES = {"email": "邮件", "wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
+LANGUAGES = (("zh_CN", "中文"), ("en", "English"))  # general.language: the choice and its own name
+_LEVELS = {
+    "info": QT_TR_NOOP("提示"),
+    "warning": QT_TR_NOOP("警告"),
+    "error": QT_TR_NOOP("错误"),
+    "critical": QT_TR_NOOP("严重"),
+}
+_CHANNEL_NAMES = {
+    "email": QT_TR_NOOP("邮件"),
+    "wecom": QT_TR_NOOP("企业微信"),
+    "dingtalk": QT_TR_NOOP("钉钉"),
+    "feishu": QT_TR_NOOP("飞书"),
+}
 
 
 class SettingsDialog(QDialog):
@@ -183,6 +190,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._qmt_tab(), self.tr("交易账户 (QMT)"))
         self.tabs.addTab(self._schedule_tab(), self.tr("计划时间"))
         self.tabs.addTab(self._alerts_tab(), self.tr("通知"))
+        self.tabs.addTab(self._interface_tab(), self.tr("界面"))
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.message.hide()
@@ -250,6 +258,19 @@ class SettingsDialog(QDialog):
         form.addRow(self.live_enabled)
         return page
 
+    def _interface_tab(self) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.language = QComboBox(page)
+        for code, name in LANGUAGES:
+            self.language.addItem(name, code)  # each language in its own words, never translated
+        self.language.setCurrentIndex(max(0, self.language.findData(self._settings.general.language)))
+        form.addRow(self.tr("界面语言"), self.language)
+        self.language_note = QLabel(self.tr("界面语言在下次启动 Tiller 时生效。"), page)
+        self.language_note.setWordWrap(True)
+        form.addRow(self.language_note)
+        return page
+
     def _schedule_tab(self) -> QWidget:
         page = QWidget(self)
         form = QFormLayout(page)
@@ -257,7 +278,7 @@ class SettingsDialog(QDialog):
         self.time_edits: dict[str, QTimeEdit] = {}
         for key, label in _SCHEDULE_LABELS.items():
             self.time_edits[key] = _time_edit(getattr(s, key), page)
-            form.addRow(self.tr(label), self.time_edits[key])
+            form.addRow(tr(label), self.time_edits[key])
         self.monitor_every = QSpinBox(page)
         self.monitor_every.setRange(1, 60)
         self.monitor_every.setSuffix(self.tr(" 分钟"))
@@ -272,23 +293,23 @@ class SettingsDialog(QDialog):
         self.channel_boxes: dict[str, QCheckBox] = {}
         row = QHBoxLayout()
         for channel in ALERT_CHANNELS:
-            box = QCheckBox(self.tr(_CHANNEL_NAMES[channel]), page)
+            box = QCheckBox(tr(_CHANNEL_NAMES[channel]), page)
             box.setChecked(channel in a.channels)
             self.channel_boxes[channel] = box
             row.addWidget(box)
         form.addRow(self.tr("通知渠道"), row)
         self.min_level = QComboBox(page)
         for level, name in _LEVELS.items():
-            self.min_level.addItem(self.tr(name), level)
+            self.min_level.addItem(tr(name), level)
         self.min_level.setCurrentIndex(list(_LEVELS).index(a.min_level))
         form.addRow(self.tr("最低通知级别"), self.min_level)
         for name, label in (
-            ("webhook.wecom", "企业微信 Webhook"),
-            ("webhook.dingtalk", "钉钉 Webhook"),
-            ("webhook.feishu", "飞书 Webhook"),
+            ("webhook.wecom", QT_TR_NOOP("企业微信 Webhook")),
+            ("webhook.dingtalk", QT_TR_NOOP("钉钉 Webhook")),
+            ("webhook.feishu", QT_TR_NOOP("飞书 Webhook")),
         ):
             self.secret_edits[name] = _secret_edit(page)
-            form.addRow(self.tr(label), self.secret_edits[name])
+            form.addRow(tr(label), self.secret_edits[name])
         self.smtp_host = QLineEdit(a.smtp_host, page)
         form.addRow(self.tr("SMTP 服务器"), self.smtp_host)
         self.smtp_port = QSpinBox(page)
@@ -324,7 +345,7 @@ class SettingsDialog(QDialog):
 
     def file_changes(self) -> dict[str, dict[str, Any]]:
         return {
-            "general": {"mode": self.mode.currentData()},
+            "general": {"mode": self.mode.currentData(), "language": self.language.currentData()},
             "bigquant": {
                 "base_url": self.base_url.text().strip(),
                 "strategy_ids": [s.strip() for s in self.strategy_ids.text().split(",") if s.strip()],

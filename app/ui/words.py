@@ -5,18 +5,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QT_TR_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from app.domain.side import Side
 from app.ui.display import DOWN, FLAT, UP
 
-CONTEXT = "Tiller"
+CONTEXT = ""  # the context pyside6-lupdate gives a bare tr() call and a QT_TR_NOOP marker
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate(CONTEXT, text)
+def tr(text: str, disambiguation: str | None = None) -> str:
+    """`text` in the window's language (app/ui/i18n.py). Call it with the literal text (or a
+    QT_TR_NOOP-marked one) so that pyside6-lupdate finds it; widgets use `self.tr` (the class is
+    the context), never inside an f-string (lupdate does not look there). `disambiguation` tells
+    apart one Chinese text that reads differently in English (持仓: the panel Positions, the column
+    Position)."""
+    return QCoreApplication.translate(CONTEXT, text, disambiguation)
 
 
 def side_text(side: Side | str) -> str:
@@ -35,17 +40,17 @@ def pnl_color(value: Decimal | None) -> QColor:
 
 
 _STATUS = {
-    "initialized": "待发送",
-    "denied": "风控拒绝",
-    "submitted": "已发送",
-    "accepted": "已报",
-    "partially_filled": "部成",
-    "pending_cancel": "待撤",
-    "filled": "已成",
-    "cancelled": "已撤",
-    "rejected": "废单",
-    "expired": "已失效",
-    "in_doubt": "待确认",
+    "initialized": QT_TR_NOOP("待发送"),
+    "denied": QT_TR_NOOP("风控拒绝"),
+    "submitted": QT_TR_NOOP("已发送"),
+    "accepted": QT_TR_NOOP("已报"),
+    "partially_filled": QT_TR_NOOP("部成"),
+    "pending_cancel": QT_TR_NOOP("待撤"),
+    "filled": QT_TR_NOOP("已成"),
+    "cancelled": QT_TR_NOOP("已撤"),
+    "rejected": QT_TR_NOOP("废单"),
+    "expired": QT_TR_NOOP("已失效"),
+    "in_doubt": QT_TR_NOOP("待确认"),
 }
 
 
@@ -54,7 +59,12 @@ def status_text(status: object) -> str:
     return tr(_STATUS.get(value, value))
 
 
-_LINE_STATE = {"planned": "待批准", "approved": "已批准", "handed": "执行中", "skipped": "已跳过"}
+_LINE_STATE = {
+    "planned": QT_TR_NOOP("待批准"),
+    "approved": QT_TR_NOOP("已批准"),
+    "handed": QT_TR_NOOP("执行中"),
+    "skipped": QT_TR_NOOP("已跳过"),
+}
 
 
 def line_state_text(state: object) -> str:
@@ -63,10 +73,10 @@ def line_state_text(state: object) -> str:
 
 
 _POLICY = {
-    "auction_open": "开盘竞价",
-    "limit": "限价",
-    "best5": "五档即成",
-    "auction_close": "收盘竞价",
+    "auction_open": QT_TR_NOOP("开盘竞价"),
+    "limit": QT_TR_NOOP("限价"),
+    "best5": QT_TR_NOOP("五档即成"),
+    "auction_close": QT_TR_NOOP("收盘竞价"),
     "twap": "TWAP",
     "vwap": "VWAP",
 }

@@ -108,7 +108,6 @@ def window_session(
             read_model,
             bridge,
             layout_file=folder / "window.ini",
-            mode="模拟",
             schedule=[(setup.clock.now().replace(hour=15, minute=30), "日终对账")],
         )
         qtbot.addWidget(window)

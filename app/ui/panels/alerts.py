@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from PySide6.QtCore import QT_TR_NOOP
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
@@ -16,7 +17,12 @@ from app.ui.read_model import ReadModel
 from app.ui.table_model import Column, RowTableModel
 from app.ui.words import tr
 
-_LEVEL = {"info": "信息", "warning": "警告", "error": "错误", "critical": "严重"}
+_LEVEL = {
+    "info": QT_TR_NOOP("信息"),
+    "warning": QT_TR_NOOP("警告"),
+    "error": QT_TR_NOOP("错误"),
+    "critical": QT_TR_NOOP("严重"),
+}
 _COLOR = {"warning": QColor("#b26a00"), "error": QColor("#c62828"), "critical": QColor("#b71c1c")}
 MAX_ROWS = 1000
 

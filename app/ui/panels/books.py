@@ -56,7 +56,9 @@ def orders_model(parent: Any = None) -> RowTableModel[OrderRow]:
         Column(tr("已成交"), lambda r: str(r.order.filled_qty), "right"),
         Column(tr("成交均价"), avg, "right"),
         Column(tr("状态"), lambda r: status_text(r.order.status), "center"),
-        Column(tr("策略"), lambda r: r.order.strategy_id[:12], tip=lambda r: r.order.strategy_id),
+        Column(
+            tr("策略", "one strategy"), lambda r: r.order.strategy_id[:12], tip=lambda r: r.order.strategy_id
+        ),
         Column(tr("委托编号"), lambda r: str(r.order.client_order_id)),
         Column(tr("说明"), lambda r: r.order.status_msg, tip=lambda r: r.order.status_msg),
     ]
@@ -170,7 +172,7 @@ def trades_model(parent: Any = None) -> RowTableModel[TradeRow]:
         Column(tr("数量"), lambda r: str(r.trade.qty), "right"),
         Column(tr("成交金额"), lambda r: money(r.trade.amount), "right"),
         Column(tr("费用"), lambda r: money(r.trade.fees), "right"),
-        Column(tr("策略"), lambda r: r.strategy[:12], tip=lambda r: r.strategy),
+        Column(tr("策略", "one strategy"), lambda r: r.strategy[:12], tip=lambda r: r.strategy),
         Column(tr("委托编号"), lambda r: r.client_order_id),
         Column(tr("成交编号"), lambda r: str(r.trade.trade_id)),
     ]
@@ -233,7 +235,7 @@ def positions_model(parent: Any = None) -> RowTableModel[PositionRow]:
     columns: list[Column[PositionRow]] = [
         Column(tr("代码"), lambda r: r.position.code),
         Column(tr("名称"), lambda r: r.name),
-        Column(tr("持仓"), lambda r: str(r.position.total), "right"),
+        Column(tr("持仓", "quantity held"), lambda r: str(r.position.total), "right"),
         Column(tr("可卖"), lambda r: str(r.position.sellable), "right"),
         Column(tr("成本价"), lambda r: price_text(r.position.avg_cost, r.position.code), "right"),
         Column(tr("现价"), last, "right"),
@@ -246,7 +248,7 @@ def positions_model(parent: Any = None) -> RowTableModel[PositionRow]:
         ),
         Column(tr("盈亏比例"), pct, "right", lambda r: pnl_color(r.position.unrealized_pnl)),
         Column(tr("仓位占比"), lambda r: "-" if r.weight is None else f"{r.weight:.2f}%", "right"),
-        Column(tr("策略"), lambda r: r.strategy[:12], tip=lambda r: r.strategy),
+        Column(tr("策略", "one strategy"), lambda r: r.strategy[:12], tip=lambda r: r.strategy),
     ]
     return RowTableModel(columns, key=lambda r: r.position.code, max_rows=2000, parent=parent)
 

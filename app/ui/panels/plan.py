@@ -74,7 +74,9 @@ def plan_model(parent: Any = None) -> RowTableModel[PlanRow]:
         return FLAT
 
     columns: list[Column[PlanRow]] = [
-        Column(tr("策略"), lambda r: r.line.strategy_id[:12], tip=lambda r: r.line.strategy_id),
+        Column(
+            tr("策略", "one strategy"), lambda r: r.line.strategy_id[:12], tip=lambda r: r.line.strategy_id
+        ),
         Column(tr("代码"), lambda r: r.line.code),
         Column(tr("名称"), lambda r: r.line.name),
         Column(tr("方向"), lambda r: side_text(r.line.side), "center", lambda r: side_color(r.line.side)),

@@ -47,6 +47,7 @@ from app.ui.display import (
     price_text,
     volume_text,
 )
+from app.ui.words import tr
 
 MAX_ROWS = 500  # a watchlist longer than this is refused (the view stays fast and readable)
 FRAME_MS = 50  # quote bursts are applied at most this often
@@ -65,12 +66,6 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 _COLUMNS = ("code", "name", "last", "change", "pct", "volume", "amount", "bid1", "ask1", "prev_close")
-
-
-def _tr(text: str) -> str:
-    from PySide6.QtCore import QCoreApplication
-
-    return QCoreApplication.translate("QuotesPanel", text)
 
 
 def normalize_code(text: str) -> str | None:
@@ -94,8 +89,8 @@ class QuoteTableModel(QAbstractTableModel):
         self._prev: dict[str, Decimal] = {}
         self._cells: dict[str, tuple[list[str], list[Any]]] = {}  # by code: texts and colours shown
         self._headers = (
-            _tr("代码"), _tr("名称"), _tr("最新"), _tr("涨跌"), _tr("涨跌幅"), _tr("成交量(手)"),
-            _tr("成交额"), _tr("买一"), _tr("卖一"), _tr("昨收"),
+            tr("代码"), tr("名称"), tr("最新"), tr("涨跌"), tr("涨跌幅"), tr("成交量(手)"),
+            tr("成交额"), tr("买一"), tr("卖一"), tr("昨收"),
         )  # fmt: skip
 
     # ------------------------------------------------------------------ Qt model
@@ -203,7 +198,11 @@ class QuoteTableModel(QAbstractTableModel):
         if code in self._row_of:
             return False
         if len(self._codes) >= MAX_ROWS:
-            raise ValueError(f"自选股已满 (the watchlist is full): at most {MAX_ROWS}, was adding {code}")
+            raise ValueError(
+                tr("自选股已满 (the watchlist is full): at most {max}, was adding {code}").format(
+                    max=MAX_ROWS, code=code
+                )
+            )
         row = len(self._codes)
         self.beginInsertRows(QModelIndex(), row, row)
         self._codes.append(code)
@@ -282,10 +281,10 @@ class BookModel(QAbstractTableModel):
         self._code = ""
         self._prev: Decimal | None = None
         self._labels = [
-            _tr("卖五"), _tr("卖四"), _tr("卖三"), _tr("卖二"), _tr("卖一"),
-            _tr("买一"), _tr("买二"), _tr("买三"), _tr("买四"), _tr("买五"),
+            tr("卖五"), tr("卖四"), tr("卖三"), tr("卖二"), tr("卖一"),
+            tr("买一"), tr("买二"), tr("买三"), tr("买四"), tr("买五"),
         ]  # fmt: skip
-        self._headers = (_tr("档位"), _tr("价格"), _tr("数量(手)"))
+        self._headers = (tr("档位"), tr("价格"), tr("数量(手)"))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else self.ROWS
@@ -532,7 +531,7 @@ class QuotesPanel(QWidget):
 
     def _show_book(self, code: str) -> None:
         name = self._names.get(code, "")
-        self.book_title.setText(f"{self.tr('五档盘口')}  {code} {name}")
+        self.book_title.setText(self.tr("五档盘口") + f"  {code} {name}")
         self.book.set_quote(code, self.model.quote(code), self.model.prev_close(code))
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:

@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TR_NOOP,
     QAbstractTableModel,
-    QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from app.core.risk import RiskSettingError
 from app.core.risk.limits import RiskLimits
 from app.domain.clock import CN_TZ
+from app.ui.words import tr
 from app.ui.workers import Background
 
 Index = QModelIndex | QPersistentModelIndex
@@ -49,39 +50,35 @@ MAX_AUDIT_ROWS = 2000
 
 # The names a user reads; the English key stays in the tooltip and the audit trail.
 LABELS: dict[str, str] = {
-    "max_position_pct": "个股最大仓位 (占总资产)",
-    "max_account_position_pct": "账户最大仓位 (占总资产)",
-    "whitelist": "股票池 (白名单)",
-    "blacklist": "黑名单",
-    "blocked_boards": "禁买板块",
-    "block_st": "禁买 ST/*ST",
-    "max_new_buys_per_day": "每日最多买入股票数",
-    "max_order_value": "单笔最大金额 (元)",
-    "max_order_qty": "单笔最大股数",
-    "max_price_deviation_pct": "限价偏离上限 (防乌龙指)",
-    "no_buy_at_limit_up": "涨停不买入",
-    "no_sell_at_limit_down": "跌停不卖出",
-    "price_cage": "价格笼子预检",
-    "cage_pct": "价格笼子比例",
-    "cage_ticks": "价格笼子最小档数",
-    "cage_pct_bse": "北交所价格笼子比例",
-    "duplicate_window_s": "重复下单拦截 (秒)",
-    "max_daily_turnover": "每日最大成交额 (元)",
-    "max_orders_per_second": "每秒最多报撤单",
-    "max_orders_per_day": "每日最多报撤单",
-    "max_cancels_per_day": "每日最多撤单",
-    "max_cancel_ratio": "撤单率上限",
-    "cancel_ratio_min_orders": "撤单率起算单数",
-    "stop_loss_pct": "个股止损比例",
-    "take_profit_pct": "个股止盈比例",
-    "drawdown_alert_pct": "回撤告警比例",
+    "max_position_pct": QT_TR_NOOP("个股最大仓位 (占总资产)"),
+    "max_account_position_pct": QT_TR_NOOP("账户最大仓位 (占总资产)"),
+    "whitelist": QT_TR_NOOP("股票池 (白名单)"),
+    "blacklist": QT_TR_NOOP("黑名单"),
+    "blocked_boards": QT_TR_NOOP("禁买板块"),
+    "block_st": QT_TR_NOOP("禁买 ST/*ST"),
+    "max_new_buys_per_day": QT_TR_NOOP("每日最多买入股票数"),
+    "max_order_value": QT_TR_NOOP("单笔最大金额 (元)"),
+    "max_order_qty": QT_TR_NOOP("单笔最大股数"),
+    "max_price_deviation_pct": QT_TR_NOOP("限价偏离上限 (防乌龙指)"),
+    "no_buy_at_limit_up": QT_TR_NOOP("涨停不买入"),
+    "no_sell_at_limit_down": QT_TR_NOOP("跌停不卖出"),
+    "price_cage": QT_TR_NOOP("价格笼子预检"),
+    "cage_pct": QT_TR_NOOP("价格笼子比例"),
+    "cage_ticks": QT_TR_NOOP("价格笼子最小档数"),
+    "cage_pct_bse": QT_TR_NOOP("北交所价格笼子比例"),
+    "duplicate_window_s": QT_TR_NOOP("重复下单拦截 (秒)"),
+    "max_daily_turnover": QT_TR_NOOP("每日最大成交额 (元)"),
+    "max_orders_per_second": QT_TR_NOOP("每秒最多报撤单"),
+    "max_orders_per_day": QT_TR_NOOP("每日最多报撤单"),
+    "max_cancels_per_day": QT_TR_NOOP("每日最多撤单"),
+    "max_cancel_ratio": QT_TR_NOOP("撤单率上限"),
+    "cancel_ratio_min_orders": QT_TR_NOOP("撤单率起算单数"),
+    "stop_loss_pct": QT_TR_NOOP("个股止损比例"),
+    "take_profit_pct": QT_TR_NOOP("个股止盈比例"),
+    "drawdown_alert_pct": QT_TR_NOOP("回撤告警比例"),
 }
 
-_WHO = {"user": "用户", "schedule": "计划任务", "cli": "命令行"}
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("RiskSettingsPanel", text)
+_WHO = {"user": QT_TR_NOOP("用户"), "schedule": QT_TR_NOOP("计划任务"), "cli": QT_TR_NOOP("命令行")}
 
 
 def risk_fields() -> list[dataclasses.Field[Any]]:
@@ -93,7 +90,7 @@ def check_value(key: str, text: str) -> str | None:
     try:
         RiskLimits().with_value(key, text)
     except RiskSettingError as exc:
-        return f"{_tr(LABELS.get(key, key))}: {exc}"
+        return f"{tr(LABELS.get(key, key))}: {exc}"
     return None
 
 
@@ -103,7 +100,7 @@ class RiskAuditModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[tuple[datetime, str, str, str | None, str | None]] = []
-        self._headers = (_tr("时间"), _tr("操作人"), _tr("参数"), _tr("原值"), _tr("新值"))
+        self._headers = (tr("时间"), tr("操作人"), tr("参数"), tr("原值"), tr("新值"))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -131,9 +128,9 @@ class RiskAuditModel(QAbstractTableModel):
             if column == 0:
                 return f"{ts.astimezone(CN_TZ):%m-%d %H:%M:%S}"
             if column == 1:
-                return _tr(_WHO.get(who, who))
+                return tr(_WHO.get(who, who))
             if column == 2:
-                return _tr(LABELS[key]) if key in LABELS else key
+                return tr(LABELS[key]) if key in LABELS else key
             return ("" if old is None else old) if column == 3 else ("" if new is None else new)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{ts.astimezone(CN_TZ):%Y-%m-%d %H:%M:%S}  risk.{key}: {old} -> {new}"
@@ -175,7 +172,7 @@ class RiskSettingsPanel(QWidget):
             editor.setToolTip(f"risk.{f.name}: {spec.help}\n{spec.expected}")
             editor.setObjectName(f"risk_{f.name}")
             self.editors[f.name] = editor
-            form.addRow(self.tr(LABELS.get(f.name, f.name)), editor)
+            form.addRow(tr(LABELS.get(f.name, f.name)), editor)
         scroll = QScrollArea(self)
         scroll.setWidget(form_box)
         scroll.setWidgetResizable(True)
@@ -244,8 +241,12 @@ class RiskSettingsPanel(QWidget):
                 editor.setStyleSheet("")
         state = self._values.get("trading_state")
         if state:
-            names = {"active": "正常交易", "reducing": "只减仓", "halted": "已停止交易"}
-            self.state_label.setText(self.tr("交易状态: ") + self.tr(names.get(state, state)))
+            names = {
+                "active": QT_TR_NOOP("正常交易"),
+                "reducing": QT_TR_NOOP("只减仓"),
+                "halted": QT_TR_NOOP("已停止交易"),
+            }
+            self.state_label.setText(self.tr("交易状态: ") + tr(names.get(state, state)))
 
     def set_audit(self, rows: Sequence[tuple[datetime, str, str, str | None, str | None]]) -> None:
         self.audit.set_rows(rows)
@@ -307,7 +308,7 @@ class RiskSettingsPanel(QWidget):
                     old, new = terminal.set_risk(key, text, who="user")
                     applied.append((key, old, new))
                 except (RiskSettingError, ValueError) as exc:
-                    failures.append(f"{_tr(LABELS.get(key, key))}: {exc}")
+                    failures.append(f"{tr(LABELS.get(key, key))}: {exc}")
             return applied, failures, terminal.risk_settings(), terminal.risk_audit()
 
         def done(result: tuple[list[tuple[str, str, str]], list[str], dict[str, str], list[tuple]]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QT_TR_NOOP, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,23 +27,20 @@ from app.core.planning.model import AllotKind
 from app.core.terminal import StrategyStatus
 from app.domain.clock import CN_TZ
 from app.ui.display import money_text
+from app.ui.words import tr
 from app.ui.workers import Background
 
 Index = QModelIndex | QPersistentModelIndex
 MAX_ROWS = 1000
 
 _POLICY_NAMES = {
-    "auction_open": "集合竞价",
-    "limit": "限价",
-    "best5": "五档即成剩撤",
-    "auction_close": "收盘竞价",
+    "auction_open": QT_TR_NOOP("集合竞价"),
+    "limit": QT_TR_NOOP("限价"),
+    "best5": QT_TR_NOOP("五档即成剩撤"),
+    "auction_close": QT_TR_NOOP("收盘竞价"),
     "twap": "TWAP",
     "vwap": "VWAP",
 }
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("StrategiesPanel", text)
 
 
 class StrategyTableModel(QAbstractTableModel):
@@ -65,8 +62,8 @@ class StrategyTableModel(QAbstractTableModel):
         self._rows: list[StrategyStatus] = []
         self._mode = "sim"
         self._headers = (
-            _tr("策略编号"), _tr("名称"), _tr("跟踪"), _tr("分配"), _tr("分配资金"), _tr("执行方式"),
-            _tr("模式"), _tr("最近获取信号"), _tr("今日计划"), _tr("状态"),
+            tr("策略编号"), tr("名称"), tr("跟踪"), tr("分配"), tr("分配资金"), tr("执行方式"),
+            tr("模式"), tr("最近获取信号"), tr("今日计划"), tr("状态"),
         )  # fmt: skip
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -107,7 +104,7 @@ class StrategyTableModel(QAbstractTableModel):
         if column == "name":
             return s.name
         if column == "followed":
-            return _tr("是") if s.followed else _tr("否")
+            return tr("是") if s.followed else tr("否")
         if column == "allotment":
             if s.allot_kind is AllotKind.RATIO:
                 return f"{s.allot_value.normalize():f} × {money_text(s.paper_capital)}"
@@ -115,18 +112,18 @@ class StrategyTableModel(QAbstractTableModel):
         if column == "allotted":
             return money_text(s.allotted)
         if column == "policy":
-            return _tr(_POLICY_NAMES.get(s.policy, s.policy))
+            return tr(_POLICY_NAMES.get(s.policy, s.policy))
         if column == "mode":
-            return _tr("实盘") if self._mode == "live" else _tr("模拟")
+            return tr("实盘") if self._mode == "live" else tr("模拟")
         if column == "last_fetch":
             return "-" if row.last_fetch is None else f"{row.last_fetch.astimezone(CN_TZ):%Y-%m-%d %H:%M:%S}"
         if column == "today":
             return f"{row.done}/{row.lines}" if row.lines else "-"
         if not s.followed:
-            return _tr("未跟踪")
+            return tr("未跟踪")
         if row.lines and row.done == row.lines:
-            return _tr("今日已完成")
-        return _tr("执行中") if row.done else (_tr("待执行") if row.lines else _tr("跟踪中"))
+            return tr("今日已完成")
+        return tr("执行中") if row.done else (tr("待执行") if row.lines else tr("跟踪中"))
 
     def set_rows(self, rows: Sequence[StrategyStatus]) -> None:
         rows = list(rows)[:MAX_ROWS]
