@@ -3,6 +3,8 @@
 
     python dev.py run [ARGS...]   create .venv if needed, install Tiller, run `python -m app ARGS`
     python dev.py test [ARGS...]  create .venv if needed, install Tiller with its test extra, run pytest
+    python dev.py translations    regenerate the English catalogue (app/resources/i18n/tiller_en.ts
+                                  by pyside6-lupdate, tiller_en.qm by lrelease; lists texts lacking English)
 
 On Windows use `py dev.py …`. The virtual environment is re-synced whenever pyproject.toml changes.
 """
@@ -48,7 +50,7 @@ def main(argv: list[str]) -> int:
             f"Tiller needs Python {'.'.join(map(str, MIN_PYTHON))} or newer, this is {sys.version.split()[0]}"
         )
         return 2
-    if not argv or argv[0] not in {"run", "test"}:
+    if not argv or argv[0] not in {"run", "test", "translations"}:
         print(__doc__)
         return 2
     env_dir = Path(os.environ.get("TILLER_VENV", ROOT / ".venv"))
@@ -60,6 +62,8 @@ def main(argv: list[str]) -> int:
         return 1
     if command == "run":
         return subprocess.call([str(python), "-m", "app", *rest], cwd=ROOT)
+    if command == "translations":
+        return subprocess.call([str(python), "-m", "app.ui.catalogue"], cwd=ROOT)
     code = subprocess.call([str(python), "-m", "pytest", *rest], cwd=ROOT)
     if code == 5:  # pytest: no tests were collected — never a pass
         print("pytest collected no tests: failing.")

@@ -18,7 +18,7 @@ from tests.helpers.data_files import REPO
 
 SHIPPED = ("app/resources/demo/planned_orders.json", "app/resources/demo/planned_orders_b.json",
            "app/resources/demo/positions.json", "app/resources/demo/2026-11-20.jsonl.gz",
-           "app/domain/calendar_closed.toml")  # fmt: skip
+           "app/domain/calendar_closed.toml", "app/resources/i18n/tiller_en.qm")  # fmt: skip
 
 
 def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess[str]:

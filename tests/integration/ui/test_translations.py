@@ -80,6 +80,16 @@ def test_every_translation_is_english_with_the_same_placeholders() -> None:
     assert wrong == []
 
 
+def test_the_catalogue_ships_in_the_wheel_and_the_windows_bundle() -> None:
+    import tomllib
+
+    project = tomllib.loads((catalogue.ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "i18n/*.qm" in project["tool"]["setuptools"]["package-data"]["app.resources"]
+    spec = (catalogue.ROOT / "installer" / "tiller.spec").read_text(encoding="utf-8")
+    assert '"resources/**/*"' in spec  # collect_data_files("app", ...): the .qm among them
+    assert i18n.catalogue_path("en") == catalogue.QM
+
+
 def test_the_scheduled_jobs_names_the_window_is_given_are_marked_for_the_catalogue() -> None:
     from app import bootstrap
     from app.ui.main_window import JOB_NAMES
