@@ -39,7 +39,7 @@ from app.ui.panels.alerts import AlertsPanel
 from app.ui.panels.books import AccountPanel, OrdersPanel, PositionsPanel, TradesPanel
 from app.ui.panels.plan import PlanPanel
 from app.ui.read_model import ReadModel
-from app.ui.words import tr
+from app.ui.words import core_text, tr
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         read_model.snapshot_wanted.connect(bridge.refresh)
         bridge.snapshot_arrived.connect(read_model.load)
         bridge.events_arrived.connect(read_model.apply)
-        bridge.command_failed.connect(lambda words: self.statusBar().showMessage(words, 10000))
+        bridge.command_failed.connect(lambda words: self.statusBar().showMessage(core_text(words), 10000))
         self.on_close: list[Callable[[], None]] = []
         self._interest_timer: QTimer | None = None
         self._charts_pending: tuple[Any, QWidget] | None = None
@@ -419,7 +419,7 @@ class MainWindow(QMainWindow):
     def _notify_alerts(self, alerts: list[AlertRaised]) -> None:
         for a in alerts:
             if a.level in ("warning", "error", "critical"):
-                self.notify(tr("Tiller 告警"), f"{a.ts:%H:%M:%S} {a.message}", a.level)
+                self.notify(tr("Tiller 告警"), f"{a.ts:%H:%M:%S} {core_text(a.message)}", a.level)
 
     def notify(self, title: str, text: str, level: str = "warning") -> None:
         self.notifications = [*self.notifications[-99:], (title, text)]

@@ -52,7 +52,7 @@ from app.core.planning.model import (
 from app.core.snapshot import TerminalSnapshot
 from app.domain.market import InstrumentInfo, Quote
 from app.domain.reports import TradeReport
-from app.ui.words import tr
+from app.ui.words import core_text, tr
 
 MAX_ORDERS = 5000  # ended orders beyond this are dropped, oldest first (working ones are always kept)
 MAX_TRADES = 5000
@@ -263,7 +263,8 @@ class ReadModel(QObject):
     def _status_from_alert(status: Status, alert: AlertRaised) -> Status:
         if alert.category == "fetch" or alert.category == "signals":
             ok = alert.level == "info"
-            words = alert.message.split(" (", 1)[0] if ok else alert.message
+            message = core_text(alert.message)  # the English alone once translated
+            words = message.split(" (", 1)[0] if ok else message
             return replace(status, signals=f"{alert.ts:%H:%M} {words}", signals_ok=ok)
         if alert.category == "risk" and "交易状态" in alert.message and "→" in alert.message:
             new = alert.message.split("→", 1)[1].strip().split(" ", 1)[0]

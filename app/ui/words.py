@@ -3,6 +3,7 @@ Qt's translation system, so an English .qm can follow), and a table view set up 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from PySide6.QtCore import QT_TR_NOOP, QCoreApplication, Qt
@@ -22,6 +23,31 @@ def tr(text: str, disambiguation: str | None = None) -> str:
     apart one Chinese text that reads differently in English (持仓: the panel Positions, the column
     Position)."""
     return QCoreApplication.translate(CONTEXT, text, disambiguation)
+
+
+def translated() -> bool:
+    """True once a catalogue of another language than the source's (Chinese) is installed."""
+    return QCoreApplication.translate(CONTEXT, "买入") != "买入"
+
+
+# A Chinese phrase (from a CJK character up to a separator) followed by its English in brackets, as
+# the core writes its messages: "可卖数量不足 (not enough sellable shares): ...".
+_BILINGUAL = re.compile(r"[\u4e00-\u9fff][^()（）;；,，:：\n]*?\s*\(([^()]*[A-Za-z][^()]*)\)")
+_WIDE = re.compile(r"\s*([；，：。])\s*")
+_NARROW = {"；": ";", "，": ",", "：": ":", "。": "."}
+
+
+def core_text(message: str) -> str:
+    """A message of the core ("中文 (English)") as the window's language reads it: as it is in
+    Chinese; in another language each Chinese phrase that has its English in brackets becomes that
+    English (the rest, names and codes, stays as it is)."""
+    if not message or not translated():
+        return message
+    english = _BILINGUAL.sub(lambda m: m.group(1), message)
+    if english == message:
+        return message
+    end = len(english)
+    return _WIDE.sub(lambda m: _NARROW[m.group(1)] + ("" if m.end() == end else " "), english)
 
 
 def side_text(side: Side | str) -> str:

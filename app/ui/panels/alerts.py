@@ -15,7 +15,7 @@ from app.ui.bridge import EngineBridge
 from app.ui.panels.base import Panel
 from app.ui.read_model import ReadModel
 from app.ui.table_model import Column, RowTableModel
-from app.ui.words import tr
+from app.ui.words import core_text, tr
 
 _LEVEL = {
     "info": QT_TR_NOOP("信息"),
@@ -42,7 +42,12 @@ def alerts_model(parent: Any = None) -> RowTableModel[AlertRow]:
             tr("级别"), lambda r: tr(_LEVEL.get(r.level, r.level)), "center", lambda r: _COLOR.get(r.level)
         ),
         Column(tr("类别"), lambda r: r.category),
-        Column(tr("内容"), lambda r: r.message, color=lambda r: _COLOR.get(r.level), tip=lambda r: r.message),
+        Column(
+            tr("内容"),
+            lambda r: core_text(r.message),
+            color=lambda r: _COLOR.get(r.level),
+            tip=lambda r: r.message,
+        ),
     ]
     return RowTableModel(columns, key=lambda r: r.n, max_rows=MAX_ROWS, parent=parent)
 

@@ -19,6 +19,7 @@ from app.ui.panels.base import Panel
 from app.ui.read_model import ReadModel
 from app.ui.table_model import Column, RowTableModel
 from app.ui.words import (
+    core_text,
     money,
     pnl_color,
     side_color,
@@ -60,7 +61,7 @@ def orders_model(parent: Any = None) -> RowTableModel[OrderRow]:
             tr("策略", "one strategy"), lambda r: r.order.strategy_id[:12], tip=lambda r: r.order.strategy_id
         ),
         Column(tr("委托编号"), lambda r: str(r.order.client_order_id)),
-        Column(tr("说明"), lambda r: r.order.status_msg, tip=lambda r: r.order.status_msg),
+        Column(tr("说明"), lambda r: core_text(r.order.status_msg), tip=lambda r: r.order.status_msg),
     ]
     return RowTableModel(columns, key=lambda r: str(r.order.client_order_id), max_rows=3000, parent=parent)
 

@@ -31,7 +31,7 @@ from app.ui.display import FLAT, price_text
 from app.ui.panels.base import Panel
 from app.ui.read_model import LineFill, ReadModel
 from app.ui.table_model import Column, RowTableModel
-from app.ui.words import line_state_text, policy_text, side_color, side_text, table_view, tr
+from app.ui.words import core_text, line_state_text, policy_text, side_color, side_text, table_view, tr
 
 SHORTCUTS = {
     "approve": "F4",
@@ -87,7 +87,7 @@ def plan_model(parent: Any = None) -> RowTableModel[PlanRow]:
         Column(tr("已成交"), lambda r: f"{r.fill.filled}/{r.line.qty}", "right"),
         Column(
             tr("说明（计划与风控）"),
-            lambda r: r.line.reasons,
+            lambda r: core_text(r.line.reasons),
             tip=lambda r: "\n".join(c.reason for c in r.line.changes),
         ),
     ]

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import Qt, QTranslator
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -32,16 +34,17 @@ from app.secrets import SecretStore
 from app.ui import catalogue, i18n
 from app.ui.display import big_number_text
 from app.ui.settings_dialog import LANGUAGES, FirstRunWizard, SettingsDialog
-from app.ui.words import side_text, status_text, tr
+from app.ui.words import core_text, side_text, status_text, tr
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.helpers.window_day import CODES, STRATEGY, WindowSession, save_screenshot, window_session
 
 pytestmark = pytest.mark.gui
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# The catalogue is installed once for all of a property's examples: they only read it.
+ONE_CATALOGUE = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Shown as they are in any language: the market's names, a language's own name, an example path.
 DATA = {c.name for c in CODES} | {STRATEGY.name, "中文", r"C:\国金QMT交易端\userdata_mini"}
-BILINGUAL = re.compile(r"\([^()]*[A-Za-z]{3,}[^()]*\)")  # the core's "中文 (english)" messages
 
 
 # ---------------------------------------------------------------------------- the catalogue files
@@ -133,6 +136,49 @@ def test_english_catalogue_translates_the_traders_words(english: None) -> None:
     assert big_number_text(9_999) == "9999"
 
 
+def test_core_messages_show_their_english_once_translated(english: None) -> None:
+    assert core_text("已批准 (approved by user)；已交执行 (handed to execution: twap)") == (
+        "approved by user; handed to execution: twap"
+    )
+    assert core_text("可卖数量不足 (not enough sellable shares): 600000.SH 100, was 0") == (
+        "not enough sellable shares: 600000.SH 100, was 0"
+    )
+    assert (
+        core_text("600000.SH 浦发银行: 涨停不买入 (no buys at limit up)")
+        == "600000.SH 浦发银行: no buys at limit up"
+    )
+    assert core_text("交易状态 active → halted") == "交易状态 active → halted"  # no English given: as it is
+    assert core_text("中文 (仅中文)") == "中文 (仅中文)"
+    assert core_text("") == ""
+
+
+phrase = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=1, max_size=8)
+english_words = st.from_regex(r"[a-z][a-z ]{0,20}[a-z]", fullmatch=True)
+
+
+@ONE_CATALOGUE
+@given(
+    parts=st.lists(st.tuples(phrase, english_words), min_size=1, max_size=4),
+    sep=st.sampled_from(["；", "; ", "，", ", "]),
+)
+def test_core_text_leaves_no_chinese_where_the_english_is_given(english: None, parts, sep) -> None:  # type: ignore[no-untyped-def]
+    message = sep.join(f"{zh} ({en})" for zh, en in parts)
+    shown = core_text(message)
+    assert not CJK.search(shown)
+    assert [w for w in re.split(r"[;,] ?", shown)] == [en for _, en in parts]
+
+
+@ONE_CATALOGUE
+@given(st.text(max_size=60))
+def test_core_text_never_adds_chinese(english: None, text: str) -> None:
+    assert len(CJK.findall(core_text(text))) <= len(CJK.findall(text))
+
+
+@given(st.text(max_size=60))
+def test_core_text_is_the_identity_in_chinese(qapp, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert core_text(text) == text  # no catalogue installed: the source language
+
+
 def test_chinese_is_the_source_and_the_default(qapp) -> None:  # type: ignore[no-untyped-def]
     installed = i18n.install_translator(qapp, "zh_CN")  # Qt's own texts only (Yes/No), when Qt has them
     try:
@@ -222,7 +268,7 @@ def _texts(root: QWidget) -> Iterator[tuple[str, str]]:
 def _chinese_left(root: QWidget) -> list[str]:
     left = []
     for where, text in _texts(root):
-        if not text or not CJK.search(text) or BILINGUAL.search(text):
+        if not text or not CJK.search(text):
             continue
         rest = text
         for name in sorted(DATA, key=len, reverse=True):
@@ -247,8 +293,10 @@ def test_the_whole_window_mid_day_in_english_has_no_chinese_left(
     s = english_day
     s.at(10, 30)
     s.terminal.pause_buys()
-    s.terminal.alert("warning", "test", "an English-only alert")
+    s.terminal.alert("warning", "test", "测试告警 (a test alert): 600000.SH 浦发银行")
     s.catch_up()
+    alerts = s.panel("alerts").table_model
+    assert alerts.data(alerts.index(alerts.rowCount() - 1, 3)) == "a test alert: 600000.SH 浦发银行"
     s.qtbot.waitUntil(lambda: s.panel("orders").table_model.rowCount() > 0, timeout=30000)
     assert s.window.windowTitle().startswith("Tiller Trading Terminal")
     assert [
@@ -283,8 +331,9 @@ def test_settings_and_first_run_in_english_and_the_language_choice(
     assert [dialog.language.itemText(i) for i in range(dialog.language.count())] == [n for _, n in LANGUAGES]
     assert dialog.language.currentData() == "zh_CN"
     assert "next time" in dialog.language_note.text()
-    dialog.tabs.setCurrentIndex(dialog.tabs.count() - 1)
-    save_screenshot(dialog, "settings_language_english", tmp_path / "screenshots")
+    for tab in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(tab)
+        save_screenshot(dialog, f"settings_english_{tab}", tmp_path / "screenshots")
     dialog.language.setCurrentIndex(dialog.language.findData("en"))
     with qtbot.waitSignal(dialog.settings_saved, timeout=10_000) as saved:
         dialog.buttons.accepted.emit()
