@@ -40,6 +40,7 @@ class GuiOptions:
 
 
 def QT_TR_NOOP(text: str) -> str:
+    """Marks a text for pyside6-lupdate (it reads the name) without importing Qt here."""
     return text
 
 
@@ -114,11 +115,7 @@ def run_gui(settings: Settings, options: GuiOptions, log_file: Path | None = Non
         bridge = EngineBridge(session.terminal)
         data_dir = options.data_dir or settings.general.data_dir
         window = MainWindow(
-            read_model,
-            bridge,
-            layout_file=data_dir / "window.ini",
-            mode=tr("模拟"),
-            schedule=session.schedule,
+            read_model, bridge, layout_file=data_dir / "window.ini", schedule=session.schedule
         )
         window.add_core_panels()
         window.add_market_panels(session.terminal)

@@ -18,15 +18,17 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-I18N = ROOT / "app" / "resources" / "i18n"
+from app.resources import resource_path
+
+APP = Path(__file__).resolve().parents[1]  # the sources, read (the catalogue is a resource)
+I18N = resource_path("i18n")
 TS = I18N / "tiller_en.ts"
 QM = I18N / "tiller_en.qm"
 
 
-def sources(root: Path = ROOT) -> list[Path]:
+def sources(app: Path = APP) -> list[Path]:
     """The files whose texts the window shows: app/ui (panels included) and app/gui.py."""
-    return [*sorted((root / "app" / "ui").rglob("*.py")), root / "app" / "gui.py"]
+    return [*sorted((app / "ui").rglob("*.py")), app / "gui.py"]
 
 
 def qt_tool(name: str) -> Path:
@@ -91,7 +93,7 @@ def main() -> int:
     update_ts()
     lacking = missing()
     release()
-    print(f"{TS.relative_to(ROOT)}: {len(messages())} texts; compiled {QM.relative_to(ROOT)}")
+    print(f"{TS}: {len(messages())} texts; compiled {QM.name}")
     if lacking:
         print(f"{len(lacking)} without English (write them in {TS.name}):")
         for line in lacking:

@@ -4,7 +4,7 @@ The texts go through Qt's translation system (`app.ui.words.tr`, the widgets' `s
 `QT_TR_NOOP` markers of the tables of names). `pyside6-lupdate` collects them into
 app/resources/i18n/tiller_en.ts, where the English is written, and `pyside6-lrelease` compiles
 that into tiller_en.qm, shipped as package data and loaded here at start when
-`general.language = "en"` (`python scripts/translations.py` regenerates both; a test checks the
+`general.language = "en"` (`python dev.py translations` regenerates both; a test checks the
 committed files are up to date with the sources).
 
 For Chinese, Qt's own catalogue of its standard texts (the Yes/No/Cancel of a message box) is

@@ -35,6 +35,7 @@ from app.ui import catalogue, i18n
 from app.ui.display import big_number_text
 from app.ui.settings_dialog import LANGUAGES, FirstRunWizard, SettingsDialog
 from app.ui.words import core_text, side_text, status_text, tr
+from tests.helpers.data_files import REPO
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.helpers.window_day import CODES, STRATEGY, WindowSession, save_screenshot, window_session
 
@@ -86,9 +87,9 @@ def test_every_translation_is_english_with_the_same_placeholders() -> None:
 def test_the_catalogue_ships_in_the_wheel_and_the_windows_bundle() -> None:
     import tomllib
 
-    project = tomllib.loads((catalogue.ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert "i18n/*.qm" in project["tool"]["setuptools"]["package-data"]["app.resources"]
-    spec = (catalogue.ROOT / "installer" / "tiller.spec").read_text(encoding="utf-8")
+    spec = (REPO / "installer" / "tiller.spec").read_text(encoding="utf-8")
     assert '"resources/**/*"' in spec  # collect_data_files("app", ...): the .qm among them
     assert i18n.catalogue_path("en") == catalogue.QM
 
@@ -306,7 +307,6 @@ def test_the_whole_window_mid_day_in_english_has_no_chinese_left(
     ]
     save_screenshot(s.window, "window_english_midday", tmp_path / "screenshots")
     for name in ("account", "orders", "trades", "alerts", "strategies", "charts"):
-        s.panel(name).window().show()
         save_screenshot(s.panel(name), f"panel_english_{name}", tmp_path / "screenshots")
     assert _chinese_left(s.window) == []
 
