@@ -474,7 +474,7 @@ def _run_live(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     from app.headless import run_live_headless
 
-    return run_live_headless(settings, arm=args.arm, out=out)
+    return run_live_headless(settings, arm=args.arm, out=out, signals=args.signals, data_dir=args.data_dir)
 
 
 def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:

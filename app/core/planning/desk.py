@@ -362,6 +362,17 @@ class PlanDesk:
         self._record(who, "skip", line_id, reason)
         return line
 
+    def hold(self, line_id: str, reason: str, who: str) -> PlanLine:
+        """Say on a line still waiting why it was not sent now (e.g. a live account observe-only): a `held`
+        change, the line's state unchanged (it is sent once allowed); the same reason is not repeated."""
+        line = self._line(line_id)
+        if line.state not in _WAITING:
+            raise PlanError(f"此行已交执行或已跳过 (line {line_id} is {line.state.value})")
+        last = line.changes[-1] if line.changes else None
+        if last is not None and last.kind == "held" and last.reason == reason:
+            return line
+        return self._change(line, Change("held", reason, None, None, who, self._now()))
+
     def edit(
         self, line_id: str, who: str, *, qty: int | None = None, policy: str | None = None,
         price_offset: Decimal | None = None,
