@@ -532,6 +532,8 @@ def run_live_headless(
     )
     engine = setup.engine
     live_market = getattr(setup, "market", None)
+    if market is not None and hasattr(market, "attach"):
+        market.attach(setup)  # a stand-in market waits on the setup's threads (xttrader's, xtdata's feed)
     today = engine.clock.now().date()
 
     def before_batches(batches: Sequence[SignalBatch]) -> None:
@@ -543,8 +545,6 @@ def run_live_headless(
         if live_market is not None:
             live_market.wait_idle(30.0)  # ... subscribed, their details and first quotes posted ...
         engine.wait_idle(30.0)  # ... and in the books before the day is sized on them
-        for note in getattr(setup, "calendar_notes", ()):
-            say(f"交易日历 (calendar): {note}")
         if arm:
             say.flush()
             arm_from_cli(day.terminal, out)
