@@ -244,6 +244,7 @@ def _run_day(
         strategy_ids = list(day.strategy_ids)
         if settings.files.inbox:
             strategy_ids.append(settings.files.strategy_id)
+        say(terminal.live_status().describe())
         started(day)
         for sid in _follow(engine, terminal, strategy_ids):
             say(f"跟踪策略 (following) {sid}: 全额 (at full size), 开盘集合竞价, 未成交转连续竞价 "
@@ -259,7 +260,6 @@ def _run_day(
             day.post(message)
 
         fetcher = day.fetcher = SignalFetchWorker(day.source, deliver, name="signals").start()
-        say(terminal.live_status().describe())
         blocking = blocking_settlement(terminal.settlements(eod_store_for), day.day)
         blocked = None if blocking is None else block_message(blocking, day.day)
         if blocked:
@@ -515,15 +515,13 @@ def run_live_headless(
 
     On the live clock the jobs run on APScheduler (scheduler/live.py) and the run ends when the day's last
     job has run (or at Ctrl-C). `clock` (a SimClock) with `market` (the DayMarket `_drive` moves: a
-    stand-in exchange and xtdata) drives the day from the clock's moment to `until` at `speed`."""
+    stand-in exchange and xtdata) drives the day from the clock's moment to `until` at `speed`; a clock
+    without a market runs the jobs on APScheduler as the live clock does, timed from the clock's now."""
     from app import bootstrap
     from app.arming_cli import arm_from_cli
-    from app.core.clock import SimClock
 
     if clock is None and market is None and (given := simulated_live_day()) is not None:
         clock, market = given
-    if isinstance(clock, SimClock) and market is None:
-        raise ValueError("a simulated clock needs a market to move it (run_live_headless(market=...))")
     say = _Say(out)
     source, source_name, strategy_ids = _live_source(settings, signals)
     account = (SecretStore().get("qmt.account_id") or "").strip()

@@ -10,18 +10,22 @@ import os
 import sqlite3
 import subprocess
 import sys
-from datetime import time
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from app.bootstrap import build_live_setup
 from app.config import load_settings
+from app.core.clock import SimClock
 from app.demo import DEMO_BATCH
-from app.headless import HeadlessOptions, run_headless
+from app.domain.clock import CN_TZ
+from app.headless import HeadlessOptions, run_headless, run_live_headless
+from app.secrets import SecretStore
 from tests.helpers.live_cli_child import KILLED, SITECUSTOMIZE
-from tests.helpers.qmt import DAY
-from tests.helpers.qmt_live_day import SEED, make_live_world, run_live_day, xtdata_installed
+from tests.helpers.qmt import ACCOUNT, DAY, live_settings
+from tests.helpers.qmt_live_day import SEED, WAIT, make_live_world, run_live_day, xtdata_installed
 from tests.standins import xtpythonclient as standin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,3 +216,87 @@ def test_the_cli_runs_the_live_day_and_a_kill_mid_day_then_a_restart_sends_nothi
     for line_id, qty in planned.items():
         assert sum(f for cid, f in sent if orders[cid] == line_id) <= qty, line_id
     assert sum(f for _, f in sent) > 0
+
+
+def calendar_alerts(setup) -> list[str]:
+    return [a.message for a in setup.terminal.alerts() if a.category == "calendar"]
+
+
+def test_build_live_setup_confirms_the_calendar_with_qmt_and_says_where_it_cannot(tmp_path: Path, xt) -> None:
+    """As an outside check calls it: build_live_setup(settings, clock=SimClock(...)), xtdata importable."""
+    world = make_live_world(tmp_path, xt)  # QMT's trading days are Tiller's
+    try:
+        setup = build_live_setup(world.settings, clock=SimClock(datetime.combine(DAY, time(9, 0), CN_TZ)))
+        try:
+            assert setup.calendar_notes == ()
+            setup.terminal.start()
+            setup.engine.wait_idle(WAIT)
+            assert calendar_alerts(setup) == []
+        finally:
+            setup.close()
+        xt.trading_days.remove(date(2026, 11, 25))  # QMT says closed, Tiller's calendar says open
+        setup = build_live_setup(world.settings, clock=SimClock(datetime.combine(DAY, time(9, 0), CN_TZ)))
+        try:
+            (note,) = setup.calendar_notes
+            assert "2026-11-25" in note and "QMT says closed" in note
+            setup.terminal.start()
+            setup.engine.wait_idle(WAIT)
+            (said,) = calendar_alerts(setup)
+            assert "2026-11-25" in said
+        finally:
+            setup.close()
+        xt.connected = False  # miniQMT not running: xtdata answers nothing
+        setup = build_live_setup(world.settings, clock=SimClock(datetime.combine(DAY, time(9, 0), CN_TZ)))
+        try:
+            (note,) = setup.calendar_notes
+            assert "QMT's calendar is unavailable" in note
+            setup.terminal.start()  # the start goes on: the account is still read
+            assert setup.market is not None and setup.market.wait_idle(WAIT)
+            setup.engine.wait_idle(WAIT)
+            assert any("unavailable" in a for a in calendar_alerts(setup))
+            said = [a.message for a in setup.terminal.alerts() if a.category == "quotes"]
+            assert said and "QMT-极简版是否开启" in said[0]  # and why no quote comes
+            assert setup.terminal.account().cash > 0
+        finally:
+            setup.close()
+    finally:
+        world.close()
+
+
+def test_without_xtdata_the_live_setup_says_so_and_still_starts(tmp_path: Path) -> None:
+    """xtquant's real xtdata cannot load here (its native datacenter is Windows-only)."""
+    standin.install()
+    world_folder = tmp_path
+    settings = live_settings(world_folder, world_folder / "userdata_mini")
+    SecretStore().set("qmt.account_id", ACCOUNT)
+    exchange = standin.configure(world_folder / "userdata_mini", SimClock(datetime.combine(DAY, time(9, 0), CN_TZ)),
+                                 account_id=ACCOUNT)  # fmt: skip
+    try:
+        setup = build_live_setup(settings, clock=SimClock(datetime.combine(DAY, time(9, 0), CN_TZ)))
+        try:
+            assert setup.market is None and setup.quotes is None
+            setup.terminal.start()
+            setup.engine.wait_idle(WAIT)
+            said = [a.message for a in setup.terminal.alerts() if a.category == "quotes"]
+            assert said and "xtquant.xtdata" in said[0] and "no QMT quotes" in said[0]
+        finally:
+            setup.close()
+    finally:
+        exchange.close()
+
+
+def test_on_a_clock_without_a_market_the_jobs_run_on_apscheduler(tmp_path: Path, xt) -> None:
+    """Started after the close (the live clock's way: APScheduler posts each job to the engine): the close,
+    the reconciliation and the backup still run, then the run ends by itself."""
+    world = make_live_world(tmp_path, xt, start=time(15, 50))
+    try:
+        out = io.StringIO()
+        code = run_live_headless(world.settings, arm=False, out=out, signals=DEMO_BATCH, data_dir=tmp_path,
+                                 clock=world.clock)  # fmt: skip
+    finally:
+        world.close()
+    text = out.getvalue()
+    assert code == 0, text
+    assert "补做 (caught up): post_close" in text and "补做 (caught up): backup" in text
+    assert f"日终对账 (reconciliation) {DAY}: ok" in text and "数据库已备份 (database backed up)" in text
+    assert text.index("数据库已备份") < text.index("完成 (done)")
