@@ -1,15 +1,22 @@
 """`python -m app run --headless`: Tiller with the scheduler and no window, printing what it does.
 
-On the simulated setup (the only one there is until the QMT gateway lands): the simulated broker, the
-synthetic market, the day's jobs from the scheduler's plan as engine timers on a simulated clock that
-runs at `--speed` (1 = real time; 0 = as fast as it goes) from `--start` (default: now, so a late start
-is a real late start) to `--until`. The planned orders come from `--signals` (a BigQuant planned-order
-file) or the bundled demo batch, re-dated to the day, fetched on a worker thread at the pre-open
-fetch job; the chain (app/scheduler/chain.py) plans them through the plan desk, approves at the
-deadline unless paused and hands them to the execution service. With `files.inbox` set, file orders
-dropped there are taken in as they come (docs/FILE_ORDERS.md). After the close it reconciles, settles,
-keeps the day's performance and syncs (to bigquant.sync_url, if set). Ctrl-C stops it cleanly: the books are
-committed, the broker file closed, the account lock released.
+One day runner (`_run_day`) for both setups: the planned orders fetched on a worker thread at the
+pre-open fetch job; the chain (app/scheduler/chain.py) plans them through the plan desk, approves at the
+deadline unless paused and hands them to the execution service; after the close it reconciles against
+the broker, settles, keeps the day's performance and syncs (to bigquant.sync_url, if set); then the
+backup. With `files.inbox` set, file orders dropped there are taken in as they come
+(docs/FILE_ORDERS.md). Ctrl-C stops it cleanly: the books are committed, the files closed, the account
+lock released. A restart the same day plans nothing twice and resumes the lines already handed.
+
+- Simulated (`run_headless`): the simulated broker and the synthetic market, the jobs as engine timers on
+  a simulated clock that runs at `--speed` (1 = real time; 0 = as fast as it goes) from `--start`
+  (default: now, so a late start is a real late start) to `--until`. Planned orders from `--signals` (a
+  BigQuant planned-order file) or the bundled demo batch, re-dated to the day.
+- Live (`run_live_headless`, general.mode = "live"): the QMT setup (bootstrap.build_live_setup: xttrader,
+  xtdata's quotes and instrument details), the jobs on APScheduler (scheduler/live.py) on the live clock
+  until the day's last job has run. Observe-only unless armed (`--arm`): then nothing is sent and each
+  execution window says what it did not send and why. Planned orders from `--signals` or BigQuant.
+  A simulated clock and a market (tests) drive the same live day in seconds (`_drive`).
 """
 
 from __future__ import annotations
