@@ -202,7 +202,6 @@ class _Day:
     header: list[str]
     # the live setup: the codes of batches about to reach the engine get their day details first
     before_batches: Callable[[Sequence[SignalBatch]], object] | None = None
-    fetcher: SignalFetchWorker | None = None
     handlers: dict[Command, Handler] | None = None  # the jobs' commands, once made
     blocked: str | None = None  # why automatic trading is held today (an earlier day did not settle)
 
@@ -266,7 +265,7 @@ def _run_day(
                     f"{n} 条 (lines)" + (f", {rejected} 条拒绝 (rejected)" if rejected else ""))  # fmt: skip
             day.post(message)
 
-        fetcher = day.fetcher = SignalFetchWorker(day.source, deliver, name="signals").start()
+        fetcher = SignalFetchWorker(day.source, deliver, name="signals").start()
         blocking = blocking_settlement(terminal.settlements(eod_store_for), day.day)
         blocked = None if blocking is None else block_message(blocking, day.day)
         if blocked:

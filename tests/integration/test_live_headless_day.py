@@ -146,6 +146,31 @@ def test_observe_only_sends_nothing_and_says_so_at_each_window(tmp_path: Path, x
     assert rows(db, "SELECT trading_day, status FROM settlements") == [(DAY.isoformat(), "ok")]
 
 
+def test_lines_held_while_observe_only_go_once_armed_after_a_restart(tmp_path: Path, xt) -> None:
+    world = make_live_world(tmp_path, xt, step_seconds=30)
+    try:
+        first = run_live_day(world, arm=False, until=time(9, 20))
+    finally:
+        world.close()
+    assert f"[09:15:00] 开盘集合竞价 (opening auction): {NOT_SENT}" in first
+    db = live_db(tmp_path)
+    assert rows(db, "SELECT count(*) FROM orders") == [(0,)]
+    world = make_live_world(tmp_path, xt, start=time(9, 21), step_seconds=30)
+    try:
+        second = run_live_day(world, arm=True)
+    finally:
+        world.close()
+    assert "live: ARMED" in second and NOT_SENT not in second
+    assert "已计划 (planned)" not in second  # planned once, on the first run
+    assert "计划自动批准 (plan approved automatically): 6 行 (lines)" in second  # the caught-up approval
+    lines = rows(db, "SELECT line_id, state, changes FROM plan_lines")
+    assert {state for _, state, _ in lines} == {"handed"}
+    assert all(c.index("observe-only, not sent") < c.index("handed to execution") for _, _, c in lines)
+    sent = rows(counter(tmp_path), "SELECT client_order_id, filled_qty FROM orders")
+    assert sent and len(sent) == len({cid for cid, _ in sent}) and sum(f for _, f in sent) > 0
+    assert f"日终对账 (reconciliation) {DAY}: ok" in second
+
+
 def test_the_live_day_follows_holdings_the_plan_and_the_watchlist(tmp_path: Path, xt) -> None:
     world = make_live_world(tmp_path, xt, step_seconds=30, qmt__watchlist="600036.SH,000333.SZ")
     xt.add_instrument("000333.SZ", 70.0, name="美的集团")
