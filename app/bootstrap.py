@@ -321,22 +321,26 @@ def watched_codes(engine: Engine, watchlist: Sequence[str] = ()) -> list[str]:
 def follow_codes(engine: Engine, feed: XtDataQuotes, watchlist: Sequence[str] = ()) -> None:
     """Subscribe what `watched_codes` names now, and from then on each code an order, a fill, a fetched
     batch or a plan line brings (an engine listener that only hands the codes to `feed.want`)."""
+    feed.subscribe(engine.call(lambda e: watched_codes(e, watchlist)))
+    engine.subscribe(_codes_listener(feed.want))
+
+
+def _codes_listener(want: Callable[[Iterable[str]], None]) -> Callable[[object], None]:
+    """An engine listener handing on the codes an order, a fill, a fetched batch or a plan line brings."""
     from app.core.messages import OrderUpdated, SignalsReceived, TradeBooked
     from app.core.planning.model import PlanLineAdded
 
-    feed.subscribe(engine.call(lambda e: watched_codes(e, watchlist)))
-
-    def listener(event: object) -> None:
+    def listener(event: object) -> None:  # engine thread: only hands codes on
         if isinstance(event, OrderUpdated):
-            feed.want((event.order.code,))
+            want((event.order.code,))
         elif isinstance(event, TradeBooked):
-            feed.want((event.trade.code,))
+            want((event.trade.code,))
         elif isinstance(event, PlanLineAdded):
-            feed.want((event.line.code,))
+            want((event.line.code,))
         elif isinstance(event, SignalsReceived):
-            feed.want(line.code for batch in event.batches for line in batch.lines)
+            want(line.code for batch in event.batches for line in batch.lines)
 
-    engine.subscribe(listener)
+    return listener
 
 
 def confirm_calendar_with_qmt(
@@ -369,22 +373,10 @@ class LiveMarket:
         self._lock = threading.Lock()
 
     def attach(self) -> None:
-        from app.core.messages import OrderUpdated, SignalsReceived, StartDay, TradeBooked
-        from app.core.planning.model import PlanLineAdded
+        from app.core.messages import StartDay
 
         want = self.feed.want
-
-        def listener(event: object) -> None:  # engine thread: only hands codes on
-            if isinstance(event, OrderUpdated):
-                want((event.order.code,))
-            elif isinstance(event, TradeBooked):
-                want((event.trade.code,))
-            elif isinstance(event, PlanLineAdded):
-                want((event.line.code,))
-            elif isinstance(event, SignalsReceived):
-                want(line.code for batch in event.batches for line in batch.lines)
-
-        self.engine.subscribe(listener)
+        self.engine.subscribe(_codes_listener(want))
         # the day begins (yesterday's buys settle, T+1) even when nothing is followed yet; then the codes
         self.engine.post(StartDay(self.day, ()))
         self.engine.post(Call(lambda e: want(watched_codes(e, self.watchlist))))
