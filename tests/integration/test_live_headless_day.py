@@ -325,3 +325,16 @@ def test_on_a_clock_without_a_market_the_jobs_run_on_apscheduler(tmp_path: Path,
     assert "补做 (caught up): post_close" in text and "补做 (caught up): backup" in text
     assert f"日终对账 (reconciliation) {DAY}: ok" in text and "数据库已备份 (database backed up)" in text
     assert text.index("数据库已备份") < text.index("完成 (done)")
+
+
+def test_a_planned_code_xtdata_does_not_know_is_said_and_not_traded(tmp_path: Path, xt) -> None:
+    world = make_live_world(tmp_path, xt, step_seconds=30)
+    del xt.details["688981.SH"]  # a code of the batch, not held: xtdata has no detail of it today
+    try:
+        out = run_live_day(world, arm=True, until=time(9, 40))
+    finally:
+        world.close()
+    assert "证券资料不可用 (no details): 688981.SH: QMT 无此证券 (unknown to xtdata)" in out
+    assert "当日未知证券 (unknown instrument on 2026-11-23): 688981.SH" in out  # the engine refused the line
+    codes = {c for (c,) in rows(live_db(tmp_path), "SELECT code FROM orders")}
+    assert "688981.SH" not in codes and {"600519.SH", "000001.SZ"} <= codes  # the other lines went
