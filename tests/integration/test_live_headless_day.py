@@ -224,9 +224,10 @@ def test_the_cli_runs_the_live_day_and_a_kill_mid_day_then_a_restart_sends_nothi
     db = live_db(folder)
     before = rows(db, "SELECT client_order_id, signal_id FROM orders")
     assert {s for _, s in before} == {"145909290", "145909291", "145909292", "145909293", "145909295"}
-    second = cli(folder, site, LIVE_CHILD_START="09:21")  # the same day: still armed, no --arm needed
+    second = cli(folder, site, "--until", "12:00", LIVE_CHILD_START="09:21")  # the same day: still armed
     assert second.returncode == 0, second.stdout + second.stderr
     out = second.stdout
+    assert "live mode runs on the live clock: --until ignored" in out  # the day runs to its end
     assert "live: ARMED" in out and "接续执行 (resumed)" in out, out
     assert "已计划 (planned)" not in out  # the batch was planned once, on the first run
     assert f"日终对账 (reconciliation) {DAY}: ok" in out and "完成 (done)" in out
