@@ -572,4 +572,14 @@ class PlanDesk:
                 "auto", "auto_approve_skipped", "", "计划已暂停，未自动批准 (paused: not auto-approved)"
             )
             return
+        guard = getattr(self.engine.risk, "live_guard", None)
+        why = None if guard is None else guard.refusal(self._now())
+        if why is not None:  # a live account observe-only: the lines wait in the plan, nothing is handed
+            self._record(
+                "auto",
+                "auto_approve_skipped",
+                "",
+                f"观察模式，未自动批准 (observe-only: not auto-approved): {why}",
+            )
+            return
         self.approve("auto")
