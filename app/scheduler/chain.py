@@ -135,7 +135,8 @@ def day_handlers(
         say(f"{stamp(e)} {name}: 观察模式，未发送 (observe-only: NOT sent) {len(waiting)} 行 (lines) — {why}"
             f"{note(job)}")  # fmt: skip
         for x in waiting:
-            say(f"    未发送 (not sent) {x.line_id} {x.code} {x.side.value} {x.qty} ({x.policy})")
+            price = "" if x.price is None else f" @ {x.price}"
+            say(f"    未发送 (not sent) {x.line_id} {x.code} {x.side.value} {x.qty}{price} ({x.policy})")
             desk.hold(x.line_id, f"观察模式，未发送 (observe-only, not sent): {why}", "scheduler")
 
     def approve(e: Any, job: Job) -> None:

@@ -132,9 +132,8 @@ def test_observe_only_sends_nothing_and_says_so_at_each_window(tmp_path: Path, x
         assert f"{window}: {NOT_SENT}" in out, window
     why = "not enabled" if enabled == "false" else "not armed today"
     assert out.count(NOT_SENT) == 4 and all(why in line for line in out.splitlines() if NOT_SENT in line)
-    assert (
-        out.count("未发送 (not sent) 145909290 600519.SH buy 100 (auction_open)") == 3
-    )  # approve, open, continuous
+    held = "未发送 (not sent) 145909290 600519.SH buy 100 @ "
+    assert out.count(held) == 3  # at the approval, the opening auction and continuous trading
     assert out.count("未发送 (not sent) 145909294") == 2  # approve, then the closing auction it belongs to
     assert world.exchange.orders_received == 0  # nothing reached the account
     assert rows(counter(tmp_path), "SELECT count(*) FROM orders") == [(0,)]
