@@ -474,7 +474,13 @@ def _run_live(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     from app.headless import run_live_headless
 
-    return run_live_headless(settings, arm=args.arm, out=out)
+    ignored = [
+        f"--{name}" for name in ("day", "start", "until", "seed") if getattr(args, name, None) is not None
+    ]
+    if ignored:
+        print(f"实盘按实时时钟运行，忽略 {' '.join(ignored)} (live mode runs on the live clock: "
+              f"{' '.join(ignored)} ignored)", file=out, flush=True)  # fmt: skip
+    return run_live_headless(settings, arm=args.arm, out=out, signals=args.signals, data_dir=args.data_dir)
 
 
 def _add_sync_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from app.gateways.qmt.quotes import XtDataQuotes
 
 PRE_OPEN = time(9, 0)
+log = logging.getLogger(__name__)
 
 
 def configure_logging(settings: Settings, *, console_level: int = logging.ERROR) -> Path:
@@ -285,18 +287,21 @@ def live_risk_gate(settings: Settings) -> RiskGate:
     return RiskGate(settings.risk, live_guard=make_live_guard(settings))
 
 
-def make_live_quotes(engine: Engine, xtdata: object | None = None) -> XtDataQuotes:
+def make_live_quotes(
+    engine: Engine, xtdata: object | None = None, on_new_codes: Callable[[list[str]], None] | None = None
+) -> XtDataQuotes:
     """The live setup's quotes (app/gateways/qmt/quotes.py): each xtdata push reaches the engine as ONE
     QuotesArrived, converted on the feed's own thread; a bad tick or a failing handler is an engine
     alert (once per code). `xtdata`: xtquant's module (default) or a stand-in. Subscribe what the
     account holds, the plan needs and the watchlist with `feed.subscribe(codes)`; `feed.close()` at the
-    end."""
+    end. `on_new_codes(codes)`: before new codes are subscribed (LiveMarket.prepare posts their details)."""
     from app.gateways.qmt.quotes import XtDataQuotes
 
     feed = XtDataQuotes(
         xtdata,
         on_problem=lambda text: engine.post(Call(lambda e: e.alert("warning", "quotes", text))),
         calendar=engine.calendar,
+        on_new_codes=on_new_codes,
     )
     feed.set_quote_handler(lambda quotes: engine.post(QuotesArrived(tuple(quotes))))
     return feed
@@ -316,22 +321,26 @@ def watched_codes(engine: Engine, watchlist: Sequence[str] = ()) -> list[str]:
 def follow_codes(engine: Engine, feed: XtDataQuotes, watchlist: Sequence[str] = ()) -> None:
     """Subscribe what `watched_codes` names now, and from then on each code an order, a fill, a fetched
     batch or a plan line brings (an engine listener that only hands the codes to `feed.want`)."""
+    feed.subscribe(engine.call(lambda e: watched_codes(e, watchlist)))
+    engine.subscribe(_codes_listener(feed.want))
+
+
+def _codes_listener(want: Callable[[Iterable[str]], None]) -> Callable[[object], None]:
+    """An engine listener handing on the codes an order, a fill, a fetched batch or a plan line brings."""
     from app.core.messages import OrderUpdated, SignalsReceived, TradeBooked
     from app.core.planning.model import PlanLineAdded
 
-    feed.subscribe(engine.call(lambda e: watched_codes(e, watchlist)))
-
-    def listener(event: object) -> None:
+    def listener(event: object) -> None:  # engine thread: only hands codes on
         if isinstance(event, OrderUpdated):
-            feed.want((event.order.code,))
+            want((event.order.code,))
         elif isinstance(event, TradeBooked):
-            feed.want((event.trade.code,))
+            want((event.trade.code,))
         elif isinstance(event, PlanLineAdded):
-            feed.want((event.line.code,))
+            want((event.line.code,))
         elif isinstance(event, SignalsReceived):
-            feed.want(line.code for batch in event.batches for line in batch.lines)
+            want(line.code for batch in event.batches for line in batch.lines)
 
-    engine.subscribe(listener)
+    return listener
 
 
 def confirm_calendar_with_qmt(
@@ -340,6 +349,66 @@ def confirm_calendar_with_qmt(
     """Compare Tiller's calendar with QMT's from `today` for `days` calendar days; the disagreements
     (or why QMT's calendar could not be read) in words, for a warning alert each. Empty: they agree."""
     return feed.confirm_calendar(calendar, today, today + timedelta(days=days))
+
+
+class LiveMarket:
+    """xtdata for a live engine: the day's instrument details (`get_instrument_detail`, posted to the engine
+    as `StartDay`) and the quotes (`XtDataQuotes`) of what the account holds, what works at the broker,
+    what the plan and the fetched batches need, and the watchlist (`qmt.watchlist`).
+
+    `attach()` (before the engine starts) has the engine, once started, ask for `watched_codes` and then
+    for each code an order, a fill, a batch or a plan line brings (an engine listener handing codes to the
+    feed's non-blocking `want`, so the followed set follows the plan as it changes). The feed's thread
+    reads the details of each new code (`prepare`) before subscribing it, so the engine knows the day's
+    limits of a code before its first quote. `prepare(codes)` may also be called from any other thread but
+    the engine's (the headless day does, before it hands a fetched batch to the engine: a line's code must
+    be known then, or the engine rejects it as unknown)."""
+
+    def __init__(self, engine: Engine, feed: XtDataQuotes, day: date, watchlist: Sequence[str] = ()) -> None:
+        self.engine = engine
+        self.feed = feed
+        self.day = day
+        self.watchlist = tuple(watchlist)
+        self._known: set[str] = set()
+        self._lock = threading.Lock()
+
+    def attach(self) -> None:
+        from app.core.messages import StartDay
+
+        want = self.feed.want
+        self.engine.subscribe(_codes_listener(want))
+        # the day begins (yesterday's buys settle, T+1) even when nothing is followed yet; then the codes
+        self.engine.post(StartDay(self.day, ()))
+        self.engine.post(Call(lambda e: want(watched_codes(e, self.watchlist))))
+
+    def prepare(self, codes: Iterable[str]) -> list[str]:
+        """Read the day's details of the codes not read yet and post them to the engine (one StartDay);
+        returns the codes xtdata does not know or describes badly, with why (each also an engine alert).
+        Blocks on xtdata: never call it on the engine thread."""
+        from app.core.messages import StartDay
+        from app.gateways.qmt.quotes import MARKETS
+
+        with self._lock:
+            new = [c for c in dict.fromkeys(codes) if c not in self._known and c not in MARKETS]
+            self._known.update(new)
+        if not new:
+            return []
+        infos, missing = self.feed.instruments(new, self.day)
+        if infos:
+            self.engine.post(StartDay(self.day, tuple(infos)))
+        for text in missing:
+            log.warning("live market: %s", text)
+            self.engine.post(
+                Call(lambda e, t=text: e.alert("warning", "quotes", f"证券资料不可用 (no details): {t}"))
+            )
+        return missing
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """True once every code asked for is subscribed and every push so far handed to the engine."""
+        return self.feed.wait_idle(timeout)
+
+    def close(self) -> None:
+        self.feed.close()
 
 
 def _engine(
@@ -482,16 +551,22 @@ class LiveSetup:
     gateway: QmtGateway
     engine: Engine
     terminal: Terminal
-    quotes: QuoteSource | None
+    quotes: QuoteSource | XtDataQuotes | None  # xtdata's feed by default; the seam's when given
     day: date
     db_path: Path
     lock: AccountLock | None = None
     owns_clock: bool = False
+    market: LiveMarket | None = None  # xtdata's details and quotes, wired (None: the seam's quotes)
+    calendar_notes: tuple[str, ...] = ()  # where QMT's calendar disagrees with Tiller's, or why unread
 
     def close(self) -> None:
         try:
             try:
-                self.engine.stop()
+                try:
+                    self.engine.stop()
+                finally:
+                    if self.market is not None:
+                        self.market.close()
             finally:
                 self.gateway.close()
         finally:
@@ -534,8 +609,15 @@ def build_live_setup(
     With `qmt.live_trading_enabled` off (the default) the gateway sends nothing new to the account:
     every order is refused "observe-only" before it leaves (cancels and queries still go), whatever
     the guard says. `live_guard` defaults to the arming guard for the day (`install_live_guard`): the
-    account is observe-only until armed; `UNGUARDED` only for the stand-in's tests. The other seam is
-    and `quotes` (today the simulated feed's QuoteSource when given; xtdata's feed replaces it)."""
+    account is observe-only until armed; `UNGUARDED` only for the stand-in's tests.
+
+    Quotes: by default xtquant's xtdata (`make_live_quotes`, wired by a `LiveMarket`): once the engine has
+    started it follows what the account holds, what works at the broker, the plan, the fetched batches and
+    `qmt.watchlist`, each code's day details (get_instrument_detail) posted before its first quote, and
+    the followed set grows as the plan changes. QMT's calendar is compared with Tiller's
+    (`confirm_calendar_with_qmt`); a disagreement, or a calendar QMT cannot give, is a warning in the log
+    and an alert (`LiveSetup.calendar_notes`), never a failed start; so is an xtdata that cannot be loaded
+    (no quotes then). `quotes` is the seam for tests: a feed given is kept as it is and nothing is wired."""
     from app.gateways.qmt import QmtGateway, find_userdata_path
     from app.gateways.qmt.errors import masked
 
@@ -578,12 +660,62 @@ def build_live_setup(
         (install_live_guard(settings) if live_guard is None else live_guard)(engine)
         if query_interval is not None:
             schedule_periodic_resync(engine, query_interval)
+        market: LiveMarket | None = None
+        notes: list[str] = []
+        if quotes is None:
+            market, notes = _live_market(settings, engine, day)
+            quotes = None if market is None else market.feed
     except BaseException:
         if owns_clock and isinstance(live_clock, LiveClock):
             live_clock.close()
         lock.release()
         raise
-    return LiveSetup(live_clock, gateway, engine, Terminal(engine), quotes, day, db_path, lock, owns_clock)
+    return LiveSetup(
+        live_clock,
+        gateway,
+        engine,
+        Terminal(engine),
+        quotes,
+        day,
+        db_path,
+        lock,
+        owns_clock,
+        market,
+        tuple(notes),
+    )
+
+
+def _live_market(settings: Settings, engine: Engine, day: date) -> tuple[LiveMarket | None, list[str]]:
+    """xtdata's feed wired to a built (not started) live engine, and QMT's calendar compared with Tiller's.
+    What goes wrong is said (log and engine alerts, posted to be raised once the engine runs), never
+    raised: the account can still be watched and traded without them."""
+    from app.gateways.qmt.quotes import QuoteError
+
+    def warn(category: str, text: str) -> None:
+        log.warning("live setup: %s", text)
+        engine.post(Call(lambda e: e.alert("warning", category, text)))
+
+    holder: list[LiveMarket] = []
+    try:
+        feed = make_live_quotes(engine, on_new_codes=lambda codes: holder[0].prepare(codes))
+    except QuoteError as exc:
+        warn(
+            "quotes", f"{exc}; 无行情，执行策略等待报价 (no quotes: the execution policies wait for a quote)"
+        )
+        return None, []
+    market = LiveMarket(engine, feed, day, settings.qmt.watchlist)
+    holder.append(market)
+    try:
+        notes = confirm_calendar_with_qmt(feed, engine.calendar, day)
+    except Exception as exc:  # a calendar check must never stop the start
+        log.exception("live setup: confirming the calendar with QMT failed")
+        notes = [f"QMT 交易日历核对出错 (confirming the calendar with QMT failed): {exc}"]
+    for text in notes:
+        warn("calendar", f"与 QMT 交易日历核对 (calendar checked with QMT): {text}")
+    if not notes:
+        log.info("live setup: QMT's calendar agrees with Tiller's from %s", day)
+    market.attach()
+    return market, notes
 
 
 def schedule_periodic_resync(engine: Engine, interval: timedelta) -> None:

@@ -479,43 +479,19 @@ def check_qmt(settings: Settings | None, probe: XtquantProbe = probe_xtquant) ->
                 )
             )
 
-    if qmt.userdata_path:
-        folder = Path(qmt.userdata_path).expanduser()
-        if folder.is_dir():
-            checks.append(Check("QMT userdata", Status.OK, str(folder)))
-        else:
-            checks.append(
-                Check(
-                    "QMT userdata",
-                    severity,
-                    f"qmt.userdata_path {folder} is not an existing folder{fallback}",
-                )
-            )
-    else:
-        from app.gateways.qmt.probe import userdata_candidates
+    # the gateway's own finder (app/gateways/qmt/paths.py), so the doctor names the folder it would use
+    from app.gateways.qmt.probe import userdata_folder
 
-        found = userdata_candidates()
-        if len(found) == 1:
-            checks.append(
-                Check("QMT userdata", Status.OK, f"{found[0]} (found; qmt.userdata_path is not set)")
-            )
-        elif found:
-            listing = "; ".join(str(p) for p in found)
-            checks.append(
-                Check("QMT userdata", severity,
-                      f"找到多个 userdata_mini，请在 qmt.userdata_path 中选一个 (several found, set qmt.userdata_path "
-                      f"to one): {listing}")
-            )  # fmt: skip
-        elif mode == "live":
-            checks.append(
-                Check(
-                    "QMT userdata",
-                    Status.FAIL,
-                    "qmt.userdata_path is not set (QMT's userdata_mini folder) and none was found in the usual "
-                    "install folders: set it, e.g. python -m app config init, then qmt.userdata_path = "
-                    "'D:\\国金证券QMT交易端\\userdata_mini'",
-                )
-            )
+    folder, why = userdata_folder(qmt.userdata_path)
+    if folder is not None:
+        how = "" if qmt.userdata_path.strip() else " (found; qmt.userdata_path is not set)"
+        checks.append(Check("QMT userdata", Status.OK, f"{folder}{how}"))
+    elif qmt.userdata_path.strip():
+        checks.append(Check("QMT userdata", severity, f"{why}{fallback}"))
+    elif "several" in why:
+        checks.append(Check("QMT userdata", severity, why))
+    elif mode == "live":
+        checks.append(Check("QMT userdata", Status.FAIL, why))
     return checks
 
 

@@ -1,15 +1,22 @@
 """`python -m app run --headless`: Tiller with the scheduler and no window, printing what it does.
 
-On the simulated setup (the only one there is until the QMT gateway lands): the simulated broker, the
-synthetic market, the day's jobs from the scheduler's plan as engine timers on a simulated clock that
-runs at `--speed` (1 = real time; 0 = as fast as it goes) from `--start` (default: now, so a late start
-is a real late start) to `--until`. The planned orders come from `--signals` (a BigQuant planned-order
-file) or the bundled demo batch, re-dated to the day, fetched on a worker thread at the pre-open
-fetch job; the chain (app/scheduler/chain.py) plans them through the plan desk, approves at the
-deadline unless paused and hands them to the execution service. With `files.inbox` set, file orders
-dropped there are taken in as they come (docs/FILE_ORDERS.md). After the close it reconciles, settles,
-keeps the day's performance and syncs (to bigquant.sync_url, if set). Ctrl-C stops it cleanly: the books are
-committed, the broker file closed, the account lock released.
+One day runner (`_run_day`) for both setups: the planned orders fetched on a worker thread at the
+pre-open fetch job; the chain (app/scheduler/chain.py) plans them through the plan desk, approves at the
+deadline unless paused and hands them to the execution service; after the close it reconciles against
+the broker, settles, keeps the day's performance and syncs (to bigquant.sync_url, if set); then the
+backup. With `files.inbox` set, file orders dropped there are taken in as they come
+(docs/FILE_ORDERS.md). Ctrl-C stops it cleanly: the books are committed, the files closed, the account
+lock released. A restart the same day plans nothing twice and resumes the lines already handed.
+
+- Simulated (`run_headless`): the simulated broker and the synthetic market, the jobs as engine timers on
+  a simulated clock that runs at `--speed` (1 = real time; 0 = as fast as it goes) from `--start`
+  (default: now, so a late start is a real late start) to `--until`. Planned orders from `--signals` (a
+  BigQuant planned-order file) or the bundled demo batch, re-dated to the day.
+- Live (`run_live_headless`, general.mode = "live"): the QMT setup (bootstrap.build_live_setup: xttrader,
+  xtdata's quotes and instrument details), the jobs on APScheduler (scheduler/live.py) on the live clock
+  until the day's last job has run. Observe-only unless armed (`--arm`): then nothing is sent and each
+  execution window says what it did not send and why. Planned orders from `--signals` or BigQuant.
+  A simulated clock and a market (tests) drive the same live day in seconds (`_drive`).
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from app.domain.clock import CN_TZ
 from app.domain.signals import SignalBatch
 from app.plan_preview import followed
 from app.scheduler.chain import day_handlers, plan_on_arrival, resume_handed
+from app.scheduler.live import LiveScheduler
 from app.scheduler.plan import Command, DayPlan, Handler, Job, Times, plan_day, plan_on_engine
 from app.secrets import SecretStore
 from app.sync_command import close_earlier_day, unsettled_days
@@ -137,9 +145,9 @@ def _follow(engine: Engine, terminal: Terminal, strategy_ids: Sequence[str]) -> 
 
 
 def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> int:
+    """The simulated setup's day: the simulated broker and the synthetic market on a simulated clock."""
     say = _Say(out)
     batches, source = _load_signals(options)
-    calendar = load_calendar(settings.general.data_dir)
     # a day left without its close (stopped or crashed before 15:30): close and sync it first, in its own
     # session, while the broker still lists that day's orders; if it does not settle, today is held
     missed = unsettled_days(settings, options.data_dir, options.day)
@@ -150,16 +158,78 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
         settings, day=options.day, instruments=specs, data_dir=options.data_dir, seed=options.seed,
         start=options.start,
     )  # fmt: skip
+    try:
+        seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in _demo_positions()])
+        setup.broker.connect()
+    except BaseException:
+        setup.close()
+        raise
+
+    def started(day: _Day) -> None:
+        if options.arm:
+            say("模拟盘无需布防，忽略 --arm (the simulated setup has nothing to arm: --arm ignored)")
+
+    def drive(day: _Day, schedule: Callable[[], object], idle: Sequence[Any]) -> None:
+        _drive(setup.engine, setup.clock, _SimMarket(setup), options, say, schedule, idle)
+
+    day = _Day(
+        settings=settings, say=say, engine=setup.engine, terminal=Terminal(setup.engine), day=options.day,
+        db_path=setup.db_path, account_id=settings.account.account_id,
+        source=FileSignalSource(options.signals) if options.signals is not None else _StaticSource(batches),
+        source_name=source, strategy_ids=[b.strategy_id for b in batches],
+        header=[f"Tiller 无界面运行 (headless) — 模拟账户 (simulated account) {settings.account.account_id}, "
+                f"{options.day.isoformat()} {options.start:%H:%M} → {options.until:%H:%M}, "
+                f"速度 (speed) {options.speed or '最快 (as fast as possible)'}; 信号 (signals): {source}"],
+    )  # fmt: skip
+    return _run_day(day, started=started, drive=drive, close=setup.close)
+
+
+@dataclass
+class _Day:
+    """What a headless day runs on, simulated or live: the chain (fetch -> plan -> approve -> execute ->
+    close -> reconcile -> settle -> sync) is the same; how time passes (`drive`) differs."""
+
+    settings: Settings
+    say: _Say
+    engine: Engine
+    terminal: Terminal
+    day: date
+    db_path: Path
+    account_id: str
+    source: Any  # a SignalSource
+    source_name: str
+    strategy_ids: list[str]
+    header: list[str]
+    # the live setup: the codes of batches about to reach the engine get their day details first
+    before_batches: Callable[[Sequence[SignalBatch]], object] | None = None
+    handlers: dict[Command, Handler] | None = None  # the jobs' commands, once made
+    blocked: str | None = None  # why automatic trading is held today (an earlier day did not settle)
+
+    def post(self, message: object) -> None:
+        """Hand a message to the engine (a fetched batch: its codes' details first, on a live setup)."""
+        if self.before_batches is not None and isinstance(message, SignalsFetched) and message.batches:
+            self.before_batches(message.batches)
+        self.engine.post(message)
+
+
+def _run_day(
+    day: _Day,
+    *,
+    started: Callable[[_Day], None],
+    drive: Callable[[_Day, Callable[[], object], Sequence[Any]], None],
+    close: Callable[[], None],
+) -> int:
+    """The headless day on a built setup (not started): the same for the simulated and the live setup.
+    `started(day)` runs once the engine is up (the live setup: arming); `drive(day, schedule, idle)` makes
+    time pass and calls `schedule()` (the day's jobs) once the day has begun; `close()` ends the setup."""
+    settings, say, engine, terminal = day.settings, day.say, day.engine, day.terminal
+    calendar = load_calendar(settings.general.data_dir)
     worker: DeliveryWorker | None = None
     dispatcher: AlertDispatcher | None = None
     fetcher: SignalFetchWorker | None = None
     inbox: FileInbox | None = None
     interrupted = False
     try:
-        seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in _demo_positions()])
-        engine, clock = setup.engine, setup.clock
-        terminal = Terminal(engine)
-        setup.broker.connect()
         terminal.subscribe(say.alert_listener)
         if settings.alerts.channels:
             dispatcher = alert_dispatcher(settings, SecretStore())
@@ -169,18 +239,19 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
         transport = sync_transport(settings, SecretStore()) if settings.bigquant.sync_url else None
         if transport is not None:
             worker = DeliveryWorker(
-                outbox_factory(setup.db_path), transport, now=lambda: datetime.now(UTC), alert=terminal.alert,
+                outbox_factory(day.db_path), transport, now=lambda: datetime.now(UTC), alert=terminal.alert,
                 on_round=lambda reports: [say(f"同步 (sync) {r.trading_day}: {r.outcome.value} {r.message}".rstrip())
                                           for r in reports],
             )  # fmt: skip
             worker.start()
-        say(f"Tiller 无界面运行 (headless) — 模拟账户 (simulated account) {settings.account.account_id}, "
-            f"{options.day.isoformat()} {options.start:%H:%M} → {options.until:%H:%M}, "
-            f"速度 (speed) {options.speed or '最快 (as fast as possible)'}; 信号 (signals): {source}")  # fmt: skip
-        say(f"数据 (data): {setup.db_path}")
-        strategy_ids = [b.strategy_id for b in batches]
+        for line in day.header:
+            say(line)
+        say(f"数据 (data): {day.db_path}")
+        strategy_ids = list(day.strategy_ids)
         if settings.files.inbox:
             strategy_ids.append(settings.files.strategy_id)
+        say(terminal.live_status().describe())
+        started(day)
         for sid in _follow(engine, terminal, strategy_ids):
             say(f"跟踪策略 (following) {sid}: 全额 (at full size), 开盘集合竞价, 未成交转连续竞价 "
                 f"(opening auction, the rest in continuous trading)")  # fmt: skip
@@ -192,57 +263,54 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
                 rejected = sum(len(b.rejected) for b in message.batches)
                 say(f"取得计划订单 (planned orders fetched) {message.source}: {len(message.batches)} 批 (batches), "
                     f"{n} 条 (lines)" + (f", {rejected} 条拒绝 (rejected)" if rejected else ""))  # fmt: skip
-            engine.post(message)
+            day.post(message)
 
-        source_obj = (
-            FileSignalSource(options.signals) if options.signals is not None else _StaticSource(batches)
-        )
-        fetcher = SignalFetchWorker(source_obj, deliver, name="signals").start()
-        say(terminal.live_status().describe())
-        if options.arm:
-            say("模拟盘无需布防，忽略 --arm (the simulated setup has nothing to arm: --arm ignored)")
-        blocking = blocking_settlement(terminal.settlements(eod_store_for), options.day)
-        blocked = None if blocking is None else block_message(blocking, options.day)
+        fetcher = SignalFetchWorker(day.source, deliver, name="signals").start()
+        blocking = blocking_settlement(terminal.settlements(eod_store_for), day.day)
+        blocked = None if blocking is None else block_message(blocking, day.day)
         if blocked:
             say(blocked)
         if settings.files.inbox and not blocked:
-            inbox = _start_inbox(settings, engine, say)
+            inbox = _start_inbox(settings, engine, say, day.post)
         elif settings.files.inbox:
             say(
                 f"文件单目录未启用 (the file-order folder is not watched while trading is held): {settings.files.inbox}"
             )
         plan = plan_day(
-            options.day, clock.now(), calendar, Times.from_settings(settings.schedule), blocked=blocked
+            day.day, engine.clock.now(), calendar, Times.from_settings(settings.schedule), blocked=blocked
         )
         for line in plan.describe():
             say(line)
-        handlers = day_handlers(
-            fetcher.request, _closer(settings.account.account_id, say, worker), say, source=source
+        handlers = day.handlers = day_handlers(
+            fetcher.request, _closer(day.account_id, say, worker), say, source=day.source_name
         )
+        day.blocked = blocked
         say.flush()
-        if plan.jobs and calendar.is_trading_day(options.day):
-            _drive(setup, options, say, lambda: _schedule(engine, plan, handlers, say), idle=(fetcher,))
+        if plan.jobs and calendar.is_trading_day(day.day):
+            drive(day, lambda: _schedule(engine, plan, handlers, say), (fetcher,))
         say("完成 (done)")
         say.flush()
         return 0
     except KeyboardInterrupt:
         interrupted = True
         say.flush()
-        print("已停止 (stopped by Ctrl-C): 账本已保存 (the books are saved)", file=out, flush=True)
+        print("已停止 (stopped by Ctrl-C): 账本已保存 (the books are saved)", file=say.out, flush=True)
         raise
     finally:
-        if inbox is not None:
-            inbox.stop()
-        if fetcher is not None:
-            fetcher.stop()
-        if worker is not None:
-            if not interrupted:
-                worker.drain(30.0)  # a payload kicked at the close gets its round before the end
-                say.flush()  # and what that round said (delivered, or why not) is printed
-            worker.stop()
-        if dispatcher is not None:
-            dispatcher.stop()
-        setup.close()
+        try:
+            if inbox is not None:
+                inbox.stop()
+            if fetcher is not None:
+                fetcher.stop()
+            if worker is not None:
+                if not interrupted:
+                    worker.drain(30.0)  # a payload kicked at the close gets its round before the end
+                    say.flush()  # and what that round said (delivered, or why not) is printed
+                worker.stop()
+            if dispatcher is not None:
+                dispatcher.stop()
+        finally:
+            close()
 
 
 def _schedule(engine: Engine, plan: DayPlan, handlers: dict[Command, Handler], say: _Say) -> None:
@@ -255,11 +323,13 @@ def _schedule(engine: Engine, plan: DayPlan, handlers: dict[Command, Handler], s
     plan_on_engine(engine, plan, handlers)
 
 
-def _start_inbox(settings: Settings, engine: Engine, say: _Say) -> FileInbox:
+def _start_inbox(
+    settings: Settings, engine: Engine, say: _Say, post: Callable[[object], None] | None = None
+) -> FileInbox:
     folder = settings.files.inbox_path
     assert folder is not None
     inbox = FileInbox(
-        folder, engine.post, today=lambda: engine.clock.now().date(),
+        folder, post or engine.post, today=lambda: engine.clock.now().date(),
         default_strategy=settings.files.strategy_id, stable_s=settings.files.stable_s, poll_s=settings.files.poll_s,
         known_codes=lambda day: engine.call(lambda e: set(e.oms.instruments) if e.trading_day == day else None),
         books=lambda: engine.call(collect_books), say=say,
@@ -296,22 +366,67 @@ def _closer(account_id: str, say: _Say, worker: DeliveryWorker | None) -> Callab
     return close
 
 
+class _SimMarket:
+    """The simulated setup's market for `_drive`: the simulated broker is the exchange, and Tiller hears
+    the synthetic feed's quotes directly (the same snapshots the exchange matches against)."""
+
+    def __init__(self, setup: Any) -> None:
+        self.setup = setup
+        self.feed = setup.feed
+
+    def open(self, day: date) -> None:
+        infos = self.feed.instruments(day)
+        self.setup.broker.set_instruments(infos)
+        self.setup.broker.begin_day(day)
+        self.setup.engine.post(StartDay(day, infos))
+
+    def quotes(self, quotes: Sequence[Any]) -> None:
+        self.setup.broker.on_quotes(quotes)
+        self.setup.broker.wait_idle(30.0)
+        self.setup.engine.post(QuotesArrived(quotes))
+
+    def end_day(self) -> None:
+        self.setup.broker.end_day()  # the exchange's close: what is still working is cancelled
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        self.setup.broker.wait_idle(timeout)
+
+    def work_received(self) -> int:
+        return self.setup.broker.work_received()
+
+
 def _drive(
-    setup, options: HeadlessOptions, say: _Say, schedule: Callable[[], object], idle: Sequence[Any] = ()
+    engine: Engine,
+    clock: Any,
+    market: Any,
+    options: HeadlessOptions,
+    say: _Say,
+    schedule: Callable[[], object],
+    idle: Sequence[Any] = (),
 ) -> None:
-    """Move the simulated clock through the day from --start to --until: quotes into the broker and the
-    engine, timers (the jobs) in time order, the exchange's close at 15:00, paced at --speed."""
-    engine, venue, clock, feed, day = setup.engine, setup.broker, setup.clock, setup.feed, options.day
+    """Move a simulated clock through the day from where it stands to --until: the market's quotes (to
+    its exchange and to Tiller, `market.quotes`), timers (the jobs) in time order, the exchange's close at
+    15:00, paced at --speed. `market` (DayMarket): `feed` (the day's quote snapshots: `snapshot`,
+    `batches`), `open(day)`, `quotes(batch)`, `end_day()`, `wait_idle(timeout)`, `work_received()` (the
+    exchange's count of work taken, to know when it has settled): the simulated broker and
+    the synthetic feed (`_SimMarket`), or a stand-in exchange and xtdata for a live setup in tests."""
+    feed, day = market.feed, options.day
     wall_start, sim_start = wall.perf_counter(), clock.now()
     until = datetime.combine(day, options.until, CN_TZ)
     close = datetime.combine(day, CLOSE, CN_TZ)
 
     def settle() -> None:
-        for _ in range(2):
-            for worker in idle:  # a fetch on its way reaches the engine before the clock moves on
+        """Round after round until a round gave the exchange nothing new (the engine's answers to reports
+        are sent and matched before the clock moves on, so a day is the same for a seed, as DayRunner's)."""
+        for _ in range(1000):
+            before = market.work_received()
+            for worker in idle:  # a fetch (or a subscription) on its way reaches the engine first
                 worker.wait_idle(30.0)
-            venue.wait_idle(30.0)
+            market.wait_idle(30.0)
             engine.wait_idle(30.0)
+            if market.work_received() == before:
+                return
+        raise RuntimeError("the day does not settle: the engine and the exchange keep answering each other")
 
     def pace(to: datetime) -> None:
         if not options.speed:
@@ -330,16 +445,11 @@ def _drive(
             settle()
             say.flush()
 
-    infos = feed.instruments(day)
-    venue.set_instruments(infos)
-    venue.begin_day(day)
-    engine.post(StartDay(day, infos))
+    market.open(day)
     settle()
     standing = feed.snapshot(day, sim_start.time())  # the market as it stands when Tiller starts (late)
     if standing:
-        venue.on_quotes(standing)
-        venue.wait_idle(30.0)
-        engine.post(QuotesArrived(standing))
+        market.quotes(standing)
         settle()
     schedule()  # the jobs, once the day and its prices are in: a job caught up runs now
     settle()
@@ -353,13 +463,12 @@ def _drive(
         pace(ts)
         if ts > clock.now():
             clock.advance_to(ts)
-        venue.on_quotes(quotes)
-        venue.wait_idle(30.0)
-        engine.post(QuotesArrived(quotes))
+        market.quotes(quotes)
+        settle()
     if until >= close and clock.now() <= close:
         timers(close)
         settle()
-        venue.end_day()  # the exchange's close: what is still working is cancelled
+        market.end_day()  # the exchange's close: what is still working is cancelled
         settle()
     timers(until)
     settle()
@@ -369,7 +478,7 @@ def _drive(
     say.flush()
 
 
-# How long `run_live_headless` goes on: until Ctrl-C (tests replace it).
+# How long `run_live_headless` waits between looks at the day on the live clock (tests replace it).
 def _keep_running() -> bool:
     wall.sleep(0.25)
     return True
@@ -378,34 +487,143 @@ def _keep_running() -> bool:
 keep_running: Callable[[], bool] = _keep_running
 
 
-def run_live_headless(settings: Settings, *, arm: bool, out: TextIO) -> int:
-    """general.mode = "live": the QMT setup (bootstrap.build_live_setup), observe-only unless `arm`
-    (confirmed by the caller), printing the live state, its changes and the alerts until Ctrl-C. The
-    setup is expected as build_sim_setup gives one: built, not started. The day's jobs on the live
-    scheduler are wired when the QMT gateway lands."""
+# The live run's clock and market: None is the live clock and the real market. Tests replace it with
+# `lambda: (SimClock(...), market)` to drive a whole live day on a simulated clock in seconds (the
+# command line in a child process included); `run_live_headless(clock=..., market=...)` does the same.
+def _live_clock_and_market() -> tuple[Any, Any] | None:
+    return None
+
+
+simulated_live_day: Callable[[], tuple[Any, Any] | None] = _live_clock_and_market
+
+
+def run_live_headless(
+    settings: Settings,
+    *,
+    arm: bool,
+    out: TextIO,
+    signals: Path | None = None,
+    data_dir: Path | None = None,
+    clock: Any = None,
+    market: Any = None,
+    until: time = time(16, 0),
+    speed: float | None = None,
+) -> int:
+    """general.mode = "live": the same headless day as the simulated one (fetch -> plan -> approve ->
+    execute -> close -> reconcile -> settle -> sync, the jobs from the settings' schedule) on the QMT setup
+    (`bootstrap.build_live_setup`: xttrader, xtdata's quotes and details, the arming guard).
+
+    Observe-only unless `arm` (confirmed by the caller) arms the account for the day: then nothing is sent,
+    the plan is not approved and every execution window says what it did not send and why (the lines stay
+    in the plan, marked). Planned orders come from `signals` (a BigQuant planned-order file) or from
+    BigQuant (`bigquant.strategy_ids`, keys in the keyring); never the demo batch. A restart the same day
+    resumes: what was taken in is not planned again, handed lines go on from their children at the broker.
+
+    On the live clock the jobs run on APScheduler (scheduler/live.py) and the run ends when the day's last
+    job has run (or at Ctrl-C). `clock` (a SimClock) with `market` (the DayMarket `_drive` moves: a
+    stand-in exchange and xtdata) drives the day from the clock's moment to `until` at `speed`; a clock
+    without a market runs the jobs on APScheduler as the live clock does, timed from the clock's now."""
     from app import bootstrap
     from app.arming_cli import arm_from_cli
 
+    if clock is None and market is None and (given := simulated_live_day()) is not None:
+        clock, market = given
     say = _Say(out)
+    source, source_name, strategy_ids = _live_source(settings, signals)
+    account = (SecretStore().get("qmt.account_id") or "").strip()
     setup = bootstrap.build_live_setup(  # type: ignore[attr-defined]
-        settings, live_guard=bootstrap.install_live_guard(settings)
+        settings, clock=clock, data_dir=data_dir, live_guard=bootstrap.install_live_guard(settings)
     )
-    try:
-        terminal = setup.terminal
-        terminal.subscribe(say.alert_listener)
-        terminal.start()
-        say(f"Tiller 无界面运行实盘 (headless, live QMT account); 数据 (data): {settings.general.data_dir}")
-        say(terminal.live_status().describe())
-        say.flush()
+    engine = setup.engine
+    live_market = getattr(setup, "market", None)
+    if market is not None and hasattr(market, "attach"):
+        market.attach(setup)  # a stand-in market waits on the setup's threads (xttrader's, xtdata's feed)
+    today = engine.clock.now().date()
+
+    def before_batches(batches: Sequence[SignalBatch]) -> None:
+        if live_market is not None:  # a line's code unknown to the engine would be rejected
+            live_market.prepare(line.code for b in batches for line in b.lines)
+
+    def started(day: _Day) -> None:
+        engine.wait_idle(30.0)  # the first codes asked for (holdings, plan, watchlist) ...
+        if live_market is not None:
+            live_market.wait_idle(30.0)  # ... subscribed, their details and first quotes posted ...
+        engine.wait_idle(30.0)  # ... and in the books before the day is sized on them
         if arm:
-            arm_from_cli(terminal, out)
+            say.flush()
+            arm_from_cli(day.terminal, out)
+
+    def drive(day: _Day, schedule: Callable[[], object], idle: Sequence[Any]) -> None:
+        if market is not None:
+            options = HeadlessOptions(day=today, start=engine.clock.now().time(), until=until, speed=speed)
+            extra = (live_market,) if live_market is not None else ()
+            _drive(engine, engine.clock, market, options, say, schedule, (*idle, *extra))
+        else:
+            _run_on_live_clock(day, schedule)
+
+    from app.gateways.qmt.errors import masked
+
+    day = _Day(
+        settings=settings, say=say, engine=engine, terminal=setup.terminal, day=today, db_path=setup.db_path,
+        account_id=account, source=source, source_name=source_name, strategy_ids=strategy_ids,
+        header=[f"Tiller 无界面运行实盘 (headless, live QMT account {masked(account)}) — {today.isoformat()}; "
+                f"信号 (signals): {source_name}"],
+        before_batches=before_batches,
+    )  # fmt: skip
+    return _run_day(day, started=started, drive=drive, close=setup.close)
+
+
+def _live_source(settings: Settings, signals: Path | None) -> tuple[Any, str, list[str]]:
+    """The live day's planned orders: the file given, else BigQuant's followed strategies, else none."""
+    if signals is not None:
+        ids = list(dict.fromkeys(b.strategy_id for b in load_planned_orders_file(signals)))
+        return FileSignalSource(signals), str(signals), ids
+    if settings.bigquant.strategy_ids:
+        from app.bootstrap import SetupError
+        from app.clients.bigquant import source_from_settings
+
+        secrets = SecretStore()
+        access, secret = secrets.get("bigquant.access_key"), secrets.get("bigquant.secret_key")
+        if not access or not secret:
+            raise SetupError(
+                "实盘取信号需要 BigQuant 密钥 (fetching planned orders needs the BigQuant keys): "
+                "python -m app secrets set bigquant.access_key ; python -m app secrets set bigquant.secret_key"
+            )
+        source = source_from_settings(settings.bigquant, access, secret)
+        return (
+            source,
+            f"BigQuant {', '.join(settings.bigquant.strategy_ids)}",
+            list(settings.bigquant.strategy_ids),
+        )
+    return (
+        _StaticSource([]),
+        "无 (none: no --signals and bigquant.strategy_ids is empty — nothing is planned)",
+        [],
+    )
+
+
+def _run_on_live_clock(day: _Day, schedule: Callable[[], object]) -> None:
+    """The live clock: the day's jobs on APScheduler (each only posted to the engine), until the day's last
+    job has run or Ctrl-C. Lines handed by an earlier run are resumed first."""
+    engine, say = day.engine, day.say
+    resumed = engine.call(resume_handed)
+    if resumed:
+        say(
+            f"[{engine.clock.now():%H:%M:%S}] 接续执行 (resumed) {resumed} 行 (lines handed before a restart)"
+        )
+    blocked = day.blocked
+    assert day.handlers is not None
+    scheduler = LiveScheduler(
+        engine, load_calendar(day.settings.general.data_dir), day.handlers,
+        times=Times.from_settings(day.settings.schedule), now=engine.clock.now, blocked=lambda d: blocked,
+    )  # fmt: skip
+    try:
+        scheduler.start()
         while keep_running():
             say.flush()
+            if scheduler.pending() == 0:
+                engine.wait_idle(30.0)  # the last job posted has run
+                break
         say.flush()
-        return 0
-    except KeyboardInterrupt:
-        say.flush()
-        print("已停止 (stopped by Ctrl-C): 账本已保存 (the books are saved)", file=out, flush=True)
-        raise
     finally:
-        setup.close()
+        scheduler.shutdown()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.config._fields import boolean, integer, meta, string
+from app.config._fields import boolean, id_list, integer, meta, string
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,5 +31,13 @@ class QmtSettings:
             parse=boolean,
             expected="true or false",
             help="allow sending orders to a real account (it must also be armed for the day)",
+        ),
+    )
+    watchlist: tuple[str, ...] = field(
+        default=(),
+        metadata=meta(
+            parse=id_list,
+            expected="a list of distinct codes such as 600000.SH; in env or --set: a,b,c",
+            help="codes whose xtdata quotes are followed besides the holdings and the plan (live)",
         ),
     )

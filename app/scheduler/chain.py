@@ -35,6 +35,7 @@ def plan_arrivals(engine: Any, batches: list[Any], who: str = "planner") -> list
         added
         and desk.status.approved_at is not None
         and not (desk.status.paused_buys and desk.status.paused_sells)
+        and not_sending(engine) is None  # observe-only: new lines wait too (the windows say so)
     ):
         desk.approve("auto")
     return added
@@ -88,16 +89,30 @@ def at_close_policy(engine: Any, lines: list[Any]) -> None:
                 )
 
 
+def not_sending(engine: Any) -> str | None:
+    """On the engine thread: why no new order may leave now (a live account observe-only: not enabled or
+    not armed, app/core/risk/arming.py), or None (armed, or the simulated setup, which has no guard)."""
+    risk = getattr(engine, "risk", None)
+    guard = None if risk is None else getattr(risk, "live_guard", None)
+    return None if guard is None else guard.refusal(engine.clock.now())
+
+
 def day_handlers(
     request_fetch: Callable[[Any], None],
     close: Callable[[Any, Any, Any], None],
     say: Say,
     *,
     source: str = "",
+    sending: Callable[[Any], str | None] = not_sending,
 ) -> dict[Command, Handler]:
     """The commands of the scheduler's jobs (each runs on the engine thread, posted by a timer or by
     APScheduler). `request_fetch(day)` hands the fetch to a worker thread (never HTTP or files here);
-    `close(engine, day, job)` runs the close of the day (reconcile, settle, performance, sync)."""
+    `close(engine, day, job)` runs the close of the day (reconcile, settle, performance, sync).
+
+    `sending(engine)` says why nothing may be sent now (a live account observe-only), or None. Then the
+    approval and the execution windows send nothing: the plan is not approved, its lines stay waiting in
+    it, each marked why (a `held` change), and every window says, line by line, what it would have sent.
+    Armed later (a restart with --arm the same day), the approval catches up and they go."""
 
     def stamp(e: Any) -> str:
         return f"[{e.clock.now():%H:%M:%S}]"
@@ -111,8 +126,25 @@ def day_handlers(
         )
         request_fetch(job.day)
 
+    def held(e: Any, job: Job, name: str, why: str, policies: tuple[str, ...] | None) -> None:
+        desk = e.plan
+        waiting = [
+            x for x in desk._ordered()
+            if x.state.value in ("planned", "approved") and (policies is None or x.policy in policies)
+        ]  # fmt: skip
+        say(f"{stamp(e)} {name}: 观察模式，未发送 (observe-only: NOT sent) {len(waiting)} 行 (lines) — {why}"
+            f"{note(job)}")  # fmt: skip
+        for x in waiting:
+            price = "" if x.price is None else f" @ {x.price}"
+            say(f"    未发送 (not sent) {x.line_id} {x.code} {x.side.value} {x.qty}{price} ({x.policy})")
+            desk.hold(x.line_id, f"观察模式，未发送 (observe-only, not sent): {why}", "scheduler")
+
     def approve(e: Any, job: Job) -> None:
         desk = e.plan
+        why = sending(e)
+        if why is not None:
+            held(e, job, "计划未批准 (the plan is not approved)", why, None)
+            return
         if desk.status.paused_buys and desk.status.paused_sells:
             say(f"{stamp(e)} 计划已暂停，未自动批准 (the plan is paused: not approved){note(job)}")
             return
@@ -132,6 +164,10 @@ def day_handlers(
     def window(name: str, policies: tuple[str, ...]) -> Handler:
         def run(e: Any, job: Job) -> None:
             desk = e.plan
+            why = sending(e)
+            if why is not None:
+                held(e, job, name, why, policies)
+                return
             if desk.status.approved_at is None:
                 say(f"{stamp(e)} {name}: 计划未批准，不下单 (the plan is not approved: no orders){note(job)}")
                 return

@@ -89,4 +89,9 @@ class LiveScheduler:
 
     def shutdown(self) -> None:
         if self._aps.running:
+            # Paused first, then past any round of due jobs still being handed out: APScheduler 3 raises
+            # JobLookupError in its thread if it is stopped while removing a date job it has just run.
+            self._aps.pause()
+            with self._aps._jobstores_lock:
+                pass
             self._aps.shutdown(wait=True)

@@ -7,6 +7,7 @@ import io
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,7 +78,15 @@ class FakeLive:
     standing in for the account, with the live setup's guard."""
 
     terminal: Terminal
-    setup: object
+    setup: Any
+
+    @property
+    def engine(self) -> Any:
+        return self.setup.engine
+
+    @property
+    def db_path(self) -> Path:
+        return self.setup.db_path
 
     def close(self) -> None:
         self.setup.close()
@@ -89,7 +98,7 @@ def test_run_arm_confirmed_arms_the_live_account_and_says_so(
     SecretStore().set("qmt.account_id", ACCOUNT)
     made: list = []
 
-    def build_live_setup(settings, *, live_guard):
+    def build_live_setup(settings, *, live_guard, **seams):  # clock, data_dir: the defaults
         setup = make_setup(tmp_path, settings=settings)
         live_guard(setup.engine)  # the seam, as build_live_setup calls it
         assert setup.engine.risk.live_guard is not None

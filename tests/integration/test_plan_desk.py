@@ -255,6 +255,27 @@ def test_auto_approve_at_a_set_time_unless_paused(tmp_path: Path) -> None:
         paused.close()
 
 
+def test_auto_approve_waits_while_a_live_account_is_observe_only(tmp_path: Path) -> None:
+    """The desk's own auto-approval (set in the window, kept for the following days) hands nothing to a
+    live account not armed: the lines wait in the plan and the audit says why."""
+    from app.core.risk.arming import LiveGuard
+
+    setup, terminal, execution = start(tmp_path)
+    try:
+        guard = LiveGuard(enabled=True)
+        setup.engine.call(lambda e: setattr(e.risk, "live_guard", guard))
+        terminal.set_strategy(S1)
+        terminal.plan_batches([BATCH])
+        terminal.set_auto_approve(time(9, 26), who="ivy")
+        at(setup, 9, 30)
+        assert execution.requests == [] and not terminal.plan().status.approved
+        (skipped,) = [e for e in terminal.plan().audit if e.action == "auto_approve_skipped"]
+        assert "observe-only" in skipped.detail and "not armed" in skipped.detail
+        assert {x.state.value for x in terminal.plan().lines} == {"planned"}
+    finally:
+        setup.close()
+
+
 def test_per_strategy_attribution_through_a_day(tmp_path: Path) -> None:
     setup, terminal, _ = start(tmp_path)
     try:

@@ -362,6 +362,17 @@ class PlanDesk:
         self._record(who, "skip", line_id, reason)
         return line
 
+    def hold(self, line_id: str, reason: str, who: str) -> PlanLine:
+        """Say on a line still waiting why it was not sent now (e.g. a live account observe-only): a `held`
+        change, the line's state unchanged (it is sent once allowed); the same reason is not repeated."""
+        line = self._line(line_id)
+        if line.state not in _WAITING:
+            raise PlanError(f"此行已交执行或已跳过 (line {line_id} is {line.state.value})")
+        last = line.changes[-1] if line.changes else None
+        if last is not None and last.kind == "held" and last.reason == reason:
+            return line
+        return self._change(line, Change("held", reason, None, None, who, self._now()))
+
     def edit(
         self, line_id: str, who: str, *, qty: int | None = None, policy: str | None = None,
         price_offset: Decimal | None = None,
@@ -559,6 +570,16 @@ class PlanDesk:
         if self.status.paused_buys and self.status.paused_sells:
             self._record(
                 "auto", "auto_approve_skipped", "", "计划已暂停，未自动批准 (paused: not auto-approved)"
+            )
+            return
+        guard = getattr(self.engine.risk, "live_guard", None)
+        why = None if guard is None else guard.refusal(self._now())
+        if why is not None:  # a live account observe-only: the lines wait in the plan, nothing is handed
+            self._record(
+                "auto",
+                "auto_approve_skipped",
+                "",
+                f"观察模式，未自动批准 (observe-only: not auto-approved): {why}",
             )
             return
         self.approve("auto")

@@ -1,5 +1,9 @@
 """Where miniQMT is, and which session id to use (RULES.md A1: the userdata_mini folder; a session id
-unique among the programs connected to the same miniQMT)."""
+unique among the programs connected to the same miniQMT).
+
+The ONE finder of the `userdata_mini` folder: the QMT gateway (bootstrap.build_live_setup) and the
+doctor's check both call `find_userdata_path`, so they never disagree about which folder is used.
+"""
 
 from __future__ import annotations
 
@@ -11,56 +15,74 @@ from pathlib import Path
 
 from app.gateways.qmt.errors import QmtError
 
-# Install folders of the usual broker builds of miniQMT (the folder holding userdata_mini).
-_INSTALL_NAMES = (
-    "国金证券QMT交易端",
-    "国金QMT交易端模拟",
-    "迅投极速交易终端 睿智融科版",
-    "迅投极速交易终端睿智融科版",
-    "华鑫证券QMT",
-    "中泰证券XTP极速交易终端",
-    "国信iQuant策略交易平台",
-    "QMT",
-    "miniQMT",
-)
+USERDATA_NAME = "userdata_mini"
 _SESSION_RANGE = (100_000, 2**31 - 1)
+_EXAMPLE = '"D:\\国金证券QMT交易端\\userdata_mini"'
 
 
-def candidate_folders(drives: Iterable[str] | None = None) -> list[Path]:
-    """The userdata_mini folders looked for when `qmt.userdata_path` is not set (Windows only)."""
-    if drives is None:
-        if sys.platform != "win32":
-            return []
-        drives = [f"{letter}:\\" for letter in "CDEFGH"]
-    out: list[Path] = []
-    for drive in drives:
-        for base in (Path(drive), Path(drive) / "Program Files", Path(drive) / "Program Files (x86)"):
-            out.extend(base / name / "userdata_mini" for name in _INSTALL_NAMES)
-    return out
+def install_roots() -> list[Path]:
+    """Where QMT installs are looked for: the top of each drive C: to H: that exists and the Program Files
+    folders (Windows only; nowhere elsewhere)."""
+    if sys.platform != "win32":
+        return []
+    roots = [Path(f"{letter}:\\") for letter in "CDEFGH" if Path(f"{letter}:\\").exists()]
+    roots += [Path(p) for k in ("ProgramFiles", "ProgramFiles(x86)") if (p := os.environ.get(k))]
+    return roots
 
 
-def find_userdata_path(configured: str = "", candidates: Iterable[Path] | None = None) -> Path:
-    """The userdata_mini folder: the configured one (which must exist), else the first of the usual
-    install folders that exists. Raises QmtError saying what was looked at and what to set."""
+def userdata_candidates(roots: Iterable[Path] | None = None) -> list[Path]:
+    """The `userdata_mini` folders at `<root>/*/userdata_mini` and `<root>/*/*/userdata_mini` (a QMT install
+    folder at the top of a drive or one level below, e.g. `D:\\国金证券QMT交易端\\userdata_mini` or
+    `C:\\Program Files\\QMT\\userdata_mini`), sorted, each once; files and unreadable folders are skipped.
+    `roots`: `install_roots()` by default."""
+    found: set[Path] = set()
+    for root in install_roots() if roots is None else roots:
+        for pattern in (f"*/{USERDATA_NAME}", f"*/*/{USERDATA_NAME}"):
+            try:
+                found.update(p for p in root.glob(pattern) if p.is_dir())
+            except OSError:
+                continue
+    return sorted(found)
+
+
+def find_userdata_path(
+    configured: str = "", candidates: Iterable[Path] | None = None, *, roots: Iterable[Path] | None = None
+) -> Path:
+    """The userdata_mini folder: the configured one (`qmt.userdata_path`, which must be a folder), else
+    the one found in the usual install folders (`userdata_candidates(roots)`, or the existing ones of
+    `candidates` when given). None found, or several: QmtError saying what was looked at and what to
+    set."""
     if configured.strip():
         path = Path(os.path.expandvars(configured.strip())).expanduser()
         if not path.is_dir():
             raise QmtError(
-                f"找不到 miniQMT 的 userdata_mini 文件夹 (qmt.userdata_path is not a folder): {path}. "
+                f"找不到 miniQMT 的 userdata_mini 文件夹 (qmt.userdata_path {path} is not an existing folder). "
                 "请在设置中填写 miniQMT 安装目录下的 userdata_mini 路径 "
                 "(set qmt.userdata_path to the userdata_mini folder inside the miniQMT install folder)"
             )
         return path
-    looked = list(candidate_folders() if candidates is None else candidates)
-    for path in looked:
-        if path.is_dir():
-            return path
-    shown = "; ".join(str(p) for p in looked[:6]) + (" …" if len(looked) > 6 else "")
+    if candidates is not None:
+        looked = [Path(p) for p in candidates]
+        found = [p for p in dict.fromkeys(looked) if p.is_dir()]
+        where = "; ".join(str(p) for p in looked[:6]) + (" …" if len(looked) > 6 else "")
+    else:
+        looked = list(install_roots() if roots is None else roots)
+        found = userdata_candidates(looked)
+        where = "; ".join(f"{r}{os.sep}*{os.sep}{USERDATA_NAME}, {r}{os.sep}*{os.sep}*{os.sep}{USERDATA_NAME}"
+                          for r in looked[:4]) + (" …" if len(looked) > 4 else "")  # fmt: skip
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise QmtError(
+            "找到多个 miniQMT 的 userdata_mini，请在 qmt.userdata_path 中选一个 (several userdata_mini folders "
+            f"were found, set qmt.userdata_path to one): {'; '.join(str(p) for p in found)}"
+        )
     raise QmtError(
         "未找到 miniQMT (no miniQMT userdata_mini folder found"
-        + (f" in the usual install folders: {shown}" if looked else "; this is not Windows")
+        + (f" in the usual install folders: {where}" if looked else "; this is not Windows")
         + "). 请设置 qmt.userdata_path (set qmt.userdata_path: python -m app config set qmt.userdata_path "
-        '"D:\\国金证券QMT交易端\\userdata_mini")'
+        + _EXAMPLE
+        + ")"
     )
 
 

@@ -4,8 +4,8 @@ Everything here runs in-process and starts no child process, imports nothing of 
 `__init__` does a PyPI version check that can block for 10 s, RULES.md A4) and never loads its native
 client: it looks at files and opens a TCP connection, nothing more.
 
-- `userdata_candidates()`: miniQMT's `userdata_mini` folders in the usual install places (a QMT install
-  folder at the top of a drive or one level below, e.g. `D:\\国金证券QMT交易端\\userdata_mini`).
+- the `userdata_mini` folder: found by paths.py (`find_userdata_path`, `userdata_candidates`), the one
+  finder the gateway uses too.
 - `xtdata_servers(home)`: the xtdata services miniQMT announces in `~/.xtquant/*/xtdata.cfg` (what
   xtquant's own xtconn scans), plus xtdata's default 127.0.0.1:58610; `reachable(host, port)` tries
   a TCP connection to one.
@@ -21,32 +21,29 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.gateways.qmt.errors import QmtError
+from app.gateways.qmt.paths import find_userdata_path, userdata_candidates
+
 DEFAULT_XTDATA = ("127.0.0.1", 58610)  # xtdata.connect's default address
-USERDATA_NAME = "userdata_mini"
 
 
-def _drives() -> list[Path]:
-    if sys.platform != "win32":
-        return []
-    return [Path(f"{letter}:\\") for letter in "CDEFGH" if Path(f"{letter}:\\").exists()]
+def userdata_folder(configured: str = "", roots: Iterable[Path] | None = None) -> tuple[Path | None, str]:
+    """(the userdata_mini folder the gateway would use, "") or (None, why none): the gateway's own
+    finder (paths.find_userdata_path), so the doctor and the gateway never disagree."""
+    try:
+        return find_userdata_path(configured, roots=roots), ""
+    except QmtError as exc:
+        return None, str(exc)
 
 
-def userdata_candidates(roots: Iterable[Path] | None = None) -> list[Path]:
-    """`userdata_mini` folders at `<root>/*/userdata_mini` and `<root>/*/*/userdata_mini` (roots: the
-    drives on Windows, and the Program Files folders), sorted; unreadable folders are skipped."""
-    if roots is None:
-        roots = [
-            *_drives(),
-            *(Path(p) for k in ("ProgramFiles", "ProgramFiles(x86)") if (p := os.environ.get(k))),
-        ]
-    found: set[Path] = set()
-    for root in roots:
-        for pattern in (f"*/{USERDATA_NAME}", f"*/*/{USERDATA_NAME}"):
-            try:
-                found.update(p for p in root.glob(pattern) if p.is_dir())
-            except OSError:
-                continue
-    return sorted(found)
+__all__ = [
+    "DEFAULT_XTDATA",
+    "XtdataServer",
+    "reachable",
+    "userdata_candidates",
+    "userdata_folder",
+    "xtdata_servers",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -461,7 +461,8 @@ class XtDataQuotes:
     adds codes (or markets "SH"/"SZ"/"BJ" for the whole market) and asks for a first snapshot.
     `instrument(code, day)` reads the day's detail. A problem with one code (a malformed tick, a
     price off the tick) goes to `on_problem` once per code and the code's tick is skipped; codes Tiller
-    does not trade (indices, bonds in a whole-market push) are skipped quietly."""
+    does not trade (indices, bonds in a whole-market push) are skipped quietly. `on_new_codes(codes)`
+    runs on the subscribing thread with each set of new codes before they are subscribed."""
 
     def __init__(
         self,
@@ -470,8 +471,12 @@ class XtDataQuotes:
         on_problem: ProblemHandler | None = None,
         calendar: TradingCalendar | None = None,
         thread_name: str = "tiller-quotes",
+        on_new_codes: Callable[[list[str]], None] | None = None,
     ) -> None:
         self._xt = xtdata if xtdata is not None else load_xtdata()
+        # called with the codes about to be subscribed, before their first quote can arrive (the
+        # composition root posts their instrument details to the engine there)
+        self._on_new_codes = on_new_codes
         self._calendar = calendar
         self._converter = XtQuoteConverter()
         self._handler: QuoteHandler | None = None
@@ -510,6 +515,12 @@ class XtDataQuotes:
         new = [c for c in dict.fromkeys(codes) if c not in self._subscribed]
         if not new:
             return
+        if self._on_new_codes is not None:
+            try:
+                self._on_new_codes([c for c in new if c not in MARKETS])
+            except Exception as exc:  # the quotes still come; what failed is said
+                log.exception("quotes: on_new_codes failed")
+                self._problem("on_new_codes", f"证券资料获取出错 (reading the codes' details failed): {exc}")
         try:
             seq = self._xt.subscribe_whole_quote(list(new), callback=self._on_push)
         except Exception as exc:
