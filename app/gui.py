@@ -366,7 +366,15 @@ def run_gui(
     app.setApplicationName("Tiller")
     app.setOrganizationName("Tiller")
     install_crash_handler(log_file)
-    start = WindowStart(settings, options, factory or session_factory(settings), log_file=log_file)
+
+    def say_failure(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)  # the console too (a shortcut's window has none)
+        if not options.exit_when_done:  # a scripted run: nobody would click the dialog away
+            _error_box(text)
+
+    start = WindowStart(
+        settings, options, factory or session_factory(settings), log_file=log_file, show_error=say_failure
+    )
     try:
         start.window.show()
         app.exec()

@@ -6,12 +6,16 @@ is closed first (as `run --headless` does)."""
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
+from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
@@ -241,12 +245,9 @@ def test_a_session_built_after_the_window_closed_is_closed_too(tmp_path: Path, q
     assert _lock_is_free(settings, folder)
 
 
-def test_an_earlier_day_left_without_its_close_is_closed_when_the_window_starts(
-    tmp_path: Path, qtbot
-) -> None:  # type: ignore[no-untyped-def]
-    folder = tmp_path / "data"
-    settings = _settings(folder)
-    # an earlier day with a fill, stopped before its close: nothing settled
+def _leave_a_day_unsettled(folder: Path, settings: Settings, *, broker_differs: bool = False) -> Path:
+    """DAY with a fill, stopped before its close: nothing settled. `broker_differs`: the broker also
+    holds shares Tiller never booked (its close will find the difference)."""
     setup = make_setup(folder, settings=settings)
     try:
         open_day(setup)
@@ -256,11 +257,22 @@ def test_an_earlier_day_left_without_its_close_is_closed_when_the_window_starts(
         Terminal(setup.engine).submit([NewOrder("600000.SH", Side.BUY, 100, ask)])
         settle(setup)
         at(setup, 9, 45)
+        if broker_differs:
+            setup.broker.set_position("510300.SH", 1000, D("3.800"))
     finally:
         setup.close()
     db = database_path(folder, settings.account.account_id, "sim")
     assert _rows(db, "SELECT count(*) FROM trades") == [(1,)]
     assert _rows(db, "SELECT count(*) FROM settlements") == [(0,)]
+    return db
+
+
+def test_an_earlier_day_left_without_its_close_is_closed_when_the_window_starts(
+    tmp_path: Path, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "data"
+    settings = _settings(folder)
+    db = _leave_a_day_unsettled(folder, settings)
 
     shown: list[str] = []
     start = _start(
@@ -270,7 +282,7 @@ def test_an_earlier_day_left_without_its_close_is_closed_when_the_window_starts(
         qtbot.waitUntil(lambda: start.read_model.loaded, timeout=WAIT_MS)
         _wait_day_over(qtbot, start)
         alerts = [a.message for a in start.read_model.alerts]
-        assert any(f"caught up the close of {DAY}" in m for m in alerts), alerts
+        assert any(f"caught up the close of {DAY}): ok" in m for m in alerts), alerts
         assert not any("不自动运行" in m for m in alerts)  # it settled: the day is not held
         assert len(start.session.terminal.plan().lines) == 6  # so today's signals were fetched and planned
     finally:
@@ -280,9 +292,62 @@ def test_an_earlier_day_left_without_its_close_is_closed_when_the_window_starts(
     assert _rows(db, "SELECT trading_day, status FROM settlements") == [(DAY.isoformat(), "ok")]
 
 
+def test_an_earlier_day_whose_close_finds_differences_holds_the_windows_day(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "data"
+    settings = _settings(folder)
+    db = _leave_a_day_unsettled(folder, settings, broker_differs=True)
+
+    shown: list[str] = []
+    start = _start(
+        qtbot, settings, _options(folder, NEXT, clock_time(9, 35)), session_factory(settings), shown
+    )
+    try:
+        qtbot.waitUntil(lambda: start.read_model.loaded, timeout=WAIT_MS)
+        _wait_day_over(qtbot, start)
+        alerts = [a.message for a in start.read_model.alerts]
+        assert any(f"caught up the close of {DAY}): differences" in m and "510300.SH" in m for m in alerts), (
+            alerts
+        )
+        held = [m for m in alerts if "不自动运行" in m]
+        assert len(held) == 1 and f"sync --day {DAY}" in held[0]  # says what to run
+        assert len(start.session.terminal.plan().lines) == 0  # no fetch, no plan, no orders while held
+        assert len(start.session.terminal.orders()) == 0
+    finally:
+        start.window.close()
+        assert start.finish() == 0
+    assert shown == []
+    assert _rows(db, "SELECT trading_day, status FROM settlements") == [(DAY.isoformat(), "differences")]
+
+
 def _rows(db: Path, sql: str) -> list[tuple]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+def test_python_m_app_whose_account_is_in_use_says_so_and_exits_non_zero(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    settings = _settings(folder)
+    folder.mkdir(parents=True)
+    held = acquire_account_lock(
+        database_path(folder, settings.account.account_id, "sim"),
+        account=settings.account.account_id, mode="sim", now=datetime.now(UTC),
+    )  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("TILLER")}
+    env.update(QT_QPA_PLATFORM="offscreen", TILLER_DATA_DIR=str(folder))
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "app", "run", "--day", "2026-11-23", "--start", "09:00", "--until", "09:30",
+             "--speed", "0", "--exit-when-done"],
+            capture_output=True, text=True, encoding="utf-8", env=env, timeout=300,
+        )  # fmt: skip
+    finally:
+        held.release()
+
+    assert completed.returncode == 1, completed.stderr[-2000:]
+    assert "Traceback" not in completed.stderr
+    assert "pid" in completed.stderr  # the lock's own words: which process holds the account
+    log = (folder / "logs" / "tiller.log").read_text(encoding="utf-8")
+    assert "Traceback" in log and "AccountInUseError" in log
