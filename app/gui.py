@@ -92,7 +92,7 @@ def install_crash_handler(log_file: Path | None, show: Any = None) -> None:
 STARTING = "正在启动… (starting)"
 START_FAILED = (
     "Tiller 无法启动 (Tiller could not start): {summary}\n"
-    "账本未受影响; 详情已写入日志 (the books are untouched; details are in the log): {log}"
+    "账本已保存在数据库中; 详情已写入日志 (the books are kept in the database; details are in the log): {log}"
 )
 
 StartProgress = Callable[[float, str], None]

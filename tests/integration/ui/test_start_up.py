@@ -169,6 +169,36 @@ def test_a_factory_that_raises_is_shown_in_plain_words_the_traceback_goes_to_the
     assert isinstance(start.error, ZeroDivisionError) and start.session is None
 
 
+def test_the_real_dialog_shows_the_plain_words(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    folder = tmp_path / "data"
+    settings = _settings(folder)
+
+    def factory(options: GuiOptions, progress: Callable[[float, str], None]) -> Any:
+        raise KeyError("books")
+
+    seen: list[str] = []
+
+    def read_the_dialog() -> None:  # runs inside the dialog's own event loop
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, read_the_dialog)
+            return
+        seen.append(box.text())
+        save_screenshot(box, "window-start-failed-dialog", tmp_path / "screenshots")
+        box.accept()
+
+    start = WindowStart(settings, _options(folder), factory)  # the default: QMessageBox.critical
+    qtbot.addWidget(start.window)
+    QTimer.singleShot(0, read_the_dialog)
+    start.window.show()
+    qtbot.waitUntil(lambda: bool(seen) and not start.window.isVisible(), timeout=WAIT_MS)
+    assert start.finish() == 70
+    assert "Tiller 无法启动" in seen[0] and "KeyError: 'books'" in seen[0] and "Traceback" not in seen[0]
+
+
 def test_an_account_in_use_is_said_as_the_known_error_and_exits_non_zero(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "data"
     settings = _settings(folder)
