@@ -261,10 +261,11 @@ def test_a_session_built_after_the_window_closed_is_closed_too(tmp_path: Path, q
     folder = tmp_path / "data"
     settings = _settings(folder)
     shown: list[str] = []
-    start = _start(qtbot, settings, _options(folder), session_factory(settings), shown)
-    qtbot.waitUntil(lambda: start.building, timeout=WAIT_MS)
+    start = WindowStart(settings, _options(folder), session_factory(settings), show_error=shown.append)
+    qtbot.addWidget(start.window)
+    start.begin_build()  # no Qt event is processed until the close: the window never hears it is done
     deadline = time.monotonic() + BUILD_WAIT_S
-    while start.building:  # no Qt events processed: the window never hears the build is done
+    while start.building:
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert not _lock_is_free(settings, folder)
