@@ -375,14 +375,14 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_run(args: argparse.Namespace) -> int:
+    if not args.headless:  # the window: nothing of the engine is imported before it is painted
+        return _run_window(args)
     from datetime import datetime, time
 
     from app.bootstrap import configure_logging as configure_run_logging
     from app.domain.clock import CN_TZ
     from app.headless import HeadlessOptions, run_headless
 
-    if not args.headless:
-        return _run_window(args)
     if args.speed is None:
         args.speed = 1.0
     if not 0 <= args.speed <= MAX_SPEED:
@@ -415,7 +415,6 @@ def _run_window(args: argparse.Namespace) -> int:
     """The window on the simulated setup (app/gui.py): `python -m app` with no command, or `run`."""
     from datetime import time
 
-    from app.bootstrap import configure_logging as configure_window_logging
     from app.gui import GuiOptions, run_gui
 
     speed = 60.0 if getattr(args, "speed", None) is None else args.speed
@@ -430,7 +429,10 @@ def _run_window(args: argparse.Namespace) -> int:
         print(f"--until 应晚于开始时间 (must be after the start, {start:%H:%M}), was {until:%H:%M}",
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
-    log_file = configure_window_logging(settings)
+    # as bootstrap.configure_logging, without importing the composition root before the window is up
+    log_file = configure_logging(
+        settings.general.data_dir, level=settings.general.log_level, console_level=logging.ERROR
+    )
     options = GuiOptions(
         day=getattr(args, "day", None), start=start, until=until, speed=speed or None,
         data_dir=getattr(args, "data_dir", None), seed=getattr(args, "seed", None),

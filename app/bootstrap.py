@@ -815,11 +815,21 @@ def build_window_session(
     speed: float | None = 60.0,
     instruments: Sequence[InstrumentSpec] | None = None,
     positions: Sequence[tuple[str, int, Decimal]] | None = None,
+    progress: Callable[[float, str], None] | None = None,
 ) -> WindowSession:
-    """The simulated setup the window opens on by default (nothing is started yet but the engine)."""
+    """The simulated setup the window opens on by default (nothing is started yet but the engine).
+
+    As `run --headless` does, the latest earlier day left without its close (Tiller stopped or crashed
+    before 15:30) is closed first, in its own session (`sync_command.close_missed_day`); if the latest
+    earlier close did not settle, the day is held (no fetch, approval or execution; an alert says
+    why and what to run). `progress(fraction, words)` is told each step (the window's start-up shows
+    it); it may raise to stop the build, and everything built so far is closed."""
+    import io
+
     from app.clients.bigquant import BigQuantClient, BigQuantSignalSource
     from app.clients.fetch_worker import SignalFetchWorker
     from app.core.eod.service import close_day
+    from app.core.eod.settlement import block_message, blocking_settlement
     from app.core.messages import AlertRaised, Call, SignalsReceived
     from app.core.paced_day import PacedDay
     from app.core.planning.model import StrategySettings
@@ -834,7 +844,12 @@ def build_window_session(
     )
     from app.feeds.history import SyntheticHistory
     from app.scheduler.plan import Command, Times, plan_day, plan_on_engine
+    from app.sync_command import close_missed_day
 
+    step = progress or (lambda _fraction, _words: None)
+    step(0.1, "检查之前的交易日 (checking that earlier days were closed)")
+    caught_up = io.StringIO()  # what the catch-up close said: an alert of today's session
+    close_missed_day(settings, day, data_dir, caught_up, mode="sim")
     items = redate(default_items(), day)
     if instruments is None:
         specs: dict[str, InstrumentSpec] = {}
@@ -849,6 +864,7 @@ def build_window_session(
         instruments = list(specs.values())
     if positions is None:
         positions = [(code, qty, cost) for code, qty, cost, _ in _demo_positions()]
+    step(0.3, "打开账本与模拟券商 (opening the books and the simulated broker)")
     setup = build_sim_setup(
         settings, day=day, instruments=instruments, data_dir=data_dir, seed=seed, start=start
     )
@@ -862,6 +878,7 @@ def build_window_session(
             levels=settings.sim.quote_levels, calendar=setup.engine.calendar,
         )  # fmt: skip  # the charts' bars: the same walk as the live feed's
         terminal = Terminal(engine, history=history)
+        step(0.5, "启动本地信号服务 (starting the local signal server)")
         state = DevState(items=items)
         server = DevServer(state).start()
         client = BigQuantClient(server.base_url, DEV_ACCESS_KEY, DEV_SECRET_KEY, retries=0)
@@ -892,13 +909,21 @@ def build_window_session(
             )
 
         terminal.subscribe(planned)
+        step(0.7, "启动引擎，与券商核对 (starting the engine, recovering against the broker)")
         setup.broker.connect()
         terminal.start()
+        step(0.9, "安排今日任务 (planning the day)")
+        if caught_up.getvalue().strip():
+            terminal.alert("info", "eod", caught_up.getvalue().strip())
+        blocking = blocking_settlement(terminal.settlements(eod_store_for), day)
+        blocked = None if blocking is None else block_message(blocking, day)
+        if blocked:  # as run --headless: no fetch, approval or execution until the investor looks
+            terminal.alert("warning", "eod", blocked)
         for sid in strategy_ids:
             terminal.set_strategy(StrategySettings(sid, capital, name="", policy="limit"), who="user")
         times = Times.from_settings(settings.schedule)
         terminal.set_auto_approve(times.approve_deadline, who="user")
-        plan = plan_day(day, clock.now(), load_calendar(settings.general.data_dir), times)
+        plan = plan_day(day, clock.now(), load_calendar(settings.general.data_dir), times, blocked=blocked)
         handlers: dict[Command, Any] = {Command.FETCH: fetch, Command.POST_CLOSE: post_close}
         schedule = [(j.at, _JOB_WORDS.get(j.command.value, j.command.value)) for j in plan.jobs
                     if j.command is not Command.MONITOR]  # fmt: skip

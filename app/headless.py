@@ -57,7 +57,7 @@ from app.scheduler.chain import day_handlers, plan_on_arrival, resume_handed
 from app.scheduler.live import LiveScheduler
 from app.scheduler.plan import Command, DayPlan, Handler, Job, Times, plan_day, plan_on_engine
 from app.secrets import SecretStore
-from app.sync_command import close_earlier_day, unsettled_days
+from app.sync_command import close_missed_day
 
 CLOSE = time(15, 0)
 
@@ -150,9 +150,7 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
     batches, source = _load_signals(options)
     # a day left without its close (stopped or crashed before 15:30): close and sync it first, in its own
     # session, while the broker still lists that day's orders; if it does not settle, today is held
-    missed = unsettled_days(settings, options.data_dir, options.day)
-    if missed:
-        close_earlier_day(settings, missed[-1], options.data_dir, out)
+    close_missed_day(settings, options.day, options.data_dir, out)
     specs = _instrument_specs(batches[0], _demo_positions()) if batches else []
     setup = build_sim_setup(
         settings, day=options.day, instruments=specs, data_dir=options.data_dir, seed=options.seed,

@@ -140,11 +140,13 @@ def _export_and_deliver(
         outbox.close()
 
 
-def unsettled_days(settings: Settings, data_dir: Path | None, before: date) -> list[date]:
+def unsettled_days(
+    settings: Settings, data_dir: Path | None, before: date, *, mode: str | None = None
+) -> list[date]:
     """Earlier days with orders or fills but no settlement (Tiller stopped before their close), oldest
-    first; [] when there is no database yet."""
+    first; [] when there is no database yet. `mode`: whose books ("sim", "live"; default general.mode)."""
     path = database_path(
-        data_dir or settings.general.data_dir, settings.account.account_id, settings.general.mode
+        data_dir or settings.general.data_dir, settings.account.account_id, mode or settings.general.mode
     )
     if not path.exists():
         return []
@@ -179,6 +181,20 @@ def close_earlier_day(settings: Settings, day: date, data_dir: Path | None, out:
     for difference in result.reconciliation.differences:
         print(f"  {difference}", file=out)
     return result.reconciliation.status
+
+
+def close_missed_day(
+    settings: Settings, day: date, data_dir: Path | None, out: TextIO, *, mode: str | None = None
+) -> SettlementStatus | None:
+    """Before `day` runs on the simulated setup (`run --headless`, the window): the latest earlier day
+    left without its close (stopped or crashed before it) is closed first, in its own session, while
+    the broker still lists that day's orders (`close_earlier_day`, which says so on `out`). None: no
+    day was left. Whether `day` may then trade automatically is the settlements' to say
+    (`blocking_settlement`)."""
+    missed = unsettled_days(settings, data_dir, day, mode=mode)
+    if not missed:
+        return None
+    return close_earlier_day(settings, missed[-1], data_dir, out)
 
 
 def _sleep(seconds: float) -> bool:

@@ -4,7 +4,7 @@ that vn.py's side, bench/gui_vnpy.py, imports it from its own venv).
 - **Stall**: a heartbeat `QTimer` fires every `HEARTBEAT_MS` on the GUI thread; a stall is how much
   later than due a beat came (gap minus the interval). Reported: p50, p99, max, and the beats.
 - **First paint**: from the stamp the script took before importing anything else to the first
-  Paint event of the top-level window.
+  Paint event of the top-level window; also the process's CPU time (every thread) until then.
 - **GUI-thread CPU**: `time.thread_time()` of the GUI thread over the load, per snapshot applied
   (the heartbeat's own cost included, alike on both sides): what a busy machine inflates least.
 - **Memory**: the process's resident set at the end and its peak (Linux /proc; None elsewhere).
@@ -97,6 +97,7 @@ class FirstPaint(QObject):
         self.started = started
         self.seconds: float | None = None
         self.wall: float | None = None  # time.time() of the first paint (the driver's spawn clock)
+        self.cpu: float | None = None  # the process's CPU time (every thread) until the first paint
         self._window = window
         window.installEventFilter(self)
 
@@ -104,6 +105,7 @@ class FirstPaint(QObject):
         if self.seconds is None and event.type() == QEvent.Type.Paint:
             self.seconds = time.perf_counter() - self.started
             self.wall = time.time()
+            self.cpu = time.process_time()  # what a busy machine inflates least
             self._window.removeEventFilter(self)
         return False
 
@@ -154,8 +156,10 @@ def run_load(
     describe: dict[str, Any],
     settle_s: float = 1.0,
     grace_s: float = 60.0,
+    ready: Callable[[], bool] = lambda: True,
 ) -> dict[str, Any]:
-    """Show `window`; at its first paint start the heartbeat and the feeder; run Qt's event loop until
+    """Show `window`; at its first paint (and once `ready()`: a window whose session is attached after
+    it was painted) start the heartbeat and the feeder; run Qt's event loop until
     every snapshot was pushed and applied (or `settle_s` after the last push); return the figures
     with `describe` added.
 
@@ -173,6 +177,7 @@ def run_load(
         return {
             "first_paint_s": None if first_paint.seconds is None else round(first_paint.seconds, 3),
             "first_paint_wall": first_paint.wall,
+            "first_paint_cpu_s": None if first_paint.cpu is None else round(first_paint.cpu, 3),
             **heartbeat.summary(),
             "snapshots_pushed": feeder.pushed,
             "snapshots_applied": applied(),
@@ -185,7 +190,7 @@ def run_load(
         }
 
     def watchdog() -> None:
-        deadline = time.perf_counter() + interval * count + grace_s + 30  # 30: first paint
+        deadline = time.perf_counter() + interval * count + grace_s + 60  # 60: first paint, ready
         while time.perf_counter() < deadline:
             time.sleep(0.5)
             if finished.is_set():
@@ -200,7 +205,7 @@ def run_load(
     def check() -> None:
         now = time.perf_counter()
         if state["load_started"] is None:
-            if first_paint.seconds is not None or now - started > 30:
+            if (first_paint.seconds is not None and ready()) or now - started > 60:
                 heartbeat.start()
                 state["load_started"] = now
                 state["cpu_started"] = time.thread_time()  # the GUI thread's own CPU time

@@ -10,6 +10,11 @@ folder (QSettings, never the Windows registry).
 The status bar shows the broker's, the quotes' and the signal source's state, the mode (simulated /
 live / observe-only / armed) and the trading state, the next scheduled job, the engine's clock, and
 (on a simulated day) a speed control.
+
+Start-up (app/gui.py): the window is built and painted before its session exists — the panels empty,
+"正在启动…" with a progress bar in the status bar (`show_starting`, `starting_progress`) — and
+`first_painted` says when it has been drawn; the session, built off the GUI thread, is then attached
+(`session_attached`), or its failure shown (`starting_failed`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QT_TR_NOOP, QByteArray, QEvent, QSettings, Qt, QTimer
+from PySide6.QtCore import QT_TR_NOOP, QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,6 +33,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QProgressBar,
     QSystemTrayIcon,
     QVBoxLayout,
     QWidget,
@@ -87,6 +93,8 @@ def _in_session(now: datetime) -> bool:
 
 
 class MainWindow(QMainWindow):
+    first_painted = Signal()  # once, after the window's first Paint event (the start-up's cue)
+
     def __init__(
         self,
         read_model: ReadModel,
@@ -129,6 +137,9 @@ class MainWindow(QMainWindow):
         self.on_close: list[Callable[[], None]] = []
         self._interest_timer: QTimer | None = None
         self._charts_pending: tuple[Any, QWidget] | None = None
+        self.painted = False
+        self._starting: tuple[QLabel, QProgressBar] | None = None
+        self.installEventFilter(self)  # the first paint: first_painted, then the charts are built
 
     # ------------------------------------------------------------------ the quotes the window needs
     def interest_codes(self) -> set[str]:
@@ -252,12 +263,17 @@ class MainWindow(QMainWindow):
             instruments(list(rm.instruments.values()))
         self.docks["quotes"].raise_()
         self.track_interest()
-        self.installEventFilter(self)  # the first paint builds the charts (or panel("charts") does)
+        if self.painted:  # added after the first paint: the next paint builds the charts
+            self.installEventFilter(self)
 
     def eventFilter(self, watched: Any, event: QEvent) -> bool:
-        if watched is self and event.type() == QEvent.Type.Paint and self._charts_pending is not None:
+        if watched is self and event.type() == QEvent.Type.Paint:
             self.removeEventFilter(self)
-            QTimer.singleShot(0, self._build_charts)
+            if not self.painted:
+                self.painted = True
+                QTimer.singleShot(0, self.first_painted.emit)  # after this frame is on the screen
+            if self._charts_pending is not None:
+                QTimer.singleShot(0, self._build_charts)
         return super().eventFilter(watched, event)
 
     def _build_charts(self) -> None:
@@ -322,6 +338,53 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)
+
+    # ------------------------------------------------------------------ start-up
+    def show_starting(self, words: str) -> None:
+        """The session is being built off the GUI thread: say so, with a progress bar, in the status
+        bar (the panels stay empty until `session_attached`)."""
+        if self._starting is None:
+            label, bar = QLabel(self), QProgressBar(self)
+            label.setObjectName("starting")
+            bar.setObjectName("starting-progress")
+            bar.setRange(0, 100)
+            bar.setMaximumWidth(220)
+            bar.setTextVisible(False)
+            self.statusBar().addWidget(label)
+            self.statusBar().addWidget(bar)
+            self._starting = (label, bar)
+        self._starting[0].setText(words)
+
+    def starting_progress(self, fraction: float, words: str) -> None:
+        """A step of the session's build (fraction 0..1 done; what it does now)."""
+        if self._starting is None:
+            return
+        label, bar = self._starting
+        label.setText(tr("正在启动…") + f" {words}" if words else tr("正在启动…"))
+        bar.setValue(max(bar.value(), min(100, int(fraction * 100))))
+
+    @property
+    def starting(self) -> bool:
+        return self._starting is not None
+
+    def session_attached(self, schedule: Sequence[tuple[datetime, str]] = ()) -> None:
+        """The session is built and the window follows it now: the day's jobs for the status bar,
+        the start-up note and bar removed."""
+        self.schedule = sorted(schedule)
+        self._end_starting()
+        self.update_status()
+
+    def starting_failed(self, words: str) -> None:
+        """The session could not be built: the status bar says so (a dialog says it too)."""
+        self._end_starting()
+        self.statusBar().showMessage(words)
+
+    def _end_starting(self) -> None:
+        if self._starting is not None:
+            for widget in self._starting:
+                self.statusBar().removeWidget(widget)
+                widget.deleteLater()
+            self._starting = None
 
     # ------------------------------------------------------------------ status bar
     def _build_status_bar(self) -> None:
