@@ -112,6 +112,10 @@
         <translation>Risk settings</translation>
     </message>
     <message>
+        <source>正在启动…</source>
+        <translation>Starting…</translation>
+    </message>
+    <message>
         <source>模拟时钟速度</source>
         <translation>Simulated clock speed</translation>
     </message>
