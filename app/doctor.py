@@ -96,6 +96,7 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     Dependency("APScheduler", "apscheduler", ("APScheduler",), (3, 10), below=(4,)),
     Dependency("xtquant", "xtquant", ("xtquant",), (250516,), live_only=True),
     Dependency("tomli-w", "tomli_w", ("tomli-w", "tomli_w"), (1, 0)),
+    Dependency("tomlkit", "tomlkit", ("tomlkit",), (0, 12)),
 )
 
 
