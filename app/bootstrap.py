@@ -60,11 +60,13 @@ if TYPE_CHECKING:
 PRE_OPEN = time(9, 0)
 
 
-def configure_logging(settings: Settings, *, console_level: int = logging.ERROR) -> Path:
-    """Log to <data_dir>/logs/tiller.log (rotated, kept after a crash); only errors to the console."""
-    return logs.configure_logging(
-        settings.general.data_dir, level=settings.general.log_level, console_level=console_level
-    )
+def configure_logging(
+    settings: Settings, *, data_dir: Path | None = None, console_level: int = logging.ERROR
+) -> Path:
+    """Log to <data_dir>/logs/tiller.log (rotated, kept after a crash); only errors to the console.
+    `data_dir`: the run's own data folder (--data-dir), else general.data_dir."""
+    folder = settings.general.data_dir if data_dir is None else data_dir
+    return logs.configure_logging(folder, level=settings.general.log_level, console_level=console_level)
 
 
 def fee_schedule(settings: Settings) -> FeeSchedule:
