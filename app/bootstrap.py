@@ -693,7 +693,7 @@ def build_window_session(
     from app.core.messages import AlertRaised, Call, SignalsReceived
     from app.core.paced_day import PacedDay
     from app.core.planning.model import StrategySettings
-    from app.demo import _demo_positions
+    from app.demo_data import demo_positions
     from app.devserver.server import (
         DEV_ACCESS_KEY,
         DEV_SECRET_KEY,
@@ -714,11 +714,11 @@ def build_window_session(
             specs[item["instrument"]] = InstrumentSpec(
                 item["instrument"], name=str(item.get("name") or ""), prev_close=price.quantize(tick)
             )
-        for code, _qty, _cost, last in _demo_positions():
+        for code, _qty, _cost, last in demo_positions():
             specs.setdefault(code, InstrumentSpec(code, prev_close=last))
         instruments = list(specs.values())
     if positions is None:
-        positions = [(code, qty, cost) for code, qty, cost, _ in _demo_positions()]
+        positions = [(code, qty, cost) for code, qty, cost, _ in demo_positions()]
     setup = build_sim_setup(
         settings, day=day, instruments=instruments, data_dir=data_dir, seed=seed, start=start
     )

@@ -42,7 +42,7 @@ from app.core.eod.service import close_day
 from app.core.eod.settlement import block_message, blocking_settlement
 from app.core.messages import AlertRaised, LiveStateChanged, QuotesArrived, SignalsFetched, StartDay
 from app.core.terminal import Terminal
-from app.demo import DEMO_BATCH, _demo_positions, _instrument_specs
+from app.demo_data import DEMO_BATCH, demo_positions, instrument_specs
 from app.domain.clock import CN_TZ
 from app.domain.signals import SignalBatch
 from app.plan_preview import followed
@@ -145,7 +145,7 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
     missed = unsettled_days(settings, options.data_dir, options.day)
     if missed:
         close_earlier_day(settings, missed[-1], options.data_dir, out)
-    specs = _instrument_specs(batches[0], _demo_positions()) if batches else []
+    specs = instrument_specs(batches[0], demo_positions()) if batches else []
     setup = build_sim_setup(
         settings, day=options.day, instruments=specs, data_dir=options.data_dir, seed=options.seed,
         start=options.start,
@@ -156,7 +156,7 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
     inbox: FileInbox | None = None
     interrupted = False
     try:
-        seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in _demo_positions()])
+        seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in demo_positions()])
         engine, clock = setup.engine, setup.clock
         terminal = Terminal(engine)
         setup.broker.connect()
