@@ -307,7 +307,9 @@ def _run_demo(args: argparse.Namespace) -> int:
         )
         return 2
     speed = None if args.speed is None else (args.speed or 0.0)
-    log_file = configure_demo_logging(settings)
+    # the log goes with the books to --data-dir; without it, to general.data_dir (the books then go
+    # to a temporary folder, removed at the end)
+    log_file = configure_demo_logging(settings, data_dir=args.data_dir)
     result = run_demo(
         settings, seed=args.seed, speed=speed, data_dir=args.data_dir, out=out, progress=not args.quiet
     )
@@ -405,7 +407,7 @@ def _run_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    configure_run_logging(settings)
+    configure_run_logging(settings, data_dir=args.data_dir)
     options = HeadlessOptions(day=day, start=start, until=until, speed=args.speed or None, signals=args.signals,
                               data_dir=args.data_dir, seed=args.seed, arm=args.arm)  # fmt: skip
     return run_headless(settings, options, _safe_output(sys.stdout))

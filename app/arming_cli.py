@@ -56,14 +56,14 @@ def print_status(
     settings: Settings, secrets: SecretStore, out: TextIO, *, now: datetime | None = None
 ) -> int:
     """`python -m app status`: the mode, the live state and the live audit's last rows."""
-    from app.doctor import _current_database, check_live_trading
+    from app.doctor import check_live_trading, current_database
 
     line = check_live_trading(settings, secrets, now)
     print(f"模式 (mode): {settings.general.mode}", file=out)
     print(line.detail, file=out)
     if settings.general.mode != "live":
         return 0
-    path = _current_database(settings, secrets)
+    path = current_database(settings, secrets)
     if path is None or not path.exists():
         print("实盘数据库尚未创建 (the live database does not exist yet)", file=out)
         return 0

@@ -62,11 +62,13 @@ PRE_OPEN = time(9, 0)
 log = logging.getLogger(__name__)
 
 
-def configure_logging(settings: Settings, *, console_level: int = logging.ERROR) -> Path:
-    """Log to <data_dir>/logs/tiller.log (rotated, kept after a crash); only errors to the console."""
-    return logs.configure_logging(
-        settings.general.data_dir, level=settings.general.log_level, console_level=console_level
-    )
+def configure_logging(
+    settings: Settings, *, data_dir: Path | None = None, console_level: int = logging.ERROR
+) -> Path:
+    """Log to <data_dir>/logs/tiller.log (rotated, kept after a crash); only errors to the console.
+    `data_dir`: the run's own data folder (--data-dir), else general.data_dir."""
+    folder = settings.general.data_dir if data_dir is None else data_dir
+    return logs.configure_logging(folder, level=settings.general.log_level, console_level=console_level)
 
 
 def fee_schedule(settings: Settings) -> FeeSchedule:
@@ -833,7 +835,7 @@ def build_window_session(
     from app.core.messages import AlertRaised, Call, SignalsReceived
     from app.core.paced_day import PacedDay
     from app.core.planning.model import StrategySettings
-    from app.demo import _demo_positions
+    from app.demo_data import demo_positions
     from app.devserver.server import (
         DEV_ACCESS_KEY,
         DEV_SECRET_KEY,
@@ -859,11 +861,11 @@ def build_window_session(
             specs[item["instrument"]] = InstrumentSpec(
                 item["instrument"], name=str(item.get("name") or ""), prev_close=price.quantize(tick)
             )
-        for code, _qty, _cost, last in _demo_positions():
+        for code, _qty, _cost, last in demo_positions():
             specs.setdefault(code, InstrumentSpec(code, prev_close=last))
         instruments = list(specs.values())
     if positions is None:
-        positions = [(code, qty, cost) for code, qty, cost, _ in _demo_positions()]
+        positions = [(code, qty, cost) for code, qty, cost, _ in demo_positions()]
     step(0.3, "打开账本与模拟券商 (opening the books and the simulated broker)")
     setup = build_sim_setup(
         settings, day=day, instruments=instruments, data_dir=data_dir, seed=seed, start=start

@@ -14,7 +14,6 @@ the risk decisions, the policies, the interventions and the P&L per strategy.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
@@ -41,8 +40,8 @@ from app.core.planning.model import AllotKind, PlanError, PlanSnapshot, Strategy
 from app.core.simulation import CallerAction, DayRunner, Progress
 from app.core.summary import DaySummary
 from app.core.terminal import Terminal
+from app.demo_data import DEMO_BATCHES, MANUAL_CODES, demo_positions, instrument_specs
 from app.devserver.server import (
-    DEMO_FILES,
     DEV_ACCESS_KEY,
     DEV_SECRET_KEY,
     DevServer,
@@ -50,18 +49,11 @@ from app.devserver.server import (
     load_scenario,
 )
 from app.domain.clock import Clock
-from app.domain.instruments import classify
 from app.domain.orders import OrderStatus, PriceType
 from app.domain.prices import round_to_tick
 from app.domain.side import Side
 from app.domain.signals import SignalBatch
-from app.feeds.universe import InstrumentSpec
-from app.resources import resource_path
 
-# the two strategies' batches the local server serves (app/devserver/server.py DEMO_FILES, serve-dev --demo)
-DEMO_BATCHES = tuple(resource_path(*parts) for parts in DEMO_FILES)
-DEMO_BATCH = DEMO_BATCHES[0]  # strategy A (BigQuant's own sample); strategy B's is DEMO_BATCHES[1]
-DEMO_POSITIONS = resource_path("demo", "positions.json")
 STRATEGY_A = "aec3e784-5c1e-4b0d-9f2a-3d6c1b7e9a10"
 STRATEGY_B = "5f1c9b2e-7d3a-4c8e-a6b4-2e9d0f3c1a77"
 # The followed strategies: A trades its paper account one to one; B gets a fixed 500,000 of its
@@ -77,8 +69,6 @@ FALLBACK_LINE = "145909291"  # A's 平安银行 buy: priced at the previous clos
 # The risk settings the investor sets before the open (who: cli), and the stop-loss switched on at 10:00.
 RISK_SETTINGS = (("max_position_pct", "0.15"), ("blacklist", "601857.SH"))
 STOP_LOSS = ("stop_loss_pct", "0.12")
-# Instruments a user trades by hand during the demo day, beside the strategies'.
-MANUAL_CODES = {"600036.SH": Decimal("41.20"), "600000.SH": Decimal("10.05"), "601857.SH": Decimal("8.20")}
 LIMIT_UP = ("688981.SH",)
 PAUSE_AT = time(10, 0)
 MANUAL_AT = time(10, 30)
@@ -122,12 +112,12 @@ def run_demo(
     progress: bool = True,
 ) -> DemoResult:
     started = wall.perf_counter()
-    positions = _demo_positions()
+    positions = demo_positions()
     keep = data_dir is not None
     folder = data_dir or Path(tempfile.mkdtemp(prefix="tiller-demo-"))
     try:
         with served_batches(batch_files) as (server, batches):
-            specs = _instrument_specs(batches, positions)
+            specs = instrument_specs(batches, positions)
             setup = build_sim_setup(settings, day=batches[0].trading_day, instruments=specs, data_dir=folder,
                                     seed=seed, limit_up=LIMIT_UP)  # fmt: skip
             try:
@@ -315,31 +305,6 @@ def _deliver(db_path: Path, server: DevServer) -> list[DeliveryReport]:
     finally:
         outbox.close()
         transport.close()
-
-
-def _demo_positions() -> list[tuple[str, int, Decimal, Decimal]]:
-    """(code, qty, cost, last price) of the demo account's opening positions."""
-    items = json.loads(DEMO_POSITIONS.read_text(encoding="utf-8"))["data"]["items"]
-    return [
-        (i["instrument"], int(i["current_qty"]), Decimal(str(i["cost_price"])), Decimal(str(i["last_price"])))
-        for i in items
-    ]
-
-
-def _instrument_specs(
-    batches: SignalBatch | Sequence[SignalBatch], positions: Sequence[tuple[str, int, Decimal, Decimal]]
-) -> list[InstrumentSpec]:
-    prev: dict[str, tuple[str, Decimal]] = {}
-    for batch in [batches] if isinstance(batches, SignalBatch) else batches:
-        for line in batch.lines:
-            if line.ref_price is not None and line.code not in prev:
-                tick = classify(line.code).tick
-                prev[line.code] = (line.name, round_to_tick(line.ref_price, tick))
-    for code, _, _, last in positions:
-        prev.setdefault(code, ("", last))
-    for code, price in MANUAL_CODES.items():
-        prev.setdefault(code, ("", price))
-    return [InstrumentSpec(code, name=name, prev_close=price) for code, (name, price) in prev.items()]
 
 
 def _manual_orders(terminal: Terminal) -> list[NewOrder]:

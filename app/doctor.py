@@ -96,6 +96,7 @@ DEPENDENCIES: tuple[Dependency, ...] = (
     Dependency("APScheduler", "apscheduler", ("APScheduler",), (3, 10), below=(4,)),
     Dependency("xtquant", "xtquant", ("xtquant",), (250516,), live_only=True),
     Dependency("tomli-w", "tomli_w", ("tomli-w", "tomli_w"), (1, 0)),
+    Dependency("tomlkit", "tomlkit", ("tomlkit",), (0, 12)),
 )
 
 
@@ -197,7 +198,7 @@ def _account_for_database(settings: Settings, secrets: SecretStore) -> tuple[str
     return account_id, ""
 
 
-def _current_database(settings: Settings, secrets: SecretStore) -> Path | None:
+def current_database(settings: Settings, secrets: SecretStore) -> Path | None:
     """The database check_database looks at, if it can be named."""
     account_id, _ = _account_for_database(settings, secrets)
     if account_id is None:
@@ -541,7 +542,7 @@ def check_live_trading(settings: Settings | None, secrets: SecretStore, now: dat
 
     guard = LiveGuard(enabled=settings.qmt.live_trading_enabled)
     now = datetime.now(CN_TZ) if now is None else now
-    path = _current_database(settings, secrets)
+    path = current_database(settings, secrets)
     text = None
     if path is not None and path.exists():
         try:
@@ -595,7 +596,7 @@ def run_doctor(
         checks.append(Check("database", Status.WARN, "skipped: the settings did not load"))
     else:
         checks += [check_data_dir(settings), check_database(settings, secrets)]
-        checks += check_data_files(settings, skip=_current_database(settings, secrets))
+        checks += check_data_files(settings, skip=current_database(settings, secrets))
     checks.append(check_calendar(settings))
     checks.append(check_keyring(settings, secrets))
     checks += check_qmt(settings, probe)

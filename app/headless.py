@@ -49,7 +49,7 @@ from app.core.eod.service import close_day
 from app.core.eod.settlement import block_message, blocking_settlement
 from app.core.messages import AlertRaised, LiveStateChanged, QuotesArrived, SignalsFetched, StartDay
 from app.core.terminal import Terminal
-from app.demo import DEMO_BATCH, _demo_positions, _instrument_specs
+from app.demo_data import DEMO_BATCH, demo_positions, instrument_specs
 from app.domain.clock import CN_TZ
 from app.domain.signals import SignalBatch
 from app.plan_preview import followed
@@ -151,13 +151,13 @@ def run_headless(settings: Settings, options: HeadlessOptions, out: TextIO) -> i
     # a day left without its close (stopped or crashed before 15:30): close and sync it first, in its own
     # session, while the broker still lists that day's orders; if it does not settle, today is held
     close_missed_day(settings, options.day, options.data_dir, out)
-    specs = _instrument_specs(batches[0], _demo_positions()) if batches else []
+    specs = instrument_specs(batches[0], demo_positions()) if batches else []
     setup = build_sim_setup(
         settings, day=options.day, instruments=specs, data_dir=options.data_dir, seed=options.seed,
         start=options.start,
     )  # fmt: skip
     try:
-        seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in _demo_positions()])
+        seed_account(setup, [(code, qty, cost) for code, qty, cost, _ in demo_positions()])
         setup.broker.connect()
     except BaseException:
         setup.close()

@@ -168,6 +168,6 @@ def plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, time):
         return value.strftime("%H:%M")
-    if isinstance(value, tuple):
-        return list(value)
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
     return value

@@ -51,6 +51,28 @@ class SettingsError(ValueError):
 
 # --- loading ----------------------------------------------------------------------------------
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def read_settings_text(path: Path) -> tuple[str, bool]:
+    """The settings file's text, and whether it starts with a UTF-8 byte order mark (Windows Notepad
+    may write one; it is not part of the TOML). FileNotFoundError passes; a file that cannot be read
+    or is not UTF-8 raises SettingsError naming it."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read the settings file: {exc.strerror or exc}") from None
+    bom = data.startswith(UTF8_BOM)
+    try:
+        return data[len(UTF8_BOM) if bom else 0 :].decode("utf-8"), bom
+    except UnicodeDecodeError as exc:
+        at = exc.start + (len(UTF8_BOM) if bom else 0)
+        raise SettingsError(
+            f"{path}: not a valid TOML file: not UTF-8 text ({exc.reason} at byte {at})"
+        ) from None
+
 
 @dataclass(frozen=True, slots=True)
 class _Raw:
@@ -123,20 +145,15 @@ class _Collector:
     def add_file(self, path: Path) -> bool:
         """Read the TOML file; False when it does not exist (defaults apply)."""
         try:
-            with path.open("rb") as handle:
-                document = tomllib.load(handle)
+            text, _ = read_settings_text(path)
+            document = tomllib.loads(text)
         except FileNotFoundError:
             return False
         except tomllib.TOMLDecodeError as exc:  # its message carries "(at line N, column M)"
             self.problems.append(f"{path}: not a valid TOML file: {exc}")
             return True
-        except UnicodeDecodeError as exc:
-            self.problems.append(
-                f"{path}: not a valid TOML file: not UTF-8 text ({exc.reason} at byte {exc.start})"
-            )
-            return True
-        except OSError as exc:
-            self.problems.append(f"{path}: cannot read the settings file: {exc.strerror or exc}")
+        except SettingsError as exc:
+            self.problems.extend(exc.problems)
             return True
         for section, table in document.items():
             if not isinstance(table, dict):

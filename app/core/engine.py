@@ -811,11 +811,22 @@ class Engine:
             elif message.day != self.oms.trading_day:
                 self.oms._use_day(message.day)
             self.store.stage_meta("book_day", message.day.isoformat())
+        new_day = message.day != self.trading_day
+        if new_day:  # a later day in a running session: yesterday's quotes price nothing today
+            self.trading_day = message.day
+            self.quotes.clear()
+            if self.risk is not None:
+                self.risk.quotes.clear()
         for info in message.instruments:
             self.oms.instruments[info.code] = info
-            self.oms.last_prices.setdefault(info.code, info.prev_close)
+            if new_day:
+                self.oms.last_prices[info.code] = info.prev_close
+            else:
+                self.oms.last_prices.setdefault(info.code, info.prev_close)
         if self.plan.day != message.day:
             self.plan.load(message.day)
+        if new_day:
+            self._restore_execution()  # the new day's lines (none yet), on the new day's clock
 
     def _restore_execution(self) -> None:
         """The execution lines of the day go on after a restart (their state is in the database);

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
@@ -40,6 +40,7 @@ from app.domain.clock import CN_TZ
 from app.domain.errors import DomainError
 from app.domain.instruments import classify
 from app.domain.market import InstrumentInfo, InstrumentStatus, Quote
+from app.domain.xt_units import lots_to_shares, price_on_tick, yuan
 from app.feeds.errors import FeedError
 
 __all__ = [
@@ -73,8 +74,6 @@ QUOTE_FIELDS = (
     "askVol",
     "bidVol",
 )
-_NOISE = Decimal("0.000001")  # of a tick: more than float noise means the price is off the tick
-_AMOUNT_STEP = Decimal("0.001")
 _HUNDRED = Decimal(100)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC).astimezone(CN_TZ)
 _MS = timedelta(milliseconds=1)
@@ -327,42 +326,17 @@ class QuoteParser:
 
 def price(value: Any, tick: Decimal, field: str, where: str) -> Decimal:
     """An exact price on `tick` from a JSON number, float noise rounded away (RULES A5)."""
-    number = _number(value, field, where)
-    try:
-        steps = (number / tick).to_integral_value(rounding=ROUND_HALF_UP)
-        off_tick = abs(number - steps * tick) > tick * _NOISE
-        result = (steps * tick).quantize(tick)
-    except ArithmeticError:  # decimal overflow or too many digits, e.g. 1e999999
-        raise FeedError(f"{where}: {field} is out of range, was {value}") from None
-    if off_tick:
-        raise FeedError(f"{where}: {field} is not on the tick {tick}, was {value}")
-    return result
+    return price_on_tick(_number(value, field, where), tick, field, where, error=FeedError)
 
 
 def shares(value: Any, field: str, where: str) -> int:
     """Shares from a count of lots of 100 (xtdata's unit, RULES A5)."""
-    number = _number(value, field, where)
-    if number < 0:
-        raise FeedError(f"{where}: {field} must not be negative, was {value}")
-    try:
-        result = number * _HUNDRED
-        whole = result == result.to_integral_value()
-    except ArithmeticError:
-        raise FeedError(f"{where}: {field} is out of range, was {value}") from None
-    if not whole:
-        raise FeedError(f"{where}: {field} must be lots of 100 giving whole shares, was {value}")
-    return int(result)
+    return lots_to_shares(_number(value, field, where), field, where, error=FeedError)
 
 
 def amount(value: Any, field: str, where: str) -> Decimal:
     """Yuan, kept to 0.001 (xtdata's float amount carries noise too)."""
-    number = _number(value, field, where)
-    if number < 0:
-        raise FeedError(f"{where}: {field} must not be negative, was {value}")
-    try:
-        return number.quantize(_AMOUNT_STEP, rounding=ROUND_HALF_UP)
-    except ArithmeticError:
-        raise FeedError(f"{where}: {field} is out of range, was {value}") from None
+    return yuan(_number(value, field, where), field, where, error=FeedError)
 
 
 def _number(value: Any, field: str, where: str) -> Decimal:

@@ -15,16 +15,12 @@ whether to show it (no settings file yet).
 
 from __future__ import annotations
 
-import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import tomli_w
 from PySide6.QtCore import QT_TR_NOOP, QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -46,53 +42,13 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from app.config import ALERT_CHANNELS, Settings, SettingsError, load_settings
+from app.config import ALERT_CHANNELS, Settings, SettingsError
+from app.config.edit import update_settings_file
 from app.secrets import SET_MARKER, UNAVAILABLE_MARKER, SecretsError, SecretStore
 from app.ui.words import tr
 from app.ui.workers import Background
 
 # --------------------------------------------------------------------------- the settings file
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, time):
-        return f"{value:%H:%M}"
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def _clean_env() -> dict[str, str]:
-    # The file is what is checked: environment overrides (TILLER__...) must not hide a bad value.
-    return {k: v for k, v in os.environ.items() if not k.upper().startswith("TILLER__")}
-
-
-def update_settings_file(path: Path, changes: Mapping[str, Mapping[str, Any]]) -> Settings:
-    """Merge `changes` ({section: {key: value}}) into the TOML file at `path` and return the settings
-    it now gives. The merged file is checked by `load_settings` first; on any problem a SettingsError
-    is raised and the file stays as it was. (Comments in the file are not kept.)"""
-    document: dict[str, Any] = {}
-    if path.exists():
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    for section, values in changes.items():
-        table = document.setdefault(section, {})
-        for key, value in values.items():
-            table[key] = _plain(value)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(tomli_w.dumps(document), encoding="utf-8")
-    try:
-        load_settings(path=temporary, env=_clean_env())
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    temporary.replace(path)  # atomic: never a half-written settings file
-    return load_settings(path=path, env=_clean_env())
 
 
 def needs_first_run(settings: Settings) -> bool:

@@ -1,7 +1,7 @@
 """The child program of the crash test: one stretch of a simulated trading session, meant to be killed.
 
     python -m tests.helpers.crash_session --data-dir DIR --seed S --run N --since HH:MM:SS [--final]
-        [--gateway sim|qmt]
+        [--gateway sim|qmt] [--hold-send K --hold-where before|after]
 
 Every run opens the same data folder (Tiller's database and the simulated broker's own file, as
 bootstrap builds them), starts its SimClock at `--since` on the trading day, lets the engine
@@ -20,6 +20,9 @@ Lines on stdout (flushed), read by tests/integration/test_crash_recovery.py:
     step HH:MM:SS                 printed BEFORE the clock moves there: the next run starts later
     sent N                        N intents just committed and handed to the broker (a kill now
                                   finds them in flight)
+    holding before|after N        with --hold-send K: the engine thread stopped inside its K-th hand-over
+                                  of N committed intents to the broker, before the broker took them or
+                                  right after (its answers not yet booked), and waits there to be killed
     day-over                      no more quote batches before the closing auction
     final k=v ...                 the clean last run (--final) settled the day and stopped
 
@@ -35,6 +38,7 @@ import os
 import random
 import sqlite3
 import sys
+import threading
 import time as wall
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -80,6 +84,7 @@ MARKET_BUYS = os.environ.get("TILLER_CRASH_MARKET_BUYS", "1") != "0"
 LATENCY = Decimal(os.environ.get("TILLER_CRASH_LATENCY", "0"))
 SETTLE_TIMEOUT = 120.0  # seconds; generous: the machine may be busy with other work
 FINAL_STEPS = 25
+HOLD_SECONDS = 60.0  # how long a held engine thread waits for its kill
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     # A snapshot a second (bootstrap's feed has one every 3 s): the day has room for more runs.
     setup.feed = SyntheticFeed(specs, seed=args.seed, step_seconds=1, levels=settings.sim.quote_levels)
     setup.broker.connect()
+    if args.hold_send:
+        _hold_at_send(setup.engine, args.hold_send, args.hold_where)
     before = _local_statuses(setup.db_path)
     _say("starting")
     setup.engine.start(timeout=SETTLE_TIMEOUT)
@@ -159,6 +166,25 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # ------------------------------------------------------------------------------ trading
+def _hold_at_send(engine: Engine, nth: int, where: str) -> None:
+    """Stop the engine thread inside its `nth` hand-over of intents to the broker and say so, so the
+    parent's kill lands exactly there: the intents committed as sent, and the broker either not yet
+    holding them (`before`) or holding them with its answers not yet booked (`after`). Only where the
+    kill lands depends on this; the engine is the real one and nothing else changes."""
+    real = engine.gateway.submit
+    calls = itertools.count(1)
+
+    def submit(orders: Any) -> Any:
+        if next(calls) != nth:
+            return real(orders)
+        result = real(orders) if where == "after" else None
+        _say(f"holding {where} {len(orders)}")
+        wall.sleep(HOLD_SECONDS)  # killed here; if not, the run goes on as it would have
+        return real(orders) if where == "before" else result
+
+    engine.gateway.submit = submit  # type: ignore[method-assign]
+
+
 def _act(
     engine: Engine,
     rng: random.Random,
@@ -312,8 +338,15 @@ def _kv(stats: dict[str, int]) -> str:
     return " ".join(f"{k}={v}" for k, v in stats.items())
 
 
+_SAY = threading.Lock()
+
+
 def _say(line: str) -> None:
-    print(line, flush=True)
+    """One whole line: the engine thread (holding) and the main thread (step, sent) both speak, and
+    print() writes the text and its newline separately, so two lines could run into one."""
+    with _SAY:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -323,6 +356,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--run", type=int, required=True, help="the run's number (seeds its order mix)")
     parser.add_argument("--since", default=SESSION_START.isoformat(), help="HH:MM:SS to start at")
     parser.add_argument("--final", action="store_true", help="a clean last run that ends the day")
+    parser.add_argument("--hold-send", type=int, default=0,
+                        help="stop the engine thread in its K-th hand-over to the broker, to be killed there")  # fmt: skip
+    parser.add_argument("--hold-where", choices=("before", "after"), default="after",
+                        help="with --hold-send: before the broker takes the intents or right after")  # fmt: skip
     parser.add_argument("--gateway", choices=("sim", "qmt"), default="sim",
                         help="sim: the simulated broker directly; qmt: through the QMT gateway and the stand-in")  # fmt: skip
     return parser.parse_args(argv)

@@ -16,6 +16,7 @@ from app.bootstrap import SimSetup, build_sim_setup, seed_account
 from app.config import Settings, load_settings
 from app.core.messages import QuotesArrived, StartDay
 from app.domain.clock import CN_TZ
+from app.domain.market import InstrumentInfo
 from app.feeds import InstrumentSpec
 
 DAY = date(2026, 11, 23)
@@ -68,13 +69,24 @@ def open_day(setup: SimSetup) -> SimSetup:
     return setup
 
 
-def at(setup: SimSetup, hh: int | time, mm: int = 0, ss: int = 0) -> None:
+def next_day(setup: SimSetup, day: date, infos: Sequence[InstrumentInfo] | None = None) -> None:
+    """A later trading day in the same running session: the clock moves to 9:00 of `day`, the broker
+    begins it and the engine hears StartDay with `day`'s instruments (the feed's, unless given)."""
+    infos = setup.feed.instruments(day) if infos is None else list(infos)
+    setup.clock.advance_to(datetime.combine(day, time(9, 0), CN_TZ))
+    setup.broker.begin_day(day)
+    setup.broker.set_instruments(infos)
+    setup.engine.post(StartDay(day, tuple(infos)))
+    settle(setup)
+
+
+def at(setup: SimSetup, hh: int | time, mm: int = 0, ss: int = 0, *, day: date = DAY) -> None:
     """Move to a moment of the day (timers due fire on the way) and give the broker and the engine
-    that moment's quotes. `hh` may be a `time`."""
-    when = datetime.combine(DAY, hh if isinstance(hh, time) else time(hh, mm, ss), CN_TZ)
+    that moment's quotes. `hh` may be a `time`; `day` another day begun with next_day()."""
+    when = datetime.combine(day, hh if isinstance(hh, time) else time(hh, mm, ss), CN_TZ)
     if when > setup.clock.now():
         setup.clock.advance_to(when)
-    quotes = setup.feed.snapshot(DAY, when.time())
+    quotes = setup.feed.snapshot(day, when.time())
     setup.broker.on_quotes(quotes)
     setup.broker.wait_idle(WAIT)
     setup.engine.post(QuotesArrived(quotes))

@@ -57,6 +57,7 @@ def test_run_headless_for_a_short_span_trades_closes_settles_and_backs_up(tmp_pa
     assert query(folder, "SELECT count(*) FROM sync_outbox WHERE delivered_at IS NULL") == [(1,)]
     assert query(folder, "SELECT count(*) FROM daily_performance") == [(1,)]
     assert list((folder / "backups").glob("*.db"))
+    assert (folder / "logs" / "tiller.log").exists()  # the log is in --data-dir too
 
 
 def test_run_headless_delivers_the_sync_to_the_configured_url(tmp_path: Path, capsys, monkeypatch) -> None:

@@ -4,8 +4,10 @@ restart it, and check Tiller's books against the simulated broker's own (ARCHITE
 
 Each session is one data folder and one trading day. The child (tests/helpers/crash_session.py) is
 started again and again on the same folder, each time later in the day, and killed: after a random
-delay (a few milliseconds to about a second) once it says it is trading, right after it says a batch
-of intents was committed and sent, or now and then while it recovers. Kills land while intents are
+delay (a few milliseconds to about a second) once it says it is trading, inside the engine's
+hand-over of a batch of committed intents to the broker (the child stops its engine thread there,
+before or right after the broker takes them, and says so: the kill lands there whatever the speed of
+the engine), or now and then while it recovers. Kills land while intents are
 being committed, while orders wait in the broker's inbox and while fills are on their way. A last clean run recovers, trades a little, plays the close and
 stops; then both SQLite files are read and compared.
 
@@ -60,7 +62,10 @@ START_TIMEOUT = 120.0  # seconds for a child to start trading; the machine may b
 FINAL_TIMEOUT = 600.0
 MAX_KILLS_PER_SESSION = 60  # a session's day has room for about this many runs
 RECOVERY_KILL_SHARE = 0.12  # kills aimed at the start-up recovery rather than at trading
-AFTER_SEND_KILL_SHARE = 0.4  # kills right after the child says intents were committed and sent
+AFTER_SEND_KILL_SHARE = 0.4  # kills in the engine's hand-over of committed intents to the broker
+# where in the hand-over: before the broker takes them (recovery expires them as never sent), or right
+# after (recovery finds them at the broker and books the fills the engine had not yet heard of)
+HOLD_WHERE = ("before", "after", "after")
 
 
 @dataclass
@@ -102,13 +107,23 @@ class Child:
     """One run of the child program, its stdout read line by line on a thread."""
 
     def __init__(
-        self, data_dir: Path, seed: int, run: int, since: time, *, final: bool = False, gateway: str = "sim"
+        self,
+        data_dir: Path,
+        seed: int,
+        run: int,
+        since: time,
+        *,
+        final: bool = False,
+        gateway: str = "sim",
+        hold: tuple[int, str] | None = None,
     ) -> None:
         args = [*CHILD, "--data-dir", str(data_dir), "--seed", str(seed), "--run", str(run)]
         args += ["--since", since.isoformat(), "--gateway", gateway] + (["--final"] if final else [])
+        if hold is not None:  # stop the engine in its hold[0]-th hand-over to the broker, hold[1] it
+            args += ["--hold-send", str(hold[0]), "--hold-where", hold[1]]
         self.log = data_dir.parent / f"{data_dir.name}-children.log"
         with self.log.open("a", encoding="utf-8") as log:
-            log.write(f"\n=== run {run} since {since} final={final} ===\n")
+            log.write(f"\n=== run {run} since {since} final={final} hold={hold} ===\n")
         self._err = self.log.open("a", encoding="utf-8")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
@@ -185,8 +200,8 @@ class Child:
 
 
 def _kill_mode(rng: random.Random, *, first_run: bool) -> str:
-    """Where the next kill aims: the start-up recovery, the moment intents were just committed and
-    sent, or a random moment of trading."""
+    """Where the next kill aims: the start-up recovery, the hand-over of committed intents to the
+    broker, or a random moment of trading."""
     roll = rng.random()
     if roll < RECOVERY_KILL_SHARE and not first_run:
         return "recovery"
@@ -223,14 +238,15 @@ def run_session(
     while (done := result.kills + result.early_exits) < kills or (
         result.kills_in_flight < min_in_flight and done < 3 * kills
     ):
-        child = Child(data_dir, seed, run, since, gateway=gateway)
         mode = _kill_mode(rng, first_run=run == 0)
         result.kill_modes[mode] += 1
+        hold = (rng.randint(1, 15), rng.choice(HOLD_WHERE)) if mode == "after-send" else None
+        child = Child(data_dir, seed, run, since, gateway=gateway, hold=hold)
         if mode == "recovery":
             reached = child.wait_for("starting", START_TIMEOUT)
             delay = rng.uniform(0.0, 0.02)
-        elif mode == "after-send":
-            reached = child.wait_for("sent", START_TIMEOUT, count=rng.randint(1, 15))
+        elif mode == "after-send":  # the child's engine waits in the hand-over: killed right there
+            reached = child.wait_for("holding", START_TIMEOUT)
             delay = 0.0
         else:
             reached = child.wait_for("running", START_TIMEOUT)

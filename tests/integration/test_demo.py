@@ -8,6 +8,7 @@ from datetime import time
 from decimal import Decimal as D
 from pathlib import Path
 
+import app.__main__ as cli
 from app.config import load_settings
 from app.core.clock import SimClock
 from app.demo import format_summary, run_demo
@@ -250,3 +251,25 @@ def test_demo_run_twice_on_one_data_folder_sends_each_planned_order_once_and_say
     planned = {x.line_id: x.qty for x in second.plan.lines}
     assert filled["145909290"] == planned["145909290"] == 100  # filled once, not twice
     assert all(qty <= planned[signal] for signal, qty in filled.items() if signal in planned)
+
+
+def test_demo_with_a_data_dir_logs_into_that_folder(
+    tmp_path: Path, isolated_dirs: dict[str, Path], capsys
+) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "mine"
+
+    assert cli.main(["demo", "--data-dir", str(folder), "--speed", "0", "--quiet"]) == 0
+
+    log = folder / "logs" / "tiller.log"
+    assert f"日志 (log): {log}" in capsys.readouterr().out
+    assert log.stat().st_size > 0
+    assert not (isolated_dirs["data_dir"] / "logs").exists()  # not general.data_dir's
+
+
+def test_demo_without_a_data_dir_logs_into_the_data_folder(isolated_dirs: dict[str, Path], capsys) -> None:  # type: ignore[no-untyped-def]
+    # its books go to a temporary folder, removed at the end: the log stays in general.data_dir
+    assert cli.main(["demo", "--speed", "0", "--quiet"]) == 0
+
+    log = isolated_dirs["data_dir"] / "logs" / "tiller.log"
+    assert f"日志 (log): {log}" in capsys.readouterr().out
+    assert log.stat().st_size > 0

@@ -21,7 +21,7 @@ from app.core.oms import NewOrder
 from app.domain.clock import CN_TZ
 from app.domain.orders import OrderStatus
 from app.domain.side import Side
-from tests.helpers.engine_day import DAY, at, books, make_setup, open_day, settle
+from tests.helpers.engine_day import DAY, at, books, make_setup, next_day, open_day, settle
 
 
 @pytest.fixture
@@ -226,3 +226,57 @@ def test_a_new_trading_day_settles_yesterdays_buys(setup: SimSetup) -> None:
     assert setup.engine.call(lambda e: e.oms.positions["600000.SH"].sellable) == 500
     [cid] = setup.engine.submit([NewOrder("600000.SH", Side.SELL, 100, last)])
     assert cid.startswith("T261124")
+
+
+NEXT_DAY = date(2026, 11, 24)
+
+
+def test_a_later_start_day_moves_the_engines_day_and_forgets_yesterdays_quotes(setup: SimSetup) -> None:
+    at(setup, 10, 0)
+    assert setup.engine.call(lambda e: e.trading_day) == DAY
+    assert setup.terminal.quotes()  # yesterday's quotes are there during yesterday
+
+    infos = [
+        replace(i, trading_day=NEXT_DAY, prev_close=D("12.00"), up_limit=D("13.20"), down_limit=D("10.80"))
+        if i.code == "600000.SH"
+        else i
+        for i in setup.feed.instruments(NEXT_DAY)
+    ]
+    next_day(setup, NEXT_DAY, infos)
+
+    assert setup.engine.call(lambda e: e.trading_day) == NEXT_DAY
+    assert setup.terminal.quotes() == {}  # the window shows no quote of yesterday as today's
+    assert setup.engine.call(lambda e: dict(e.risk.quotes)) == {}
+    assert setup.engine.call(lambda e: dict(e.execution.quotes)) == {}
+    # before today's first quote, the last price is today's reference (the close), not yesterday's last
+    assert setup.engine.call(lambda e: e.oms.last_prices["600000.SH"]) == D("12.00")
+
+    # In continuous trading before today's first quote, the price cage is today's (prev close 12.00):
+    # yesterday's quote (ask about 10.0) would have put it near 10.2 and denied this buy.
+    setup.clock.advance_to(datetime.combine(NEXT_DAY, time(9, 31), CN_TZ))
+    [cid] = setup.engine.submit([NewOrder("600000.SH", Side.BUY, 100, D("12.20"))])
+    settle(setup)
+    order = setup.engine.call(lambda e: e.oms.orders[cid])
+    assert order.status is not OrderStatus.DENIED, order.status_msg
+    assert cid.startswith("T261124")
+
+    at(setup, 10, 0, day=NEXT_DAY)  # today's quotes arrive and are today's
+    assert {q.ts.date() for q in setup.terminal.quotes().values()} == {NEXT_DAY}
+
+
+def test_an_execution_line_of_the_later_day_keeps_that_days_times(setup: SimSetup) -> None:
+    from app.core.execution import ExecutionRequest
+
+    at(setup, 10, 0)
+    next_day(setup, NEXT_DAY)
+    at(setup, 9, 59, day=NEXT_DAY)
+    request = ExecutionRequest(
+        "L", "strat", "000001.SZ", Side.SELL, 400, "twap",
+        {"start": "10:00", "end": "10:40", "slices": "4", "offset_ticks": "20", "reprice_s": "3600"},
+    )  # fmt: skip
+    setup.engine.call(lambda e: e.execution.start(request))
+    settle(setup)
+    at(setup, 10, 0, day=NEXT_DAY)
+
+    kids = setup.engine.call(lambda e: [o.created_at for o in e.oms.orders.values() if o.signal_id == "L"])
+    assert kids == [datetime.combine(NEXT_DAY, time(10, 0), CN_TZ)]  # the first slice only, not all four

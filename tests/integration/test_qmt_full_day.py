@@ -19,7 +19,8 @@ from app.bootstrap import PRE_OPEN, build_sim_setup, seed_account
 from app.config import load_settings
 from app.core.clock import SimClock
 from app.core.engine import Engine
-from app.demo import LIMIT_UP, DemoResult, _demo_positions, _instrument_specs, run_day, served_batches
+from app.demo import LIMIT_UP, DemoResult, run_day, served_batches
+from app.demo_data import demo_positions, instrument_specs
 from app.domain.clock import CN_TZ
 from tests.helpers.qmt import ACCOUNT, live_settings, make_qmt_day, sim_broker_kwargs
 from tests.standins import xtpythonclient as standin
@@ -69,10 +70,10 @@ def _books(engine: Engine) -> dict[str, Any]:
 
 
 def _run(kind: str, folder: Path) -> tuple[DemoResult, dict[str, Any]]:
-    opening = _demo_positions()
+    opening = demo_positions()
     positions = [(code, qty, cost) for code, qty, cost, _ in opening]
     with served_batches() as (server, batches):
-        specs = _instrument_specs(batches, opening)
+        specs = instrument_specs(batches, opening)
         day = batches[0].trading_day
         setup: Any
         if kind == "sim":

@@ -74,3 +74,36 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import sqlite3\nfrom PySide6.QtCore import QObject\n", encoding="utf-8")
     assert {"sqlite3", "PySide6.QtCore"} <= imported_modules(bad)
+
+
+def private_imports(path: Path) -> set[str]:
+    """`module._name` for every private name `path` imports from another module of the app."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {
+        f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app")
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    }
+
+
+def test_no_module_takes_a_private_name_from_outside_its_own_package() -> None:
+    # A subpackage's modules may share their private names (app/clients, app/core/planning); the
+    # app's top-level modules (bootstrap, headless, demo, doctor...) and the layers only use what
+    # another module makes public.
+    offenders = []
+    for path in sorted(APP.rglob("*.py")):
+        package = ".".join(("app", *path.relative_to(APP).parent.parts))
+        offenders += [
+            f"{path.relative_to(APP)} imports {name}"
+            for name in private_imports(path)
+            if package == "app" or name.rsplit(".", 2)[0] != package
+        ]
+    assert offenders == []
+
+
+def test_the_private_import_checker_sees_one(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from app.demo import _demo_positions, DEMO_BATCH\n", encoding="utf-8")
+    assert private_imports(bad) == {"app.demo._demo_positions"}

@@ -342,6 +342,7 @@ class PolicyExecutor:
                 self.engine.cancel_timer(line.rate_wait)
         self.lines, self.by_code, self.by_child = {}, {}, {}
         self.reported_filled = {}
+        self.quotes, self.limit_down = {}, set()  # at a new day, yesterday's are no guide
         day = self.engine.trading_day
         self._day = day
         text = self.engine.store.load_meta(_SAVED + day.isoformat())

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from itertools import pairwise
 from types import ModuleType
 from typing import Any
@@ -42,6 +43,9 @@ from app.domain.clock import CN_TZ
 from app.domain.errors import DomainError
 from app.domain.instruments import classify
 from app.domain.market import InstrumentInfo, InstrumentStatus, Quote
+from app.domain.xt_units import AMOUNT_STEP as _AMOUNT_STEP
+from app.domain.xt_units import NOISE as _NOISE
+from app.domain.xt_units import lots_to_shares, price_on_tick, yuan
 
 log = logging.getLogger(__name__)
 
@@ -55,50 +59,13 @@ class UnsupportedCodeError(QuoteError):
     """A code Tiller does not trade (an index, a bond, another market): skipped, not an error."""
 
 
-_NOISE = Decimal("0.001")  # float noise is far below a thousandth of a tick
-_HUNDRED = Decimal(100)
-
-
-def _on_tick(number: Decimal, tick: Decimal, field: str, where: str) -> Decimal:
-    """An exact price on `tick`, float noise rounded away half-up; off the tick by more is an error."""
-    try:
-        steps = (number / tick).to_integral_value(rounding=ROUND_HALF_UP)
-        off_tick = abs(number - steps * tick) > tick * _NOISE
-        result = (steps * tick).quantize(tick)
-    except ArithmeticError:  # decimal overflow or too many digits, e.g. 1e999999
-        raise QuoteError(f"{where}: {field} is out of range, was {number}") from None
-    if off_tick:
-        raise QuoteError(f"{where}: {field} is not on the tick {tick}, was {number}")
-    return result
-
-
-def _lots_to_shares(number: Decimal, field: str, where: str) -> int:
-    """Shares from a count of lots of 100 (xtdata's unit, RULES A5)."""
-    if number < 0:
-        raise QuoteError(f"{where}: {field} must not be negative, was {number}")
-    try:
-        result = number * _HUNDRED
-        whole = result == result.to_integral_value()
-    except ArithmeticError:
-        raise QuoteError(f"{where}: {field} is out of range, was {number}") from None
-    if not whole:
-        raise QuoteError(f"{where}: {field} must be lots of 100 giving whole shares, was {number}")
-    return int(result)
-
-
-def _yuan(number: Decimal, field: str, where: str) -> Decimal:
-    """Yuan, kept to 0.001 (xtdata's float amount carries noise too)."""
-    if number < 0:
-        raise QuoteError(f"{where}: {field} must not be negative, was {number}")
-    try:
-        return number.quantize(_AMOUNT_STEP, rounding=ROUND_HALF_UP)
-    except ArithmeticError:
-        raise QuoteError(f"{where}: {field} is out of range, was {number}") from None
+_on_tick = partial(price_on_tick, error=QuoteError)
+_lots_to_shares = partial(lots_to_shares, error=QuoteError)
+_yuan = partial(yuan, error=QuoteError)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC).astimezone(CN_TZ)
 _MS = timedelta(milliseconds=1)
-_AMOUNT_STEP = Decimal("0.001")
 _CACHE_LIMIT = 200_000  # distinct values per cache before it is emptied (a day holds far fewer)
 
 

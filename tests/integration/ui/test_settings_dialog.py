@@ -162,3 +162,20 @@ def test_first_run_wizard_refuses_bad_cash_in_words(qtbot, config_file: Path) ->
     assert wizard.isVisible()
     assert "account.initial_cash" in wizard.message.text()
     assert not config_file.exists()
+
+
+def test_the_dialogs_save_keeps_the_comments_of_the_users_file(
+    qtbot, config_file: Path, memory_keyring: MemoryKeyring
+) -> None:  # type: ignore[no-untyped-def]
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    mine = (
+        '# 我的设置 (my notes)\n[bigquant]\n# the live strategy\nstrategy_ids = ["alpha_01"]  # since May\n'
+    )
+    config_file.write_bytes(b"\xef\xbb\xbf" + mine.encode("utf-8"))
+    dialog = dialog_for(qtbot, config_file)
+    dialog.strategy_ids.setText("alpha_01, beta-2")
+    with qtbot.waitSignal(dialog.settings_saved, timeout=10_000):
+        dialog.save()
+    text = config_file.read_bytes().decode("utf-8-sig")
+    assert text.startswith(mine.replace('["alpha_01"]', '["alpha_01", "beta-2"]'))
+    assert load_settings(path=config_file).bigquant.strategy_ids == ("alpha_01", "beta-2")
