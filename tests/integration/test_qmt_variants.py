@@ -7,10 +7,13 @@ the order that made it, nothing sent twice, no order left working, the books equ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time as wall
+from collections.abc import Callable, Iterator
 from datetime import datetime, time, timedelta
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +21,7 @@ from app.core.oms import NewOrder
 from app.domain.clock import CN_TZ
 from app.domain.orders import OrderStatus
 from app.domain.side import Side
+from app.gateways.qmt import QmtError
 from tests.helpers.qmt import (
     DAY,
     QmtDay,
@@ -74,6 +78,7 @@ def _alerts(day: QmtDay) -> list[str]:
 def _sound(day: QmtDay) -> None:
     """What holds whatever the variation: every push read, books equal, holds equal, fills once."""
     assert day.gateway.unreadable == 0
+    assert not day.gateway._held  # no push left waiting to be told whose it is
     mine, theirs = qmt_books(day)
     assert mine == theirs
     available = day.engine.call(lambda e: e.oms.cash.available)
@@ -193,5 +198,193 @@ def test_an_order_nobody_answers_is_asked_about_then_expired(
         assert orders[kept].status is OrderStatus.ACCEPTED and orders[kept].broker_order_id is not None
         assert day.exchange.orders_received == 2  # asked about, never sent again
         _sound(day)
+    finally:
+        day.close()
+
+
+# ------------------------------------------------------------------------------------ one answer of another kind
+def _wait_until(condition: Callable[[], object], what: str) -> None:
+    deadline = wall.monotonic() + WAIT
+    while not condition():
+        if wall.monotonic() > deadline:
+            raise AssertionError(f"not within {WAIT}s: {what}")
+        wall.sleep(0.005)
+
+
+def test_a_refusal_said_only_in_the_async_response_rejects_in_words(tmp_path: Path) -> None:
+    day = _day(tmp_path / "acct", ("refusal_in_response",))
+    try:
+        day.exchange.faults.reject_next = ["超出涨跌停价格"]
+        (cid,) = _submit(day, NewOrder("600000.SH", Side.BUY, 1000, qmt_price(day, "600000.SH", Side.BUY,
+                                                                          marketable=True)))  # fmt: skip
+        got = qmt_orders(day)[cid]
+        assert got.status is OrderStatus.REJECTED and "超出涨跌停价格" in got.status_msg
+        assert "order refused" in got.status_msg and got.broker_order_id is None
+        _sound(day)
+    finally:
+        day.close()
+
+
+def test_a_cancel_refused_after_it_was_sent_leaves_the_order_working_and_says_why(tmp_path: Path) -> None:
+    day = _day(tmp_path / "acct", ("cancel_refused_late", "pre_report"))
+    try:
+        (cid,) = _submit(day, NewOrder("600000.SH", Side.BUY, 1000, qmt_price(day, "600000.SH", Side.BUY,
+                                                                          marketable=False)))  # fmt: skip
+        day.exchange.faults.refuse_cancels = ["柜台繁忙，撤单失败"]
+        day.setup.terminal.cancel(cid)
+        settle_qmt(day)
+        assert qmt_orders(day)[cid].status is OrderStatus.ACCEPTED
+        assert any("柜台繁忙，撤单失败" in a and cid in a for a in _alerts(day))
+        day.setup.terminal.cancel(cid)  # asked again: this one goes through
+        settle_qmt(day)
+        assert qmt_orders(day)[cid].status is OrderStatus.CANCELLED
+        _sound(day)
+    finally:
+        day.close()
+
+
+def test_a_query_in_flight_when_the_link_drops_fails_at_once_in_words(tmp_path: Path) -> None:
+    day = _day(tmp_path / "acct", ())
+    try:
+        day.gateway._call_timeout = 3600.0  # it must not be the timeout that ends the wait
+        day.exchange.faults.unanswered_queries = True
+        failure: list[BaseException] = []
+
+        def ask() -> None:
+            try:
+                day.gateway.query_orders()
+            except BaseException as exc:
+                failure.append(exc)
+
+        asking = threading.Thread(target=ask)
+        asking.start()
+        _wait_until(lambda: day.gateway._queries, "the query is in flight")
+        day.exchange.disconnect()
+        asking.join(WAIT)
+        assert not asking.is_alive()
+        assert isinstance(failure[0], QmtError)
+        assert "while a query was in flight" in str(failure[0]) and "连接断开" in str(failure[0])
+        day.exchange.faults.unanswered_queries = False
+        day.exchange.restore()
+        _wait_until(lambda: day.gateway.connected, "reconnected")
+        assert day.gateway.query_orders() == []
+    finally:
+        day.close()
+
+
+def test_a_connect_refused_once_is_tried_again_or_explained(tmp_path: Path) -> None:
+    day = make_qmt_day(tmp_path / "acct", variations=("pre_report",))
+    try:
+        day.exchange.connect_codes = [-1, 0]
+        day.gateway.connect()  # no session id configured: another one is tried
+        assert day.gateway.connected and len(day.exchange.sessions_seen) == 1
+    finally:
+        day.close()
+    pinned = make_qmt_day(
+        tmp_path / "pinned", variations=("pre_report",), settings_env={"QMT__SESSION_ID": "77"}
+    )
+    try:
+        pinned.exchange.connect_codes = [-1, 0]
+        with pytest.raises(QmtError, match=r"connect\(\) returned -1, session 77") as info:
+            pinned.gateway.connect()
+        assert "极简模式" in str(info.value) and not pinned.gateway.connected
+        pinned.gateway.connect()  # the caller's second try is taken
+        assert pinned.gateway.connected and pinned.exchange.sessions_seen == [77]
+    finally:
+        pinned.close()
+
+
+def test_order_stock_async_returning_minus_one_is_not_called_refused_nor_sent_again(tmp_path: Path) -> None:
+    day = _day(tmp_path / "acct", ())
+    try:
+        client = day.gateway.trader.async_client
+        real = client.nextSeq
+        seqs = iter([-1])
+        client.nextSeq = lambda: next(seqs, None) or real()
+        (cid,) = _submit(day, NewOrder("600000.SH", Side.BUY, 1000, qmt_price(day, "600000.SH", Side.BUY,
+                                                                          marketable=False)))  # fmt: skip
+        qmt_at(day, 9, 31, 15)  # past the answer timeout
+        got = qmt_orders(day)[cid]
+        assert got.status is OrderStatus.ACCEPTED and got.broker_order_id is not None  # it did get there
+        assert day.exchange.orders_received == 1
+        _sound(day)
+    finally:
+        day.close()
+
+
+def test_a_trade_of_an_order_nobody_knows_is_booked_once_as_the_accounts(tmp_path: Path) -> None:
+    from xtquant import xttype
+
+    day = _day(tmp_path / "acct", ())
+    try:
+        before = day.engine.call(lambda e: e.oms.positions["000001.SZ"].total)
+
+        def stray() -> Any:
+            return xttype.XtTrade("8800001234", "000001.SZ", 23, "Z-77", 0, 11.370000000000001, 100.0,
+                                  1137.0000000001, 987654321, "", "", "", 48, 48, 0.0, "", "")  # fmt: skip
+
+        day.exchange._broadcast("bindOnStockTradeCallback", stray())
+        day.exchange._broadcast("bindOnStockTradeCallback", stray())
+        settle_qmt(day)
+        assert day.engine.call(lambda e: e.oms.positions["000001.SZ"].total) == before + 100
+        (external,) = [o for o in qmt_orders(day).values() if o.external]
+        assert external.filled_qty == 100 and external.code == "000001.SZ"
+        booked = day.engine.call(lambda e: [r for r in e.oms.trade_ids.values() if str(r.trade_id) == "Z-77"])
+        assert [(r.qty, r.price, r.amount) for r in booked] == [(100, D("11.37"), D("1137"))]
+    finally:
+        day.close()
+
+
+def test_the_account_goes_out_as_a_stock_account_of_type_2_on_every_request(tmp_path: Path) -> None:
+    day = make_qmt_day(tmp_path / "acct")
+    seen: list[tuple[str, int, str]] = []
+    for name in ("subscribe", "order", "query"):
+        real = getattr(day.exchange, name)
+
+        def spy(client: Any, *args: Any, real: Any = real, name: str = name) -> None:
+            req = args[-1]
+            seen.append((name, req.m_nAccountType, req.m_strAccountID))
+            real(client, *args)
+
+        setattr(day.exchange, name, spy)
+    try:
+        open_qmt_day(day)
+        qmt_at(day, 9, 31)
+        _submit(
+            day, NewOrder("600000.SH", Side.BUY, 100, qmt_price(day, "600000.SH", Side.BUY, marketable=False))
+        )
+        assert {n for n, _, _ in seen} == {"subscribe", "order", "query"}
+        assert {(t, a) for _, t, a in seen} == {(2, "8800001234")}  # StockAccount(id): account_type 2
+    finally:
+        day.close()
+
+
+def test_a_userdata_folder_with_a_chinese_name_reaches_the_native_client_as_gb18030(tmp_path: Path) -> None:
+    day = _day(tmp_path / "国金证券QMT交易端", ())
+    try:
+        assert "国金证券QMT交易端" in str(day.gateway.trader.async_client.path)
+        (cid,) = _submit(day, NewOrder("600000.SH", Side.BUY, 100, qmt_price(day, "600000.SH", Side.BUY,
+                                                                         marketable=True)))  # fmt: skip
+        qmt_at(day, 9, 31, 3)
+        assert qmt_orders(day)[cid].status is OrderStatus.FILLED
+    finally:
+        day.close()
+
+
+def test_an_asset_query_answered_with_nothing_fails_in_words(tmp_path: Path) -> None:
+    day = _day(tmp_path / "acct", ())
+    try:
+        real = day.exchange.query
+
+        def empty_asset(client: Any, kind: str, seq: int, req: Any) -> None:
+            if kind == "asset":  # xttrader's query_stock_asset_async hands None on an empty answer
+                day.exchange._push(client, "bindOnQueryStockAssetCallback", seq, [])
+            else:
+                real(client, kind, seq, req)
+
+        day.exchange.query = empty_asset  # type: ignore[method-assign]
+        with pytest.raises(QmtError, match="returned no asset"):
+            day.gateway.query_asset()
+        assert day.gateway.query_positions()  # the other queries still answer
     finally:
         day.close()

@@ -19,6 +19,12 @@ behind the native surface) with its pushes rewritten on their way out, per named
     foreign_threads        every push delivered from a new thread of its own (one after the other)
     foreign_orders         query_stock_orders also lists orders of other programs: another script's
                            remark, a hand order (empty remark), both final with nothing traded
+    refusal_in_response    an order the counter refuses (faults.reject_next) is answered only by its
+                           async response: order_id -1 and the reason in error_msg; no push, no error
+    cancel_refused_late    a refused cancel (faults.refuse_cancels) is answered "sent" (cancel_result
+                           0), then refused by a cancel error alone (its order_id and sysid), no order push
+`connect_codes` (a list) is what connect() returns, one per call, before the exchange's own answer:
+[-1, 0] is a miniQMT that refuses the first connect and takes the second.
 
 Each push is rewritten on a copy (the counter's own objects are never changed). `drain()` lets out
 whatever a variation still holds back, so `wait_idle` means every push was delivered, as in ours.
@@ -39,6 +45,7 @@ REMARK_KEEP = 6
 VARIATIONS = frozenset({
     "trade_before_order", "order_before_response", "remark_truncated", "remark_empty", "strategy_missing",
     "pre_report", "noise", "skip_55", "cancel_as_54", "late_duplicates", "foreign_threads", "foreign_orders",
+    "refusal_in_response", "cancel_refused_late",
 })  # fmt: skip
 NOISE = 1e-9
 
@@ -64,7 +71,41 @@ class VariantExchange(standin.Exchange):
         self._late: list[tuple[Any, str, tuple[Any, ...]]] = []
         self._pre_reported: set[int] = set()
         self.rewritten = 0
+        self.connect_codes: list[int] = []
         super().__init__(path, clock, **kwargs)
+
+    # ------------------------------------------------------------------ answers of another kind
+    def attach(self, client: Any) -> int:
+        with self._lock:
+            if self.connect_codes:
+                code = self.connect_codes.pop(0)
+                if code != 0:
+                    return code
+        return super().attach(client)
+
+    def _refuse(self, client: Any, seq: int, req: Any, message: str, *, error_first: bool) -> None:
+        if "refusal_in_response" not in self.variations:
+            super()._refuse(client, seq, req, message, error_first=error_first)
+            return
+        self._push(client, ORDER_RESP, seq, standin._OrderResp(
+            self.account_id, -1, req.m_strStrategyName, req.m_strOrderRemark, message
+        ))  # fmt: skip
+
+    def cancel(self, client: Any, seq: int, req: Any) -> None:
+        if "cancel_refused_late" not in self.variations or not self.faults.refuse_cancels:
+            super().cancel(client, seq, req)
+            return
+        _, xttype = standin._xt()
+        with self._lock:
+            message = self.faults.refuse_cancels.pop(0)
+        order_id = int(req.m_nOrderID or 0)
+        sysid = next(
+            (r.order_sysid for r in self.broker.query_orders() if int(r.broker_order_id) == order_id), ""
+        )
+        self._push(client, "bindOnCancelOrderStockRespCallback", seq,
+                   standin._CancelResp(self.account_id, 0, order_id, "", ""))  # fmt: skip
+        self._push(client, "bindOnCancelErrorCallback",
+                   xttype.XtCancelError(self.account_id, order_id, 0, sysid, -2, message))  # fmt: skip
 
     # ------------------------------------------------------------------ delivery
     def _push(self, client: Any, name: str, *args: Any) -> None:

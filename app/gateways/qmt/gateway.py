@@ -563,15 +563,14 @@ class QmtGateway:
 
     def _deliver(self, report: OrderReport | TradeReport) -> None:
         """An order or trade push, told whose it is (see _whose); held while that cannot be told yet."""
-        with self._lock:
+        with self._lock:  # pushed under the lock: a release of held pushes cannot overtake it
             if report.order_sysid:
                 self._boid_by_sysid[report.order_sysid] = report.broker_order_id
             whose = self._whose(report)
             if whose is None:
                 self._held.append(report)
-                return
-        if whose.client_order_id not in self._algo_cids or isinstance(whose, TradeReport):
-            self._push(whose)  # (a broker algorithm's own child orders are not Tiller's orders)
+            elif whose.client_order_id not in self._algo_cids or isinstance(whose, TradeReport):
+                self._push(whose)  # (a broker algorithm's own child orders are not Tiller's orders)
 
     def _whose(self, report: OrderReport | TradeReport) -> OrderReport | TradeReport | None:
         """The report with the client order id of the order it belongs to, or None to hold it (lock held).
@@ -622,9 +621,9 @@ class QmtGateway:
                 else:
                     ready.append(whose)
             self._held = still
-        for report in ready:
-            if report.client_order_id not in self._algo_cids or isinstance(report, TradeReport):
-                self._push(report)
+            for report in ready:
+                if report.client_order_id not in self._algo_cids or isinstance(report, TradeReport):
+                    self._push(report)
 
     def _on_order_response(self, resp: Any) -> None:
         seq = getattr(resp, "seq", -1)
@@ -636,6 +635,9 @@ class QmtGateway:
                 self._cid_by_boid[boid] = cid
         report = self._convert(convert.submit_response, resp, cid, self._clock.now())
         if report is not None:
+            if cid is None and report.broker_order_id is not None and report.client_order_id in self._sent:
+                with self._lock:  # an answer to a seq not ours (seq -1): its whole remark tells
+                    self._cid_by_boid[report.broker_order_id] = report.client_order_id
             self._push(report)
         self._release()
 
