@@ -4,9 +4,10 @@ xttrader hands over xttype objects (XtOrder, XtTrade, XtPosition, XtAsset, XtOrd
 XtCancelError, XtOrderResponse, XtCancelOrderResponse); these functions read their documented
 attributes only, so any object with those attributes converts (the stand-in's in the tests).
 
-Money: xtquant carries prices and amounts as floats. A price is taken at 0.001 (funds' tick; a
-stock's 0.01 stays 0.01), an amount at 0.001, fees at the fen, so float noise (10.230000000000001)
-never reaches the books.
+Money: xtquant carries prices and amounts as floats. A limit or trade price is taken on its code's
+tick (0.01 stocks, 0.001 funds), an average or cost price at 0.0001, an amount at 0.001, fees at the
+fen, so float noise (10.230000000000001) never reaches the books. Volumes may come as floats
+(1000.0); strings may come padded, or as GB18030 bytes.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from app.domain.clock import CN_TZ
+from app.domain.errors import UnknownInstrumentError
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
 from app.domain.orders import OrderStatus, PriceType, status_from_xt
+from app.domain.prices import tick_size
 from app.domain.reports import (
     BrokerAsset,
     BrokerPosition,
@@ -118,6 +121,16 @@ def decimal_of(value: object, quantum: Decimal = _PRICE_Q) -> Decimal:
 _LAST_SECOND = 4_102_444_800  # 2100-01-01: anything later is not a time QMT meant
 
 
+def price_at_tick(value: object, code: str) -> Decimal:
+    """A limit or trade price of `code` on its tick (¥0.01 stocks, ¥0.001 funds): 10.100000001 and
+    10.099999999 are both 10.10. A code Tiller cannot classify is taken at ¥0.001."""
+    try:
+        tick = tick_size(code)
+    except (UnknownInstrumentError, TypeError, ValueError):
+        tick = _PRICE_Q
+    return decimal_of(value, tick)
+
+
 def ts_from_xt(value: object, fallback: datetime) -> datetime:
     """xtquant times are epoch seconds (epoch milliseconds are taken too); 0, negative, junk, NaN or an
     absurd value gives `fallback` (the clock's now)."""
@@ -192,6 +205,7 @@ def order_report(order: object, now: datetime) -> OrderReport:
     boid = broker_id(getattr(order, "order_id", None))
     if boid is None:
         raise ConversionError(f"委托编号无效 (bad order_id): {getattr(order, 'order_id', None)!r}")
+    code = _code(order)
     price_type = price_type_from_xt(getattr(order, "price_type", FIX_PRICE))
     price = getattr(order, "price", 0)
     filled = _int(getattr(order, "traded_volume", 0), "traded_volume")
@@ -200,10 +214,10 @@ def order_report(order: object, now: datetime) -> OrderReport:
     return OrderReport(
         broker_order_id=boid,
         client_order_id=remark_id(getattr(order, "order_remark", "")),
-        code=_code(order),
+        code=code,
         side=side_from_xt(getattr(order, "order_type", None)),
         qty=_int(getattr(order, "order_volume", None), "order_volume"),
-        price=decimal_of(price) if price_type is PriceType.LIMIT and price else None,
+        price=price_at_tick(price, code) if price_type is PriceType.LIMIT and price else None,
         price_type=price_type,
         status=status,
         filled_qty=filled,
@@ -228,13 +242,14 @@ def trade_report(trade: object, now: datetime) -> TradeReport:
     qty = _int(getattr(trade, "traded_volume", None), "traded_volume")
     if qty == 0:
         raise ConversionError(f"成交数量为 0 (a trade of 0 shares): {traded_id}")
-    price = decimal_of(getattr(trade, "traded_price", None))
+    code = _code(trade)
+    price = price_at_tick(getattr(trade, "traded_price", None), code)
     amount = getattr(trade, "traded_amount", None)
     return TradeReport(
         trade_id=TradeId(traded_id),
         broker_order_id=boid,
         client_order_id=remark_id(getattr(trade, "order_remark", "")),
-        code=_code(trade),
+        code=code,
         side=side_from_xt(getattr(trade, "order_type", None)),
         qty=qty,
         price=price,
