@@ -388,3 +388,32 @@ def test_an_asset_query_answered_with_nothing_fails_in_words(tmp_path: Path) -> 
         assert day.gateway.query_positions()  # the other queries still answer
     finally:
         day.close()
+
+
+def test_an_order_unanswered_when_the_link_dropped_holds_nothing_up_in_the_next_session(
+    tmp_path: Path,
+) -> None:
+    day = _day(tmp_path / "acct", ("remark_empty", "order_before_response", "trade_before_order"))
+    try:
+        day.exchange.faults.silent_next = 1  # never answered, never booked
+        (lost,) = _submit(day, NewOrder("600000.SH", Side.BUY, 100, qmt_price(day, "600000.SH", Side.BUY,
+                                                                          marketable=False)))  # fmt: skip
+        assert day.gateway._unanswered  # its answer is awaited (pushes of unknown orders wait for it)
+        day.exchange.disconnect()
+        _wait_until(lambda: not day.gateway.connected, "down")
+        day.exchange.restore()
+        _wait_until(lambda: day.gateway.connected, "reconnected")
+        settle_qmt(day)
+        assert not day.gateway._unanswered  # the old session's answer will never come
+        # the new session's seqs start again at 1: the lost order's seq must not name this one
+        (cid,) = _submit(day, NewOrder("600000.SH", Side.BUY, 1000, qmt_price(day, "600000.SH", Side.BUY,
+                                                                           marketable=True)))  # fmt: skip
+        qmt_at(day, 9, 31, 3)
+        orders = qmt_orders(day)
+        assert orders[cid].status is OrderStatus.FILLED and orders[cid].filled_qty == 1000
+        assert orders[lost].status in (OrderStatus.SUBMITTED, OrderStatus.IN_DOUBT)  # asked about later
+        assert not day.gateway._held and day.gateway.unreadable == 0
+        mine, theirs = qmt_books(day)
+        assert mine == theirs
+    finally:
+        day.close()

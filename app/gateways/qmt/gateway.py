@@ -433,6 +433,11 @@ class QmtGateway:
             with self._lock:
                 old, self._trader = self._trader, trader
                 self._account, self._generation, self._session = account, generation, session
+                # the old session's answers will never come (and the new one counts its seqs from 1
+                # again): its unanswered orders are the engine's answer timeout's to ask about
+                self._order_seqs.clear()
+                self._unanswered.clear()
+                self._cancel_seqs.clear()
                 self._connected = True
                 self._reconnecting, self._attempts, self._last_error = False, 0, ""
                 self._down_since = None
