@@ -45,6 +45,7 @@ PROFILES = {
     "no_remarks_any_order": ("remark_empty", "order_before_response", "trade_before_order"),
     "noisy": ("noise", "skip_55", "cancel_as_54", "late_duplicates", "foreign_threads"),
     "foreign_orders": ("foreign_orders", "pre_report", "remark_truncated"),
+    "trades_late": ("trades_late", "cancel_as_54", "skip_55", "strategy_missing"),
 }
 
 

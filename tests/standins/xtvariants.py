@@ -7,6 +7,8 @@ behind the native surface) with its pushes rewritten on their way out, per named
     trade_before_order     order pushes come late: after the next push of another kind (a trade, a
                            response), so a fill can be heard before the order that made it
     order_before_response  the async response comes after the order's first push
+    trades_late            trade pushes come after the next push of another kind: an order can be
+                           heard filled (56) or cancelled (53/54) before its last trades
     remark_truncated       order_remark echoed cut to REMARK_KEEP characters (QMT keeps remarks short)
     remark_empty           order_remark echoed empty (order, trade, error pushes, responses, queries)
     strategy_missing       strategy_name absent from pushes (attribute deleted) and empty in responses
@@ -43,7 +45,7 @@ from tests.standins import xtpythonclient as standin
 
 REMARK_KEEP = 6
 VARIATIONS = frozenset({
-    "trade_before_order", "order_before_response", "remark_truncated", "remark_empty", "strategy_missing",
+    "trade_before_order", "order_before_response", "trades_late", "remark_truncated", "remark_empty", "strategy_missing",
     "pre_report", "noise", "skip_55", "cancel_as_54", "late_duplicates", "foreign_threads", "foreign_orders",
     "refusal_in_response", "cancel_refused_late",
 })  # fmt: skip
@@ -115,8 +117,10 @@ class VariantExchange(standin.Exchange):
         with self._vlock:
             pushes = self._rewrite(name, args)
             for push_name, push_args in pushes:
-                held = (push_name == ORDER_PUSH and "trade_before_order" in v) or (
-                    push_name == ORDER_RESP and "order_before_response" in v
+                held = (
+                    (push_name == ORDER_PUSH and "trade_before_order" in v)
+                    or (push_name == ORDER_RESP and "order_before_response" in v)
+                    or (push_name == TRADE_PUSH and "trades_late" in v)
                 )
                 if held:
                     self._late.append((client, push_name, push_args))
