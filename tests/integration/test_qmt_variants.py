@@ -7,6 +7,7 @@ the order that made it, nothing sent twice, no order left working, the books equ
 
 from __future__ import annotations
 
+import logging
 import threading
 import time as wall
 from collections.abc import Callable, Iterator
@@ -416,5 +417,31 @@ def test_an_order_unanswered_when_the_link_dropped_holds_nothing_up_in_the_next_
         assert not day.gateway._held and day.gateway.unreadable == 0
         mine, theirs = qmt_books(day)
         assert mine == theirs
+    finally:
+        day.close()
+
+
+def test_a_reconnect_whose_subscribe_is_refused_tries_again_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    day = _day(tmp_path / "acct", ("pre_report",))
+    caplog.set_level(logging.WARNING, logger="app.gateways.qmt.gateway")
+    try:
+        day.exchange.disconnect()
+        _wait_until(lambda: not day.gateway.connected, "down")
+        day.exchange.subscribe_codes = [-1, 7]
+        day.exchange.restore()
+        _wait_until(lambda: day.gateway.connected, "reconnected after two refused subscribes")
+        assert not day.exchange.subscribe_codes
+        said = [r.getMessage() for r in caplog.records if "reconnect attempt" in r.getMessage()]
+        assert len(said) == 2 and "subscribe() returned -1" in said[0] and "subscribe() returned 7" in said[1]
+        assert all("订阅资金账号失败" in m and "****1234" in m and "8800001234" not in m for m in said)
+        assert day.gateway.state().attempts == 0 and day.gateway.state().last_error == ""
+        (cid,) = _submit(day, NewOrder("600000.SH", Side.BUY, 100, qmt_price(day, "600000.SH", Side.BUY,
+                                                                         marketable=True)))  # fmt: skip
+        qmt_at(day, 9, 31, 3)
+        assert qmt_orders(day)[cid].status is OrderStatus.FILLED
+        assert day.exchange.orders_received == 1
+        _sound(day)
     finally:
         day.close()

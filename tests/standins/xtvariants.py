@@ -26,7 +26,8 @@ behind the native surface) with its pushes rewritten on their way out, per named
     cancel_refused_late    a refused cancel (faults.refuse_cancels) is answered "sent" (cancel_result
                            0), then refused by a cancel error alone (its order_id and sysid), no order push
 `connect_codes` (a list) is what connect() returns, one per call, before the exchange's own answer:
-[-1, 0] is a miniQMT that refuses the first connect and takes the second.
+[-1, 0] is a miniQMT that refuses the first connect and takes the second. `subscribe_codes` likewise
+for subscribe's answer (a non-zero code: the account was not subscribed).
 
 Each push is rewritten on a copy (the counter's own objects are never changed). `drain()` lets out
 whatever a variation still holds back, so `wait_idle` means every push was delivered, as in ours.
@@ -74,6 +75,7 @@ class VariantExchange(standin.Exchange):
         self._pre_reported: set[int] = set()
         self.rewritten = 0
         self.connect_codes: list[int] = []
+        self.subscribe_codes: list[int] = []
         super().__init__(path, clock, **kwargs)
 
     # ------------------------------------------------------------------ answers of another kind
@@ -84,6 +86,14 @@ class VariantExchange(standin.Exchange):
                 if code != 0:
                     return code
         return super().attach(client)
+
+    def subscribe(self, client: Any, seq: int, req: Any) -> None:
+        with self._lock:
+            code = self.subscribe_codes.pop(0) if self.subscribe_codes else 0
+        if code:
+            self._push(client, "bindOnSubscribeRespCallback", seq, code)
+            return
+        super().subscribe(client, seq, req)
 
     def _refuse(self, client: Any, seq: int, req: Any, message: str, *, error_first: bool) -> None:
         if "refusal_in_response" not in self.variations:
