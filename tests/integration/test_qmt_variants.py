@@ -258,7 +258,7 @@ def test_a_query_in_flight_when_the_link_drops_fails_at_once_in_words(tmp_path: 
             except BaseException as exc:
                 failure.append(exc)
 
-        asking = threading.Thread(target=ask)
+        asking = threading.Thread(target=ask, daemon=True)  # a regression must not hang the run
         asking.start()
         _wait_until(lambda: day.gateway._queries, "the query is in flight")
         day.exchange.disconnect()
