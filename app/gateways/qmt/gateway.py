@@ -18,6 +18,15 @@ how recovery (OrderManager.recover) finds Tiller's orders among the broker's and
 (typed by hand in QMT) as external. An order error that xttrader holds until its response (A3,
 l.238-252) arrives after it, as xttrader orders them.
 
+Whose a push is: the remark is not trusted to come back whole (QMT keeps remarks short; another
+miniQMT may echo it cut or empty), and an order's pushes, even its trades, may come before the
+response that names its order_id. So once a response (or a push carrying a whole remark this gateway
+sent) ties an order_id to a client order id, that order_id decides for every later push and query
+row; a push with neither is held while an order sent is still unanswered (at most the call timeout,
+and no longer than the engine's next query), then goes on as it is (its remark, or external).
+`order_stock_async` answering -1 is not called a refusal (the request may be at the counter): the
+engine's answer timeout asks about it. A disconnect fails the queries in flight at once.
+
 Staying up: `on_disconnected` (the only connection push xttrader wires; `on_connected` never fires)
 marks the link down, pushes ConnectionChanged(False) and wakes the reconnect thread, which opens a
 new session with backoff, subscribes again and pushes ConnectionChanged(True): the engine then queries
