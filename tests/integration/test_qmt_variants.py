@@ -445,3 +445,30 @@ def test_a_reconnect_whose_subscribe_is_refused_tries_again_and_says_why(
         _sound(day)
     finally:
         day.close()
+
+
+def test_an_order_number_seen_again_the_next_day_is_not_tied_to_yesterdays_order(tmp_path: Path) -> None:
+    from xtquant import xttype
+
+    day = _day(tmp_path / "acct", ("remark_empty",))
+    try:
+        (cid,) = _submit(day, NewOrder("600000.SH", Side.BUY, 100, qmt_price(day, "600000.SH", Side.BUY,
+                                                                         marketable=False)))  # fmt: skip
+        boid = int(qmt_orders(day)[cid].broker_order_id)
+        heard: list[Any] = []
+        handler = day.gateway._handler
+        day.gateway.set_report_handler(lambda r: (heard.append(r), handler(r)))
+
+        def push(status: int) -> None:  # the counter's order number boid, no remark echoed
+            day.exchange._broadcast("bindOnStockOrderCallback", xttype.XtOrder(
+                "8800001234", "600000.SH", boid, "", 0, 23, 100, 11, 9.5, 0, 0.0, status, "", "", "", 48, 48, "", "",
+            ))  # fmt: skip
+            settle_qmt(day)
+
+        push(51)  # today: the gateway knows whose it is
+        assert [r.client_order_id for r in heard] == [cid]
+        day.clock.advance_to(datetime.combine(DAY + timedelta(days=1), time(9, 20), CN_TZ))
+        push(50)  # the next day the counter numbers from 1 again: a new order, not yesterday's
+        assert heard[-1].client_order_id is None
+    finally:
+        day.close()

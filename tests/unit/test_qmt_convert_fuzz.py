@@ -159,10 +159,8 @@ def test_a_time_is_a_moment_before_2100_or_the_clocks_now(value: object) -> None
         assert got == NOW
 
 
-@given(st.integers(min_value=1, max_value=4_102_444_799))
+@given(st.integers(min_value=946_656_000, max_value=4_102_415_999))
 def test_epoch_milliseconds_read_as_the_same_second(seconds: int) -> None:
-    if seconds < 4_102_444:  # below that, milliseconds are also a plausible count of seconds
-        return
     assert cv.ts_from_xt(seconds * 1000, NOW) == cv.ts_from_xt(seconds, NOW)
 
 
@@ -176,6 +174,12 @@ def test_a_status_maps_as_xtquants_own_in_any_spelling(value: object) -> None:
         for spelling in (code, float(code), str(code), f" {code}\t", str(code).encode()):
             assert cv.status_of(spelling) is status
     assert cv.status_of(255) is None and cv.status_of(True) is None
+
+
+def test_the_last_second_before_2100_in_china_is_a_time_and_the_next_is_not() -> None:
+    assert cv.ts_from_xt(4_102_415_999, NOW) == datetime(2099, 12, 31, 23, 59, 59, tzinfo=CN_TZ)
+    assert cv.ts_from_xt(4_102_416_000, NOW) == NOW  # nor as milliseconds: 1970
+    assert cv.ts_from_xt(4_102_415_999_000, NOW) == datetime(2099, 12, 31, 23, 59, 59, tzinfo=CN_TZ)
 
 
 @given(st.text(max_size=30), padding, padding)

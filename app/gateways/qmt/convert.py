@@ -118,7 +118,8 @@ def decimal_of(value: object, quantum: Decimal = _PRICE_Q) -> Decimal:
     return result
 
 
-_LAST_SECOND = 4_102_444_800  # 2100-01-01: anything later is not a time QMT meant
+_LAST_SECOND = 4_102_416_000  # 2100-01-01 00:00 in China: anything later is not a time QMT meant
+_FIRST_MS_SECOND = 946_656_000  # 2000-01-01 00:00 in China: a count of ms before it is no time either
 
 
 def price_at_tick(value: object, code: str) -> Decimal:
@@ -136,8 +137,8 @@ def ts_from_xt(value: object, fallback: datetime) -> datetime:
     absurd value gives `fallback` (the clock's now)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return fallback
-    if _LAST_SECOND <= value < _LAST_SECOND * 1000:
-        value = value / 1000
+    if _LAST_SECOND <= value < _LAST_SECOND * 1000:  # milliseconds, of this century only
+        value = value / 1000 if value >= _FIRST_MS_SECOND * 1000 else 0
     if not (0 < value < _LAST_SECOND):
         return fallback
     return datetime.fromtimestamp(int(value), CN_TZ)

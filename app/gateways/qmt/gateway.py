@@ -169,6 +169,7 @@ class QmtGateway:
         self._boid_by_sysid: dict[str, BrokerOrderId] = {}
         self._unanswered: dict[int, float] = {}  # order seq -> monotonic time sent (no response yet)
         self._held: list[OrderReport | TradeReport] = []
+        self._ids_day = clock.now().date()  # the day the order_id maps are of
         self._queries: set[Future[Any]] = set()  # queries in flight (failed at once on a disconnect)
         self._cancel_seqs: dict[int, tuple[ClientOrderId | None, BrokerOrderId]] = {}
         self._algo_seqs: dict[int, SubmitOrder] = {}
@@ -278,9 +279,13 @@ class QmtGateway:
             r for r in (self._convert(convert.order_report, o, now) for o in rows or ()) if r is not None
         ]
         with self._lock:
+            self._roll()
+            for r in reports:  # a row with a whole remark this gateway sent ties its order_id too
+                if r.client_order_id in self._sent and r.broker_order_id not in self._cid_by_boid:
+                    self._cid_by_boid[r.broker_order_id] = r.client_order_id
             reports = [self._known(r) for r in reports]
             algo_cids, tasks = set(self._algo_cids), dict(self._algo_tasks)
-        self._release(force=True)  # the engine asks because an answer is overdue: nothing held longer
+        self._release()  # (and an answer overdue longer than the call timeout holds nothing up any more)
         # a broker algorithm's child orders are the broker's; the task stands for them (working)
         reports = [r for r in reports if r.client_order_id not in algo_cids]
         for boid, order in tasks.items():
@@ -529,6 +534,7 @@ class QmtGateway:
             self._reconnecting = True
             self._down_since = self._down_since_before_reconnect = self._clock.now()
             queries, self._queries = self._queries, set()
+            self._unanswered.clear()  # the answers of this session will not come
         for query in queries:  # their answers will not come: the caller hears why at once
             if not query.done():
                 query.set_exception(QmtError(
@@ -578,6 +584,7 @@ class QmtGateway:
     def _deliver(self, report: OrderReport | TradeReport) -> None:
         """An order or trade push, told whose it is (see _whose); held while that cannot be told yet."""
         with self._lock:  # pushed under the lock: a release of held pushes cannot overtake it
+            self._roll()
             if report.order_sysid:
                 self._boid_by_sysid[report.order_sysid] = report.broker_order_id
             whose = self._whose(report)
@@ -608,10 +615,19 @@ class QmtGateway:
 
     def _known(self, report: Any) -> Any:
         """The report with the client order id this gateway knows for its broker order id (lock held)."""
+        self._roll()
         cid = self._cid_by_boid.get(report.broker_order_id)
         if cid is None or cid == report.client_order_id:
             return report
         return replace(report, client_order_id=cid)
+
+    def _roll(self) -> None:
+        """A new day: a broker's order numbers may start again, so yesterday's ties go (lock held)."""
+        today = self._clock.now().date()
+        if today != self._ids_day:
+            self._ids_day = today
+            self._cid_by_boid.clear()
+            self._boid_by_sysid.clear()
 
     def _waiting(self) -> bool:
         """Whether an order sent is still unanswered (within the call timeout); lock held."""
@@ -645,6 +661,7 @@ class QmtGateway:
             cid = self._order_seqs.pop(seq, None)
             self._unanswered.pop(seq, None)
             boid = convert.broker_id(getattr(resp, "order_id", None))
+            self._roll()
             if cid is not None and boid is not None:
                 self._cid_by_boid[boid] = cid
         report = self._convert(convert.submit_response, resp, cid, self._clock.now())
@@ -687,7 +704,7 @@ class QmtGateway:
 
     def _on_cancel_error(self, err: Any) -> None:
         with self._lock:  # a cancel error may name the order by its counter number only
-            boid = self._boid_by_sysid.get(str(getattr(err, "order_sysid", "") or "").strip())
+            boid = self._boid_by_sysid.get(convert.text(getattr(err, "order_sysid", None)))
             cid = self._cid_by_boid.get(boid) if boid is not None else None
         report = self._convert(convert.cancel_error, err, cid, boid, self._clock.now())
         if report is not None:
