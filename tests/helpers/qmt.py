@@ -31,6 +31,7 @@ from app.feeds.synthetic import SyntheticFeed
 from app.secrets import SecretStore
 from tests.helpers.memory_keyring import MemoryKeyring
 from tests.standins import xtpythonclient as standin
+from tests.standins.xtvariants import configure_variant
 
 DAY = date(2026, 11, 23)
 ACCOUNT = "8800001234"
@@ -155,8 +156,10 @@ def make_qmt_day(
     live_guard: Any = UNGUARDED,
     clock: SimClock | None = None,
     limit_up: Sequence[str] = (),
+    variations: Sequence[str] = (),
 ) -> QmtDay:
-    """The stand-in's exchange on `folder/userdata` (reused when given) and the live setup on `folder`."""
+    """The stand-in's exchange on `folder/userdata` (reused when given) and the live setup on `folder`;
+    with `variations`, the exchange pushes as tests/standins/xtvariants.py describes."""
     standin.install()
     userdata = folder / "userdata_mini"
     settings = live_settings(folder, userdata, **(settings_env or {}))
@@ -164,7 +167,12 @@ def make_qmt_day(
     if exchange is None:
         kwargs = {"fees": fee_schedule(settings), "initial_cash": initial_cash, "seed": seed}
         kwargs.update(broker_kwargs or {})
-        exchange = standin.configure(userdata, clock, account_id=ACCOUNT, broker_kwargs=kwargs)
+        if variations:
+            exchange = configure_variant(
+                userdata, clock, variations, account_id=ACCOUNT, broker_kwargs=kwargs
+            )
+        else:
+            exchange = standin.configure(userdata, clock, account_id=ACCOUNT, broker_kwargs=kwargs)
         if not exchange.broker.query_positions():
             for code, qty, cost in positions:
                 exchange.broker.set_position(code, qty, cost)
@@ -214,3 +222,38 @@ def make_trader(userdata: Path, session: int) -> Any:
     thread.start()
     thread.join(WAIT)
     return made[0]
+
+
+# ------------------------------------------------------------------------------------ reading a QMT day
+def qmt_orders(day: QmtDay) -> dict[str, Any]:
+    """The engine's orders as they are now (copied on the engine thread)."""
+    from copy import copy
+
+    return day.engine.call(lambda e: {o.client_order_id: copy(o) for o in e.oms.orders.values()})
+
+
+def qmt_quote(day: QmtDay, code: str) -> Any:
+    return next(q for q in day.feed.snapshot(DAY, day.clock.now().time()) if q.code == code)
+
+
+def qmt_price(day: QmtDay, code: str, side: Any, *, marketable: bool, ticks: int = 5) -> D:
+    """A price that trades at once (`marketable`) or rests `ticks` ticks away from the touch."""
+    from app.domain.prices import round_to_tick
+    from app.domain.side import Side
+
+    q = qmt_quote(day, code)
+    if marketable:
+        base = q.best_ask if side is Side.BUY else q.best_bid
+        return round_to_tick(base * (D("1.005") if side is Side.BUY else D("0.995")), D("0.01"))
+    base = q.best_bid if side is Side.BUY else q.best_ask
+    return base - D("0.01") * ticks if side is Side.BUY else base + D("0.01") * ticks
+
+
+def qmt_books(day: QmtDay) -> tuple[tuple[D, dict[str, int]], tuple[D, dict[str, int]]]:
+    """(Tiller's cash and positions, the counter's), the counter's read from the stand-in's own file."""
+    asset = day.exchange.broker.query_asset()
+    theirs = {p.code: p.total for p in day.exchange.broker.query_positions() if p.total}
+    mine = day.engine.call(
+        lambda e: (e.oms.cash.cash, {c: p.total for c, p in e.oms.positions.items() if p.total})
+    )
+    return mine, (asset.cash, theirs)

@@ -69,7 +69,7 @@ def _books(engine: Engine) -> dict[str, Any]:
     return engine.call(read, timeout=60)
 
 
-def _run(kind: str, folder: Path) -> tuple[DemoResult, dict[str, Any]]:
+def _run(kind: str, folder: Path, variations: tuple[str, ...] = ()) -> tuple[DemoResult, dict[str, Any]]:
     opening = demo_positions()
     positions = [(code, qty, cost) for code, qty, cost, _ in opening]
     with served_batches() as (server, batches):
@@ -89,7 +89,7 @@ def _run(kind: str, folder: Path) -> tuple[DemoResult, dict[str, Any]]:
             setup = make_qmt_day(
                 folder, SEED, codes=specs, positions=positions, limit_up=LIMIT_UP,
                 clock=SimClock(datetime.combine(day, PRE_OPEN, CN_TZ)),
-                broker_kwargs=sim_broker_kwargs(settings, SEED),
+                broker_kwargs=sim_broker_kwargs(settings, SEED), variations=variations,
             )  # fmt: skip
         try:
             result = run_day(setup, settings, batches, server, speed=0, out=io.StringIO(), progress=False)
@@ -98,9 +98,20 @@ def _run(kind: str, folder: Path) -> tuple[DemoResult, dict[str, Any]]:
             setup.close()
 
 
-def test_the_demo_day_through_xttrader_gives_the_books_of_the_simulated_broker(tmp_path: Path) -> None:
+# another miniQMT (tests/standins/xtvariants.py): no remark echoed, pushes in another order, float
+# noise, 48/49 first, no 55, late duplicate trades, pushes from threads of their own
+OTHER_MINIQMT = (
+    "remark_empty", "order_before_response", "trade_before_order", "noise", "skip_55", "pre_report",
+    "late_duplicates", "foreign_threads",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("variations", [(), OTHER_MINIQMT], ids=["ours", "other_miniqmt"])
+def test_the_demo_day_through_xttrader_gives_the_books_of_the_simulated_broker(
+    tmp_path: Path, variations: tuple[str, ...]
+) -> None:
     sim_result, direct = _run("sim", tmp_path / "sim")
-    qmt_result, through_qmt = _run("qmt", tmp_path / "qmt")
+    qmt_result, through_qmt = _run("qmt", tmp_path / "qmt", variations)
     # the day did trade, in several ways: policies, risk, interventions
     assert len(direct["fills"]) >= 10
     statuses = {o[6] for o in direct["orders"]}

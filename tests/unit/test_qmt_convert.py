@@ -109,8 +109,14 @@ def test_an_order_reads_whole() -> None:
 
 
 def test_an_order_without_tillers_remark_is_not_tillers() -> None:
-    for remark in ("", None, "x" * 40, "中文备注", " T26 "):
+    for remark in ("", None, "x" * 40, "中文备注", "   ", b"\xd6\xd0\xce\xc4"):
         assert cv.order_report(_xt_order(order_remark=remark), NOW).client_order_id is None
+
+
+def test_a_remark_echoed_with_padding_or_as_gbk_bytes_is_read_as_sent() -> None:
+    # a remark QMT pads (or hands over undecoded) is still the id Tiller sent
+    for remark in (" T26 ", "T26\x00", b"T26", "T26\t"):
+        assert cv.order_report(_xt_order(order_remark=remark), NOW).client_order_id == "T26"
 
 
 def test_a_market_order_has_no_price_and_keeps_its_type() -> None:

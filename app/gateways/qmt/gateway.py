@@ -18,6 +18,15 @@ how recovery (OrderManager.recover) finds Tiller's orders among the broker's and
 (typed by hand in QMT) as external. An order error that xttrader holds until its response (A3,
 l.238-252) arrives after it, as xttrader orders them.
 
+Whose a push is: the remark is not trusted to come back whole (QMT keeps remarks short; another
+miniQMT may echo it cut or empty), and an order's pushes, even its trades, may come before the
+response that names its order_id. So once a response (or a push carrying a whole remark this gateway
+sent) ties an order_id to a client order id, that order_id decides for every later push and query
+row; a push with neither is held while an order sent is still unanswered (at most the call timeout,
+and no longer than the engine's next query), then goes on as it is (its remark, or external).
+`order_stock_async` answering -1 is not called a refusal (the request may be at the counter): the
+engine's answer timeout asks about it. A disconnect fails the queries in flight at once.
+
 Staying up: `on_disconnected` (the only connection push xttrader wires; `on_connected` never fires)
 marks the link down, pushes ConnectionChanged(False) and wakes the reconnect thread, which opens a
 new session with backoff, subscribes again and pushes ConnectionChanged(True): the engine then queries
@@ -31,10 +40,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -152,6 +162,15 @@ class QmtGateway:
         self._connected = False
         self._closed = False
         self._order_seqs: dict[int, ClientOrderId] = {}
+        # whose order a push is (see _whose): Tiller's ids sent by this gateway, the broker's id of each
+        # once known, its counter number (order_sysid), and the pushes held until their order is known
+        self._sent: set[ClientOrderId] = set()
+        self._cid_by_boid: dict[BrokerOrderId, ClientOrderId] = {}
+        self._boid_by_sysid: dict[str, BrokerOrderId] = {}
+        self._unanswered: dict[int, float] = {}  # order seq -> monotonic time sent (no response yet)
+        self._held: list[OrderReport | TradeReport] = []
+        self._ids_day = clock.now().date()  # the day the order_id maps are of
+        self._queries: set[Future[Any]] = set()  # queries in flight (failed at once on a disconnect)
         self._cancel_seqs: dict[int, tuple[ClientOrderId | None, BrokerOrderId]] = {}
         self._algo_seqs: dict[int, SubmitOrder] = {}
         # accepted broker-algorithm tasks by Tiller's id ("A<task>"), and the remarks they carry: the
@@ -260,7 +279,13 @@ class QmtGateway:
             r for r in (self._convert(convert.order_report, o, now) for o in rows or ()) if r is not None
         ]
         with self._lock:
+            self._roll()
+            for r in reports:  # a row with a whole remark this gateway sent ties its order_id too
+                if r.client_order_id in self._sent and r.broker_order_id not in self._cid_by_boid:
+                    self._cid_by_boid[r.broker_order_id] = r.client_order_id
+            reports = [self._known(r) for r in reports]
             algo_cids, tasks = set(self._algo_cids), dict(self._algo_tasks)
+        self._release()  # (and an answer overdue longer than the call timeout holds nothing up any more)
         # a broker algorithm's child orders are the broker's; the task stands for them (working)
         reports = [r for r in reports if r.client_order_id not in algo_cids]
         for boid, order in tasks.items():
@@ -272,7 +297,11 @@ class QmtGateway:
     def query_trades(self) -> list[TradeReport]:
         now = self._clock.now()
         rows = self._query("query_stock_trades_async", "成交 (trades)")
-        return [r for r in (self._convert(convert.trade_report, t, now) for t in rows or ()) if r is not None]
+        reports = [
+            r for r in (self._convert(convert.trade_report, t, now) for t in rows or ()) if r is not None
+        ]
+        with self._lock:
+            return [self._known(r) for r in reports]
 
     def query_positions(self) -> list[BrokerPosition]:
         rows = self._query("query_stock_positions_async", "持仓 (positions)")
@@ -340,10 +369,16 @@ class QmtGateway:
                     self._account, order.code, convert.xt_side(order.side), order.qty, price_type, price,
                     order.strategy_id, str(order.client_order_id),
                 )  # fmt: skip
+                self._sent.add(order.client_order_id)
                 if isinstance(seq, int) and seq > 0:
                     self._order_seqs[seq] = order.client_order_id
+                    self._unanswered[seq] = time.monotonic()
                 else:
-                    refusal = f"委托未发出 (order_stock_async returned {seq!r})"
+                    # xttrader has handed the request to the native client already: whether it reached
+                    # the counter is unknown, so it is not called refused; the engine's answer timeout
+                    # asks the broker about it (and adopts or expires it), never assumes
+                    log.warning("qmt: order_stock_async returned %r for %s; its answer is awaited",
+                                seq, order.client_order_id)  # fmt: skip
         if refusal is not None:
             self._push(SubmitResponse(order.client_order_id, None, now, refusal))
 
@@ -356,17 +391,22 @@ class QmtGateway:
         answer: Future[Any] = Future()
 
         def done(result: Any) -> None:  # on xttrader's executor: only hand the result over
-            if not answer.done():
+            with contextlib.suppress(InvalidStateError):  # failed already (a disconnect)
                 answer.set_result(result)
 
-        getattr(trader, method)(account, done)
+        with self._lock:
+            self._queries.add(answer)
         try:
+            getattr(trader, method)(account, done)
             return answer.result(self._call_timeout)
         except FutureTimeout:
             raise QmtError(
                 f"miniQMT {self._call_timeout:g} 秒内未返回{what} (miniQMT did not answer the query within "
                 f"{self._call_timeout:g}s)"
             ) from None
+        finally:
+            with self._lock:
+                self._queries.discard(answer)
 
     # ================================================================== the session
     def _open_session(self) -> None:
@@ -407,6 +447,11 @@ class QmtGateway:
             with self._lock:
                 old, self._trader = self._trader, trader
                 self._account, self._generation, self._session = account, generation, session
+                # the old session's answers will never come (and the new one counts its seqs from 1
+                # again): its unanswered orders are the engine's answer timeout's to ask about
+                self._order_seqs.clear()
+                self._unanswered.clear()
+                self._cancel_seqs.clear()
                 self._connected = True
                 self._reconnecting, self._attempts, self._last_error = False, 0, ""
                 self._down_since = None
@@ -488,6 +533,14 @@ class QmtGateway:
             self._connected = False
             self._reconnecting = True
             self._down_since = self._down_since_before_reconnect = self._clock.now()
+            queries, self._queries = self._queries, set()
+            self._unanswered.clear()  # the answers of this session will not come
+        for query in queries:  # their answers will not come: the caller hears why at once
+            if not query.done():
+                query.set_exception(QmtError(
+                    "查询途中与 miniQMT 的连接断开 (lost the connection to miniQMT while a query was in flight)"
+                ))  # fmt: skip
+        self._release(force=True)
         self._push(ConnectionChanged(
             False, "与 miniQMT 的连接断开，正在重连 (lost the connection to miniQMT; reconnecting)", self._clock.now()
         ))  # fmt: skip
@@ -520,24 +573,111 @@ class QmtGateway:
     # called by _Callbacks on xttrader's executor: convert and enqueue, nothing else
     def _on_order(self, order: Any) -> None:
         report = self._convert(convert.order_report, order, self._clock.now())
-        if report is not None and report.client_order_id not in self._algo_cids:
-            self._push(report)  # (a broker algorithm's own child orders are not Tiller's orders)
+        if report is not None:
+            self._deliver(report)
 
     def _on_trade(self, trade: Any) -> None:
         report = self._convert(convert.trade_report, trade, self._clock.now())
         if report is not None:
-            self._push(report)
+            self._deliver(report)
+
+    def _deliver(self, report: OrderReport | TradeReport) -> None:
+        """An order or trade push, told whose it is (see _whose); held while that cannot be told yet."""
+        with self._lock:  # pushed under the lock: a release of held pushes cannot overtake it
+            self._roll()
+            if report.order_sysid:
+                self._boid_by_sysid[report.order_sysid] = report.broker_order_id
+            whose = self._whose(report)
+            if whose is None:
+                self._held.append(report)
+            elif whose.client_order_id not in self._algo_cids or isinstance(whose, TradeReport):
+                self._push(whose)  # (a broker algorithm's own child orders are not Tiller's orders)
+
+    def _whose(self, report: OrderReport | TradeReport) -> OrderReport | TradeReport | None:
+        """The report with the client order id of the order it belongs to, or None to hold it (lock held).
+
+        The remark QMT echoes is not to be trusted to come back whole: it may be cut short or empty,
+        and an order's pushes may come before the response that names its order_id. So the broker's
+        order_id decides once a response (or a push with a whole remark this gateway sent) has tied it
+        to a client order id; a push with neither is held while orders sent are still unanswered (it
+        may be one of theirs), and goes on as it is (the remark, or external) once none is."""
+        known = self._known(report)
+        if known.client_order_id is not None and (
+            known.broker_order_id in self._cid_by_boid
+            or known.client_order_id in self._sent
+            or known.client_order_id in self._algo_cids
+        ):
+            self._cid_by_boid[known.broker_order_id] = known.client_order_id
+            return known
+        if self._waiting():
+            return None
+        return known
+
+    def _known(self, report: Any) -> Any:
+        """The report with the client order id this gateway knows for its broker order id (lock held)."""
+        self._roll()
+        cid = self._cid_by_boid.get(report.broker_order_id)
+        if cid is None or cid == report.client_order_id:
+            return report
+        return replace(report, client_order_id=cid)
+
+    def _roll(self) -> None:
+        """A new day: a broker's order numbers may start again, so yesterday's ties go (lock held)."""
+        today = self._clock.now().date()
+        if today != self._ids_day:
+            self._ids_day = today
+            self._cid_by_boid.clear()
+            self._boid_by_sysid.clear()
+
+    def _waiting(self) -> bool:
+        """Whether an order sent is still unanswered (within the call timeout); lock held."""
+        oldest = time.monotonic() - self._call_timeout
+        for seq, sent in list(self._unanswered.items()):
+            if sent < oldest:
+                del self._unanswered[seq]  # the engine's answer timeout asks about it
+        return bool(self._unanswered)
+
+    def _release(self, *, force: bool = False) -> None:
+        """Pushes held until their order was known: on, in their order, those now told (all if `force`)."""
+        with self._lock:
+            if not self._held:
+                return
+            ready: list[OrderReport | TradeReport] = []
+            still: list[OrderReport | TradeReport] = []
+            for report in self._held:
+                whose = self._known(report) if force else self._whose(report)
+                if whose is None:
+                    still.append(report)
+                else:
+                    ready.append(whose)
+            self._held = still
+            for report in ready:
+                if report.client_order_id not in self._algo_cids or isinstance(report, TradeReport):
+                    self._push(report)
 
     def _on_order_response(self, resp: Any) -> None:
+        seq = getattr(resp, "seq", -1)
         with self._lock:
-            cid = self._order_seqs.pop(getattr(resp, "seq", -1), None)
+            cid = self._order_seqs.pop(seq, None)
+            self._unanswered.pop(seq, None)
+            boid = convert.broker_id(getattr(resp, "order_id", None))
+            self._roll()
+            if cid is not None and boid is not None:
+                self._cid_by_boid[boid] = cid
         report = self._convert(convert.submit_response, resp, cid, self._clock.now())
         if report is not None:
+            if cid is None and report.broker_order_id is not None and report.client_order_id in self._sent:
+                with self._lock:  # an answer to a seq not ours (seq -1): its whole remark tells
+                    self._cid_by_boid[report.broker_order_id] = report.client_order_id
             self._push(report)
+        self._release()
 
     def _on_order_error(self, err: Any) -> None:
         with self._lock:
-            cid = self._order_seqs.get(getattr(err, "seq", -1))
+            boid = convert.broker_id(getattr(err, "order_id", None))
+            cid = self._order_seqs.get(getattr(err, "seq", -1)) or (
+                self._cid_by_boid.get(boid) if boid is not None else None
+            )
         report = self._convert(convert.order_error, err, cid, self._clock.now())
         if report is not None and report.client_order_id in self._algo_cids:
             # a broker algorithm's own child order was refused: the task goes on (the broker's to decide)
@@ -563,7 +703,10 @@ class QmtGateway:
             self._push(report)
 
     def _on_cancel_error(self, err: Any) -> None:
-        report = self._convert(convert.cancel_error, err, None, None, self._clock.now())
+        with self._lock:  # a cancel error may name the order by its counter number only
+            boid = self._boid_by_sysid.get(convert.text(getattr(err, "order_sysid", None)))
+            cid = self._cid_by_boid.get(boid) if boid is not None else None
+        report = self._convert(convert.cancel_error, err, cid, boid, self._clock.now())
         if report is not None:
             self._push(report)
 
