@@ -48,7 +48,7 @@ from app.core.oms import NewOrder, OrderManager
 from app.core.planning.desk import PlanDesk
 from app.core.ports import BrokerGateway, OmsStore
 from app.core.risk import WHO, RiskGate, RiskMonitor, RiskSettingError, TradingState, arming
-from app.core.snapshot import day_pnl
+from app.core.snapshot import DayFlows
 from app.domain.calendar import DEFAULT_CALENDAR, TradingCalendar, unknown_day_warning
 from app.domain.clock import TimedClock, TimerHandle
 from app.domain.fees import FeeSchedule
@@ -161,6 +161,7 @@ class Engine:
         # the fetched batches of planned orders by batch id, for the planner (not yet taken in)
         self.signal_batches: dict[str, SignalBatch] = {}
         self.quotes: dict[str, Quote] = {}  # the last quote of each code, for the window's snapshot
+        self._day_flows = DayFlows()  # today's fills folded for the day's P&L (engine thread)
         # The execution policies (app/core/execution), set by the composition root before start: they
         # execute approved plan lines, hear quotes, order reports and the orders each batch changed, and
         # place children from timers. The plan desk is made on the engine thread with the books
@@ -1028,7 +1029,9 @@ class Engine:
         if positions is None:
             positions = self.position_snapshots()
         market_value = sum((p.market_value for p in positions), Decimal(0))
-        pnl = day_pnl(positions, self.oms.trade_ids.values(), self.oms.instruments)
+        flows = self._day_flows
+        flows.follow(self.oms.trade_ids)  # only the fills since the last account event are folded
+        pnl = flows.pnl(positions, self.oms.instruments)
         return AccountSnapshot(cash.cash, cash.frozen, cash.available, market_value, self.clock.now(), pnl)
 
     def position_snapshots(self) -> tuple[PositionSnapshot, ...]:
