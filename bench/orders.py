@@ -2,10 +2,12 @@
 
 Path: caller thread `engine.post(SubmitOrders((request,)))` → engine thread: pre-trade checks, the
 risk gate, cash/shares frozen, intent staged and committed (group commit), then `gateway.submit` →
-broker thread: acceptance checks, matching against the deep book, fill, its own commit, reports
-pushed → engine thread: SubmitResponse, ACCEPTED, TradeReport (position and cash booked), FILLED,
-commit, then events published → FillWatch stamps the time of the trade's TradeBooked event (the
-peer stops its clock at its EVENT_TRADE handler: the same event).
+the simulated broker (in the engine's thread, threaded=False as bootstrap runs it): acceptance
+checks, matching against the deep book, fill, its own commit, reports pushed onto the engine's queue
+→ engine thread, next batch: SubmitResponse, ACCEPTED, TradeReport (position and cash booked),
+FILLED, commit, then events published (both batches' in one publication) → FillWatch stamps the
+time of the trade's TradeBooked event (the peer stops its clock at its EVENT_TRADE handler: the
+same event).
 """
 
 from __future__ import annotations

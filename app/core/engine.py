@@ -48,7 +48,7 @@ from app.core.oms import NewOrder, OrderManager
 from app.core.planning.desk import PlanDesk
 from app.core.ports import BrokerGateway, OmsStore
 from app.core.risk import WHO, RiskGate, RiskMonitor, RiskSettingError, TradingState, arming
-from app.core.snapshot import day_pnl
+from app.core.snapshot import DayFlows
 from app.domain.calendar import DEFAULT_CALENDAR, TradingCalendar, unknown_day_warning
 from app.domain.clock import TimedClock, TimerHandle
 from app.domain.fees import FeeSchedule
@@ -94,6 +94,10 @@ class _SendFailed:
 
 
 BATCH_MAX = 4096
+# A batch whose sending left messages already waiting (the simulated broker, in the engine's thread,
+# answers inside `gateway.submit`) publishes with the next batch: one publication (one account
+# event) per order in flight instead of two. At most this many batches in a row hold theirs back.
+HOLD_MAX = 1
 ANSWER_TIMEOUT = timedelta(seconds=10)  # a sent order the broker has not answered by then is queried
 SETTLE_TIME = timedelta(seconds=30)  # an order the broker does not list is asked about again after this
 
@@ -143,6 +147,11 @@ class Engine:
         self._account_dirty = False
         self._trades: list[TradeReport] = []
         self._replies: list[tuple[Future[Any], Any]] = []
+        # a publication held back for the next batch's (committed already; see HOLD_MAX)
+        self._held = 0
+        self._held_orders: dict[ClientOrderId, Order] = {}
+        self._held_trades: list[TradeReport] = []
+        self._held_events: list[EngineEvent] = []
         self._cancel_wanted: set[ClientOrderId] = set()  # cancels asked before the broker's acknowledgement
         # every cancel asked (by anyone) of an order not yet ended: the broker says PENDING_CANCEL only
         # later, and the execution policies must not take someone else's cancel for their own
@@ -161,6 +170,7 @@ class Engine:
         # the fetched batches of planned orders by batch id, for the planner (not yet taken in)
         self.signal_batches: dict[str, SignalBatch] = {}
         self.quotes: dict[str, Quote] = {}  # the last quote of each code, for the window's snapshot
+        self._day_flows = DayFlows()  # today's fills folded for the day's P&L (engine thread)
         # The execution policies (app/core/execution), set by the composition root before start: they
         # execute approved plan lines, hear quotes, order reports and the orders each batch changed, and
         # place children from timers. The plan desk is made on the engine thread with the books
@@ -310,7 +320,7 @@ class Engine:
                     log.exception("engine: releasing cancels failed")
                     self._alert("error", "cancel", f"发送待撤单出错 (releasing waiting cancels): {exc}")
             try:
-                self._commit_and_flush()
+                self._commit_and_flush(may_hold=not markers and not stop)
             except Exception as exc:  # nor does sending, answering or publishing
                 log.exception("engine: after the batch")
                 self._alert("error", "engine", f"批处理后出错 (after the batch): {exc}")
@@ -856,7 +866,13 @@ class Engine:
         return notes
 
     # ------------------------------------------------------------------ commit, send, publish
-    def _commit_and_flush(self) -> None:
+    def _commit_and_flush(self, may_hold: bool = False) -> None:
+        """Commit the batch, then send its orders and cancels, answer its callers and publish its events.
+
+        With `may_hold`, a batch after whose sending messages are already waiting (the simulated
+        broker's reports to the orders just sent) leaves its events to be published with the next
+        batch's, which starts at once: what it published is committed either way. A batch with an
+        idle marker never holds (wait_idle's caller hears everything published)."""
         replies, self._replies = self._replies, []
         if self._diverged:  # a write now would put half of a lost batch on disk: rebuild first
             self.store.discard()
@@ -901,7 +917,10 @@ class Engine:
         for reply, value in replies:
             if not reply.done():  # a caller may have given up (cancelled) meanwhile
                 reply.set_result(value)
-        self._publish()
+        if may_hold and self._held < HOLD_MAX and not self._rebuild_requested and not self._queue.empty():
+            self._hold_publication()
+        else:
+            self._publish()
         if self._rebuild_requested:
             self._rebuild_requested = False
             if self.halted is not None:
@@ -962,6 +981,7 @@ class Engine:
         if self.execution is not None:
             self.execution.resave()  # the execution lines' state went with the lost batch: stage it again
         oms.mark_all_changed()  # the window shows the books as rebuilt
+        self._held_orders.clear()  # the old books' orders: all of the new ones are published instead
         self.oms = oms
         # cancels asked before an acknowledgement: what the file holds (one asked in the lost batch is
         # asked again by the user; it was never sent)
@@ -1009,9 +1029,32 @@ class Engine:
         )
         self._publish()
 
+    def _hold_publication(self) -> None:
+        """Keep this batch's (committed) events for the next batch's publication; the next batch sees
+        only its own changed orders (execution hooks)."""
+        self._held += 1
+        for order in self.oms.take_changed():
+            self._held_orders[order.client_order_id] = order
+        self._held_trades += self._trades
+        self._trades = []
+        self._held_events += self._events
+        self._events = []
+
     def _publish(self) -> None:
         changed = self.oms.take_changed()
         trades, self._trades = self._trades, []
+        if self._held:  # the held batch's first: its orders (as they stand now), trades and events
+            self._held = 0
+            held, self._held_orders = self._held_orders, {}
+            if held:
+                held.update((o.client_order_id, o) for o in changed)
+                changed = list(held.values())
+            if self._held_trades:
+                trades = self._held_trades + trades
+                self._held_trades = []
+            if self._held_events:
+                self._events = self._held_events + self._events
+                self._held_events = []
         if not self._listeners:
             self._events.clear()
             self._account_dirty = False
@@ -1039,7 +1082,9 @@ class Engine:
         if positions is None:
             positions = self.position_snapshots()
         market_value = sum((p.market_value for p in positions), Decimal(0))
-        pnl = day_pnl(positions, self.oms.trade_ids.values(), self.oms.instruments)
+        flows = self._day_flows
+        flows.follow(self.oms.trade_ids)  # only the fills since the last account event are folded
+        pnl = flows.pnl(positions, self.oms.instruments)
         return AccountSnapshot(cash.cash, cash.frozen, cash.available, market_value, self.clock.now(), pnl)
 
     def position_snapshots(self) -> tuple[PositionSnapshot, ...]:

@@ -13,6 +13,7 @@ computed from today's fills, so it is the same after a restart.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -39,29 +40,67 @@ def day_pnl(
     """Today's P&L: Σ (shares now × last − shares carried in × previous close) + today's net cash
     from fills (sells less fees, minus buys and their fees). A code with no previous close known is
     taken at its last price (so only today's trades in it count)."""
-    net_cash = ZERO
-    bought: dict[str, int] = {}
-    for t in trades:
-        if t.side is Side.BUY:
-            net_cash -= t.amount + t.fees
-            bought[t.code] = bought.get(t.code, 0) + t.qty
-        else:
-            net_cash += t.amount - t.fees
-            bought[t.code] = bought.get(t.code, 0) - t.qty
-    held = {p.code: p for p in positions}
-    total = net_cash
-    for code in held.keys() | bought.keys():
-        p = held.get(code)
-        qty = p.total if p is not None else 0
-        last = None if p is None else (p.last_price if p.last_price is not None else p.avg_cost)
-        info = prev_close.get(code)
-        ref = info.prev_close if info is not None else last
-        if last is None:
-            last = ref if ref is not None else ZERO
-        if ref is None:
-            ref = last
-        total += qty * last - (qty - bought.get(code, 0)) * ref
-    return total
+    flows = DayFlows()
+    flows.fold(trades)
+    return flows.pnl(positions, prev_close)
+
+
+class DayFlows:
+    """Today's fills folded into the net cash they moved and the net shares bought per code: what
+    `day_pnl` needs of the trades. `follow(trades)` keeps it up to date with the OMS's dict of the
+    day's fills (`OrderManager.trade_ids`), which only ever grows by new keys at its end or is
+    replaced whole: only the fills added since the last call are folded, so the account event
+    published after every batch costs the same at the day's first fill and its ten-thousandth.
+    Anything else (a fill removed or replaced in place) is noticed by the count and the newest key
+    and folded again from the start."""
+
+    __slots__ = ("_last", "_seen", "_source", "bought", "net_cash")
+
+    def __init__(self) -> None:
+        self._source: object = None
+        self._seen = 0
+        self._last: object = None
+        self.net_cash = ZERO
+        self.bought: dict[str, int] = {}
+
+    def fold(self, trades: Iterable[TradeReport]) -> None:
+        net_cash = self.net_cash
+        bought = self.bought
+        for t in trades:
+            if t.side is Side.BUY:
+                net_cash -= t.amount + t.fees
+                bought[t.code] = bought.get(t.code, 0) + t.qty
+            else:
+                net_cash += t.amount - t.fees
+                bought[t.code] = bought.get(t.code, 0) - t.qty
+        self.net_cash = net_cash
+
+    def follow(self, trades: Mapping[Any, TradeReport]) -> None:
+        n = len(trades)
+        last = next(reversed(trades.keys()), None) if n else None  # type: ignore[call-overload]
+        if trades is not self._source or n < self._seen or (n == self._seen and last != self._last):
+            self._source, self._seen = trades, 0
+            self.net_cash, self.bought = ZERO, {}
+        if n > self._seen:
+            self.fold(itertools.islice(trades.values(), self._seen, None))
+        self._seen, self._last = n, last
+
+    def pnl(self, positions: Iterable[PositionSnapshot], prev_close: Mapping[str, InstrumentInfo]) -> Decimal:
+        bought = self.bought
+        held = {p.code: p for p in positions}
+        total = self.net_cash
+        for code in held.keys() | bought.keys():
+            p = held.get(code)
+            qty = p.total if p is not None else 0
+            last = None if p is None else (p.last_price if p.last_price is not None else p.avg_cost)
+            info = prev_close.get(code)
+            ref = info.prev_close if info is not None else last
+            if last is None:
+                last = ref if ref is not None else ZERO
+            if ref is None:
+                ref = last
+            total += qty * last - (qty - bought.get(code, 0)) * ref
+        return total
 
 
 @dataclass(frozen=True, slots=True)

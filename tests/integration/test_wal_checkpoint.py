@@ -85,3 +85,79 @@ def test_the_checkpointer_moves_frames_into_the_file_and_stops_on_close(tmp_path
         checkpointer.close()
         writer.close()
     assert not checkpointer._thread.is_alive()
+
+
+def _wal_writer(path: Path) -> sqlite3.Connection:
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("PRAGMA wal_autocheckpoint = 0")  # only the thread checkpoints
+    writer.execute("PRAGMA synchronous = NORMAL")
+    writer.execute("CREATE TABLE t (x TEXT)")
+    return writer
+
+
+def test_a_wal_below_the_threshold_is_left_alone_and_one_above_it_is_checkpointed(tmp_path: Path) -> None:
+    """Every complete checkpoint makes the writer's next commit sync the WAL's header: the thread
+    checkpoints only once the WAL holds `threshold_bytes` of frames, not at every poll."""
+    path = tmp_path / "t.db"
+    writer = _wal_writer(path)
+    checkpointer = WalCheckpointer(path, threshold_bytes=200 * 4096, poll_s=0.005, max_age_s=3600)
+    try:
+        for _ in range(20):  # about 20 frames: far below 200
+            writer.execute("INSERT INTO t VALUES (?)", ("y" * 1000,))
+        frames, backfilled, page = checkpointer._frames()
+        assert page == writer.execute("PRAGMA page_size").fetchone()[0]
+        assert 20 <= frames < 200 and backfilled == 0
+        polls = checkpointer.polls
+        assert _wait_for(lambda: checkpointer.polls >= polls + 5)
+        assert checkpointer.checkpoints == 0
+        for _ in range(300):
+            writer.execute("INSERT INTO t VALUES (?)", ("y" * 1000,))
+        assert _wait_for(lambda: checkpointer.checkpoints > 0)
+        assert _wait_for(lambda: checkpointer._frames()[1] > 0)  # frames moved into the file
+    finally:
+        checkpointer.close()
+        writer.close()
+
+
+def test_frames_left_waiting_are_checkpointed_after_max_age_however_few(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    writer = _wal_writer(path)
+    checkpointer = WalCheckpointer(path, threshold_bytes=1 << 40, poll_s=0.005, max_age_s=0.05)
+    try:
+        writer.execute("INSERT INTO t VALUES ('one row')")
+        assert _wait_for(
+            lambda: checkpointer.last is not None and checkpointer.last[1] == checkpointer.last[2] > 0
+        )
+        count = checkpointer.checkpoints
+        polls = checkpointer.polls
+        assert _wait_for(lambda: checkpointer.polls >= polls + 20)
+        assert checkpointer.checkpoints == count  # nothing new in the WAL: no checkpoint, however old
+    finally:
+        checkpointer.close()
+        writer.close()
+
+
+def test_without_a_readable_wal_index_the_wal_files_size_decides(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    writer = _wal_writer(path)
+    checkpointer = WalCheckpointer(path, threshold_bytes=64 * 1024, poll_s=0.005, max_age_s=3600)
+    checkpointer._shm = tmp_path / "absent-shm"  # as where the -shm file cannot be read
+    try:
+        assert checkpointer._frames() is None
+        for _ in range(100):
+            writer.execute("INSERT INTO t VALUES (?)", ("y" * 1000,))
+        assert _wait_for(lambda: checkpointer.checkpoints > 0)
+    finally:
+        checkpointer.close()
+        writer.close()
+
+
+def test_the_simulated_brokers_writer_leaves_checkpoints_to_the_thread(tmp_path: Path) -> None:
+    from app.gateways.sim.store import SimStore
+
+    store = SimStore(tmp_path / "broker.db")
+    try:
+        assert store._writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WRITER_BACKSTOP_PAGES
+    finally:
+        store.close()

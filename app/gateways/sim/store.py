@@ -371,6 +371,10 @@ def _configure(conn: sqlite3.Connection) -> None:
     # files lose them alike; FULL would add an fsync to every batch of a simulation.
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA busy_timeout = 5000")
+    # The WAL is checkpointed by a thread of its own (app/storage/checkpoint.py, wired by bootstrap):
+    # the writer's own checkpoint (which syncs, inside an order's batch) only as a backstop, at
+    # checkpoint.WRITER_BACKSTOP_PAGES, as Tiller's own file.
+    conn.execute("PRAGMA wal_autocheckpoint = 20000")
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:
