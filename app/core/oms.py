@@ -29,6 +29,7 @@ from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
 from app.domain.instruments import classify
 from app.domain.market import InstrumentInfo, InstrumentStatus
 from app.domain.orders import (
+    FINAL_STATUSES,
     DuplicateFillError,
     InvalidTransitionError,
     Order,
@@ -132,6 +133,10 @@ class OrderManager:
         # "T2611235K0001", 13 characters, unique forever for this database (RULES.md A2 remark).
         self.trading_day = day
         self._id_prefix = self._id_base + day.strftime("%y%m%d") + self._tag
+        prefix = self._id_prefix
+        self._id_prefix_ok = (
+            type(prefix) is str and prefix.isascii() and prefix.strip() == prefix and " " not in prefix
+        )
         self._next_seq = self._seq_end = 0  # no block of the day reserved yet
         # the fills of the day: trade numbers start again every day, so yesterday's are not kept
         self.trade_ids = {_trade_key(t): t for t in self.store.load_trades(day)}
@@ -211,8 +216,17 @@ class OrderManager:
         if self._next_seq >= self._seq_end:
             self.reserve_ids(1)
         seq = self._next_seq
-        self._next_seq += 1
-        return ClientOrderId(f"{self._id_prefix}{_base36(seq, 4)}")
+        self._next_seq = seq + 1
+        if 0 <= seq < _BASE36_4_END:
+            high, low = divmod(seq, 1296)
+            text = self._id_prefix + _PAIRS[high] + _PAIRS[low]
+        else:
+            text = f"{self._id_prefix}{_base36(seq, 4)}"
+        if self._id_prefix_ok and len(text) <= ClientOrderId.MAX_LEN:
+            # valid by construction (an ASCII prefix without spaces, base-36 digits): the checks of
+            # ClientOrderId(...) once per day in _use_day, not once per order
+            return str.__new__(ClientOrderId, text)  # type: ignore[return-value]
+        return ClientOrderId(text)
 
     def create(self, request: NewOrder, now: datetime) -> Order:
         """Make an order intent and stage it. A request that breaks a rule becomes a DENIED order.
@@ -751,19 +765,25 @@ class OrderManager:
         )
 
     def _apply(self, order: Order, event: OrderEvent) -> None:
-        was_final = order.status.is_final
+        was_final = order.status in FINAL_STATUSES
         try:
             order.apply(event)
         except (InvalidTransitionError, DuplicateFillError) as exc:
             log.info("order %s: %s ignored: %s", order.client_order_id, type(event).__name__, exc)
             return
+        cid = order.client_order_id
         if order.broker_order_id is not None:
-            self.by_broker_id[order.broker_order_id] = order.client_order_id
-        if order.status.is_final and not was_final and not isinstance(event, OrderDenied):
+            self.by_broker_id[order.broker_order_id] = cid
+        final = order.status in FINAL_STATUSES
+        if final and not was_final and not isinstance(event, OrderDenied):
             self._unhold(order)
-        elif was_final and not order.status.is_final and not order.external:
+        elif was_final and not final and not order.external:
             self._rehold(order)
-        self._stage(order, event)
+        # as _stage(order, event), inlined: three of these per order
+        store = self.store
+        store.stage_order(order)
+        store.stage_event(event)
+        self._changed.add(cid)
 
     def _stage(self, order: Order, event: OrderEvent | None) -> None:
         self.store.stage_order(order)
@@ -893,3 +913,8 @@ def _base36(n: int, width: int) -> str:
         n, r = divmod(n, 36)
         out = _DIGITS[r] + out
     return out.rjust(width, "0")
+
+
+# Four base-36 digits by table: two digits at a time (the sequence of a day's ids, 0 .. 36**4 - 1).
+_PAIRS = tuple(a + b for a in _DIGITS for b in _DIGITS)
+_BASE36_4_END = 36**4

@@ -73,8 +73,13 @@ class FeeSchedule:
     def breakdown(self, code: str, side: Side, amount: Decimal) -> FeeBreakdown:
         """Fees of an order with turnover `amount` yuan (see the class docstring for rounding)."""
         instrument = classify(code)
-        side = Side(side)
-        turnover = as_decimal(amount, "amount", ValueError)
+        if type(side) is not Side:
+            side = Side(side)
+        turnover = (
+            amount
+            if type(amount) is Decimal and amount.is_finite()
+            else as_decimal(amount, "amount", ValueError)
+        )
         if turnover < 0:
             raise ValueError(f"turnover amount must not be negative, was {turnover}")
         if turnover == 0:
