@@ -598,10 +598,10 @@ class OrderManager:
             position.apply_buy(report.qty, report.price, report.fees)
             # the order's reservation shrinks to what its rest can still cost (released if it ended)
             still = self._buy_reservation(order) if order.status.is_working and not order.external else ZERO
-            held = self.cash.reservations
-            before = held.get(order.client_order_id, ZERO)
+            reservations = self.cash.reservations
+            before = reservations.get(order.client_order_id, ZERO)
             self.cash.apply_buy_fill(order.client_order_id, report.amount, report.fees, still)
-            self._held_change(order.code, held.get(order.client_order_id, ZERO) - before)
+            self._held_change(order.code, reservations.get(order.client_order_id, ZERO) - before)
         else:
             try:
                 position.apply_sell(report.qty, report.price, report.fees, frozen=held)
