@@ -50,6 +50,7 @@ from app.domain.orders import (
 from app.domain.positions import InsufficientSharesError, Position
 from app.domain.prices import is_on_tick
 from app.domain.quantity import check_quantity
+from app.domain.records import fast_init
 from app.domain.reports import (
     BrokerAsset,
     BrokerPosition,
@@ -74,6 +75,7 @@ ID_BLOCK = 256
 TradeKey = tuple[BrokerOrderId, TradeId]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class NewOrder:
     """A request to place one order (from the planner, an execution policy or the user)."""
@@ -276,11 +278,11 @@ class OrderManager:
             self._release_hold(order)
             reason = f"内部错误，未发送 (internal error, not sent): {type(exc).__name__}: {exc}"
         self._track(order)
-        self.store.stage_new_order(order)
+        self.store.stage_new_order(order)  # staged whole: a later stage_order of it adds nothing
         if reason is not None:
             self._apply(order, OrderDenied(order.client_order_id, reason, now))
         else:
-            self._stage(order, None)
+            self._changed.add(order.client_order_id)
         return order
 
     def _risk_check(self, order: Order, now: datetime) -> str | None:

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from app.domain.instruments import classify
 from app.domain.prices import as_decimal
 from app.domain.quantity import round_down_to_lot
+from app.domain.records import fast_init
 from app.domain.side import Side
 
 FEN = Decimal("0.01")
@@ -14,6 +15,7 @@ _ZERO = Decimal("0.00")
 COMMISSION_RATE_CAP = Decimal("0.003")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FeeBreakdown:
     """Fees of one order in yuan, each already rounded to the fen."""

@@ -18,6 +18,7 @@ from enum import StrEnum, unique
 
 from app.domain.errors import DomainError
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
+from app.domain.records import fast_init
 from app.domain.side import Side
 
 ZERO = Decimal(0)
@@ -172,6 +173,7 @@ del S, T
 # Immutable, past tense (STYLE.md §1.2). `ts` is the time the event happened, from a Clock.
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderDenied:
     client_order_id: ClientOrderId
@@ -180,6 +182,7 @@ class OrderDenied:
     trigger = Trigger.DENY
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderSubmitted:
     client_order_id: ClientOrderId
@@ -187,6 +190,7 @@ class OrderSubmitted:
     trigger = Trigger.SUBMIT
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderAccepted:
     client_order_id: ClientOrderId
@@ -196,6 +200,7 @@ class OrderAccepted:
     trigger = Trigger.ACCEPT
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderRejected:
     client_order_id: ClientOrderId
@@ -205,6 +210,7 @@ class OrderRejected:
     trigger = Trigger.REJECT
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderPendingCancel:
     client_order_id: ClientOrderId
@@ -212,6 +218,7 @@ class OrderPendingCancel:
     trigger = Trigger.CANCEL_REQUEST
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderCancelRejected:
     client_order_id: ClientOrderId
@@ -220,6 +227,7 @@ class OrderCancelRejected:
     trigger = Trigger.CANCEL_REJECT
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderCancelled:
     client_order_id: ClientOrderId
@@ -228,6 +236,7 @@ class OrderCancelled:
     trigger = Trigger.CANCEL
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderExpired:
     client_order_id: ClientOrderId
@@ -236,6 +245,7 @@ class OrderExpired:
     trigger = Trigger.EXPIRE
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderInDoubt:
     client_order_id: ClientOrderId
@@ -244,6 +254,7 @@ class OrderInDoubt:
     trigger = Trigger.DOUBT
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderFilled:
     client_order_id: ClientOrderId
