@@ -70,6 +70,7 @@ ZERO = Decimal(0)
 _ADOPTABLE = frozenset({OrderStatus.IN_DOUBT, OrderStatus.EXPIRED})
 # Client order ids are reserved durably in blocks (one small committed transaction per block).
 ID_BLOCK = 256
+_BUY_FEES_KEPT = 4096  # fees of buy turnovers remembered (OrderManager._buy_fee); forgotten all at once
 # A fill's identity within the OMS's trading day: (broker order id, traded id); with the day, the
 # primary key of the trades table. Why these and not the bare traded id: see app/storage/schema.py.
 TradeKey = tuple[BrokerOrderId, TradeId]
@@ -111,7 +112,7 @@ class OrderManager:
         # code -> the cash its working buys hold (the sum of their reservations), kept as they change:
         # the risk gate's per-instrument cap reads it in O(1) instead of summing every working buy
         self.buy_held: dict[str, Decimal] = {}
-        self.fees = fees
+        self.fees = fees  # (a property: replacing the schedule forgets the fees worked out with the old one)
         self.trading_day = trading_day
         self._alert = alert
         self.orders: dict[ClientOrderId, Order] = {}
@@ -129,6 +130,27 @@ class OrderManager:
         self._intake: list[tuple[SignalBatch, list[SignalLine], datetime]] = []  # what take_in recorded
         self.ledger = StrategyLedger()  # the per-strategy sub-ledger beside `positions` (planning/ledger.py)
         self._use_day(trading_day)
+
+    @property
+    def fees(self) -> FeeSchedule:
+        return self._fees
+
+    @fees.setter
+    def fees(self, fees: FeeSchedule) -> None:
+        self._fees = fees
+        # (code, turnover) -> the whole fee of a buy of that turnover under `fees`: orders of a burst
+        # or a plan repeat a few turnovers, and the fee schedule is not cheap
+        self._buy_fees: dict[tuple[str, Decimal], Decimal] = {}
+
+    def _buy_fee(self, code: str, turnover: Decimal) -> Decimal:
+        key = (code, turnover)
+        fee = self._buy_fees.get(key)
+        if fee is None:
+            fee = self._fees.cost_for_amount(code, Side.BUY, turnover)
+            if len(self._buy_fees) >= _BUY_FEES_KEPT:
+                self._buy_fees.clear()
+            self._buy_fees[key] = fee
+        return fee
 
     def _use_day(self, day: date) -> None:
         # A client order id is prefix + yymmdd + install tag + base-36 sequence of the day:
@@ -399,8 +421,8 @@ class OrderManager:
             return ZERO
         estimated = self._fee_estimates.get(order.client_order_id)
         if estimated is None:  # the whole order's fees, once: the fee schedule is not cheap
-            estimated = self._fee_estimates[order.client_order_id] = self.fees.cost_for_amount(
-                order.code, Side.BUY, price * order.qty
+            estimated = self._fee_estimates[order.client_order_id] = self._buy_fee(
+                order.code, price * order.qty
             )
         leaves = order.qty - order.filled_qty
         return leaves * price + max(ZERO, estimated - order.fees)
