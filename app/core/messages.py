@@ -18,11 +18,13 @@ from app.domain.identifiers import BrokerOrderId, ClientOrderId
 from app.domain.market import InstrumentInfo, Quote
 from app.domain.orders import Order, OrderStatus, PriceType
 from app.domain.positions import Position
+from app.domain.records import fast_init
 from app.domain.reports import TradeReport
 from app.domain.side import Side
 
 
 # ---------------------------------------------------------------------------- commands
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SubmitOrders:
     requests: Sequence[Any]  # Sequence[NewOrder]; Any keeps this module free of oms imports
@@ -176,11 +178,13 @@ class AccountSnapshot:
         return self.cash + self.market_value
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderUpdated:
     order: OrderSnapshot
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TradeBooked:
     trade: TradeReport

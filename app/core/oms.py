@@ -29,6 +29,7 @@ from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
 from app.domain.instruments import classify
 from app.domain.market import InstrumentInfo, InstrumentStatus
 from app.domain.orders import (
+    FINAL_STATUSES,
     DuplicateFillError,
     InvalidTransitionError,
     Order,
@@ -49,6 +50,7 @@ from app.domain.orders import (
 from app.domain.positions import InsufficientSharesError, Position
 from app.domain.prices import is_on_tick
 from app.domain.quantity import check_quantity
+from app.domain.records import fast_init
 from app.domain.reports import (
     BrokerAsset,
     BrokerPosition,
@@ -68,11 +70,13 @@ ZERO = Decimal(0)
 _ADOPTABLE = frozenset({OrderStatus.IN_DOUBT, OrderStatus.EXPIRED})
 # Client order ids are reserved durably in blocks (one small committed transaction per block).
 ID_BLOCK = 256
+_BUY_FEES_KEPT = 4096  # fees of buy turnovers remembered (OrderManager._buy_fee); forgotten all at once
 # A fill's identity within the OMS's trading day: (broker order id, traded id); with the day, the
 # primary key of the trades table. Why these and not the bare traded id: see app/storage/schema.py.
 TradeKey = tuple[BrokerOrderId, TradeId]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class NewOrder:
     """A request to place one order (from the planner, an execution policy or the user)."""
@@ -108,7 +112,7 @@ class OrderManager:
         # code -> the cash its working buys hold (the sum of their reservations), kept as they change:
         # the risk gate's per-instrument cap reads it in O(1) instead of summing every working buy
         self.buy_held: dict[str, Decimal] = {}
-        self.fees = fees
+        self.fees = fees  # (a property: replacing the schedule forgets the fees worked out with the old one)
         self.trading_day = trading_day
         self._alert = alert
         self.orders: dict[ClientOrderId, Order] = {}
@@ -127,11 +131,36 @@ class OrderManager:
         self.ledger = StrategyLedger()  # the per-strategy sub-ledger beside `positions` (planning/ledger.py)
         self._use_day(trading_day)
 
+    @property
+    def fees(self) -> FeeSchedule:
+        return self._fees
+
+    @fees.setter
+    def fees(self, fees: FeeSchedule) -> None:
+        self._fees = fees
+        # (code, turnover) -> the whole fee of a buy of that turnover under `fees`: orders of a burst
+        # or a plan repeat a few turnovers, and the fee schedule is not cheap
+        self._buy_fees: dict[tuple[str, Decimal], Decimal] = {}
+
+    def _buy_fee(self, code: str, turnover: Decimal) -> Decimal:
+        key = (code, turnover)
+        fee = self._buy_fees.get(key)
+        if fee is None:
+            fee = self._fees.cost_for_amount(code, Side.BUY, turnover)
+            if len(self._buy_fees) >= _BUY_FEES_KEPT:
+                self._buy_fees.clear()
+            self._buy_fees[key] = fee
+        return fee
+
     def _use_day(self, day: date) -> None:
         # A client order id is prefix + yymmdd + install tag + base-36 sequence of the day:
         # "T2611235K0001", 13 characters, unique forever for this database (RULES.md A2 remark).
         self.trading_day = day
         self._id_prefix = self._id_base + day.strftime("%y%m%d") + self._tag
+        prefix = self._id_prefix
+        self._id_prefix_ok = (
+            type(prefix) is str and prefix.isascii() and prefix.strip() == prefix and " " not in prefix
+        )
         self._next_seq = self._seq_end = 0  # no block of the day reserved yet
         # the fills of the day: trade numbers start again every day, so yesterday's are not kept
         self.trade_ids = {_trade_key(t): t for t in self.store.load_trades(day)}
@@ -211,8 +240,17 @@ class OrderManager:
         if self._next_seq >= self._seq_end:
             self.reserve_ids(1)
         seq = self._next_seq
-        self._next_seq += 1
-        return ClientOrderId(f"{self._id_prefix}{_base36(seq, 4)}")
+        self._next_seq = seq + 1
+        if 0 <= seq < _BASE36_4_END:
+            high, low = divmod(seq, 1296)
+            text = self._id_prefix + _PAIRS[high] + _PAIRS[low]
+        else:
+            text = f"{self._id_prefix}{_base36(seq, 4)}"
+        if self._id_prefix_ok and len(text) <= ClientOrderId.MAX_LEN:
+            # valid by construction (an ASCII prefix without spaces, base-36 digits): the checks of
+            # ClientOrderId(...) once per day in _use_day, not once per order
+            return str.__new__(ClientOrderId, text)  # type: ignore[return-value]
+        return ClientOrderId(text)
 
     def create(self, request: NewOrder, now: datetime) -> Order:
         """Make an order intent and stage it. A request that breaks a rule becomes a DENIED order.
@@ -262,11 +300,11 @@ class OrderManager:
             self._release_hold(order)
             reason = f"内部错误，未发送 (internal error, not sent): {type(exc).__name__}: {exc}"
         self._track(order)
-        self.store.stage_new_order(order)
+        self.store.stage_new_order(order)  # staged whole: a later stage_order of it adds nothing
         if reason is not None:
             self._apply(order, OrderDenied(order.client_order_id, reason, now))
         else:
-            self._stage(order, None)
+            self._changed.add(order.client_order_id)
         return order
 
     def _risk_check(self, order: Order, now: datetime) -> str | None:
@@ -383,8 +421,8 @@ class OrderManager:
             return ZERO
         estimated = self._fee_estimates.get(order.client_order_id)
         if estimated is None:  # the whole order's fees, once: the fee schedule is not cheap
-            estimated = self._fee_estimates[order.client_order_id] = self.fees.cost_for_amount(
-                order.code, Side.BUY, price * order.qty
+            estimated = self._fee_estimates[order.client_order_id] = self._buy_fee(
+                order.code, price * order.qty
             )
         leaves = order.qty - order.filled_qty
         return leaves * price + max(ZERO, estimated - order.fees)
@@ -584,10 +622,10 @@ class OrderManager:
             position.apply_buy(report.qty, report.price, report.fees)
             # the order's reservation shrinks to what its rest can still cost (released if it ended)
             still = self._buy_reservation(order) if order.status.is_working and not order.external else ZERO
-            held = self.cash.reservations
-            before = held.get(order.client_order_id, ZERO)
+            reservations = self.cash.reservations
+            before = reservations.get(order.client_order_id, ZERO)
             self.cash.apply_buy_fill(order.client_order_id, report.amount, report.fees, still)
-            self._held_change(order.code, held.get(order.client_order_id, ZERO) - before)
+            self._held_change(order.code, reservations.get(order.client_order_id, ZERO) - before)
         else:
             try:
                 position.apply_sell(report.qty, report.price, report.fees, frozen=held)
@@ -751,19 +789,25 @@ class OrderManager:
         )
 
     def _apply(self, order: Order, event: OrderEvent) -> None:
-        was_final = order.status.is_final
+        was_final = order.status in FINAL_STATUSES
         try:
             order.apply(event)
         except (InvalidTransitionError, DuplicateFillError) as exc:
             log.info("order %s: %s ignored: %s", order.client_order_id, type(event).__name__, exc)
             return
+        cid = order.client_order_id
         if order.broker_order_id is not None:
-            self.by_broker_id[order.broker_order_id] = order.client_order_id
-        if order.status.is_final and not was_final and not isinstance(event, OrderDenied):
+            self.by_broker_id[order.broker_order_id] = cid
+        final = order.status in FINAL_STATUSES
+        if final and not was_final and not isinstance(event, OrderDenied):
             self._unhold(order)
-        elif was_final and not order.status.is_final and not order.external:
+        elif was_final and not final and not order.external:
             self._rehold(order)
-        self._stage(order, event)
+        # as _stage(order, event), inlined: three of these per order
+        store = self.store
+        store.stage_order(order)
+        store.stage_event(event)
+        self._changed.add(cid)
 
     def _stage(self, order: Order, event: OrderEvent | None) -> None:
         self.store.stage_order(order)
@@ -893,3 +937,8 @@ def _base36(n: int, width: int) -> str:
         n, r = divmod(n, 36)
         out = _DIGITS[r] + out
     return out.rjust(width, "0")
+
+
+# Four base-36 digits by table: two digits at a time (the sequence of a day's ids, 0 .. 36**4 - 1).
+_PAIRS = tuple(a + b for a in _DIGITS for b in _DIGITS)
+_BASE36_4_END = 36**4

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from app.domain.instruments import classify
 from app.domain.prices import as_decimal
 from app.domain.quantity import round_down_to_lot
+from app.domain.records import fast_init
 from app.domain.side import Side
 
 FEN = Decimal("0.01")
@@ -14,6 +15,7 @@ _ZERO = Decimal("0.00")
 COMMISSION_RATE_CAP = Decimal("0.003")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FeeBreakdown:
     """Fees of one order in yuan, each already rounded to the fen."""
@@ -73,8 +75,13 @@ class FeeSchedule:
     def breakdown(self, code: str, side: Side, amount: Decimal) -> FeeBreakdown:
         """Fees of an order with turnover `amount` yuan (see the class docstring for rounding)."""
         instrument = classify(code)
-        side = Side(side)
-        turnover = as_decimal(amount, "amount", ValueError)
+        if type(side) is not Side:
+            side = Side(side)
+        turnover = (
+            amount
+            if type(amount) is Decimal and amount.is_finite()
+            else as_decimal(amount, "amount", ValueError)
+        )
         if turnover < 0:
             raise ValueError(f"turnover amount must not be negative, was {turnover}")
         if turnover == 0:

@@ -133,6 +133,15 @@ def classify(
     `st` overrides the ST flag derived from `name`; `t_plus_zero` overrides the fund T+0 lists
     (stocks are always T+1, RULES B4). Raises UnknownInstrumentError for anything else.
     """
+    if type(code) is str and st is None and t_plus_zero is None and name == "" and type(name) is str:
+        # the common call, classify(code), several times per order: one dict look-up
+        found = _PLAIN.get(code)
+        if found is None:
+            found = _classify(code, "", None, None)  # raises for an unknown code: never remembered
+            if len(_PLAIN) >= _PLAIN_MAX:
+                _PLAIN.clear()
+            _PLAIN[code] = found
+        return found
     if not isinstance(code, str):
         raise TypeError(f"code must be a str, was {type(code).__name__} {code!r}")
     if not isinstance(name, str):
@@ -147,6 +156,10 @@ def classify(
 def normalize_code(code: str) -> str:
     """The canonical form of a supported code: "600000" -> "600000.SH"."""
     return classify(code).code
+
+
+_PLAIN_MAX = 16384
+_PLAIN: dict[str, Instrument] = {}  # classify(code) with no name nor flags, by code
 
 
 @lru_cache(maxsize=16384)

@@ -18,6 +18,7 @@ from enum import StrEnum, unique
 
 from app.domain.errors import DomainError
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
+from app.domain.records import fast_init
 from app.domain.side import Side
 
 ZERO = Decimal(0)
@@ -69,6 +70,9 @@ _WORKING = frozenset(
         OrderStatus.IN_DOUBT,
     }
 )
+# The same sets by public name, for hot paths that test membership without the property call.
+FINAL_STATUSES = _FINAL
+WORKING_STATUSES = _WORKING
 
 
 @unique
@@ -169,6 +173,7 @@ del S, T
 # Immutable, past tense (STYLE.md §1.2). `ts` is the time the event happened, from a Clock.
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderDenied:
     client_order_id: ClientOrderId
@@ -177,6 +182,7 @@ class OrderDenied:
     trigger = Trigger.DENY
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderSubmitted:
     client_order_id: ClientOrderId
@@ -184,6 +190,7 @@ class OrderSubmitted:
     trigger = Trigger.SUBMIT
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderAccepted:
     client_order_id: ClientOrderId
@@ -193,6 +200,7 @@ class OrderAccepted:
     trigger = Trigger.ACCEPT
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderRejected:
     client_order_id: ClientOrderId
@@ -202,6 +210,7 @@ class OrderRejected:
     trigger = Trigger.REJECT
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderPendingCancel:
     client_order_id: ClientOrderId
@@ -209,6 +218,7 @@ class OrderPendingCancel:
     trigger = Trigger.CANCEL_REQUEST
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderCancelRejected:
     client_order_id: ClientOrderId
@@ -217,6 +227,7 @@ class OrderCancelRejected:
     trigger = Trigger.CANCEL_REJECT
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderCancelled:
     client_order_id: ClientOrderId
@@ -225,6 +236,7 @@ class OrderCancelled:
     trigger = Trigger.CANCEL
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderExpired:
     client_order_id: ClientOrderId
@@ -233,6 +245,7 @@ class OrderExpired:
     trigger = Trigger.EXPIRE
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderInDoubt:
     client_order_id: ClientOrderId
@@ -241,6 +254,7 @@ class OrderInDoubt:
     trigger = Trigger.DOUBT
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderFilled:
     client_order_id: ClientOrderId
@@ -315,51 +329,65 @@ class Order:
         """Apply one event; return the new status. Raises, changing nothing, on a refused event."""
         if event.client_order_id != self.client_order_id:
             raise ValueError(f"event for {event.client_order_id!r} applied to order {self.client_order_id!r}")
-        trigger = _trigger_of(self, event)
-        if isinstance(event, OrderFilled):
-            if event.trade_id in self.trade_ids:
+        kind = type(event)
+        if kind is OrderFilled or isinstance(event, OrderFilled):
+            fill: OrderFilled = event  # type: ignore[assignment]
+            if fill.trade_id in self.trade_ids:
                 raise DuplicateFillError(
-                    f"trade {event.trade_id} already applied to order {self.client_order_id}"
+                    f"trade {fill.trade_id} already applied to order {self.client_order_id}"
                 )
-            if event.qty <= 0 or self.filled_qty + event.qty > self.qty:
+            filled = self.filled_qty + fill.qty
+            if fill.qty <= 0 or filled > self.qty:
                 raise InvalidTransitionError(
-                    f"fill of {event.qty} on order {self.client_order_id} would exceed its quantity "
+                    f"fill of {fill.qty} on order {self.client_order_id} would exceed its quantity "
                     f"{self.qty} (filled {self.filled_qty})"
                 )
-        target = TRANSITIONS.get((self.status, trigger))
-        if target is None:
-            raise InvalidTransitionError(
-                f"order {self.client_order_id}: {trigger.value} is not allowed when {self.status.value}"
-            )
-        if isinstance(event, OrderFilled):
-            self.trade_ids.add(event.trade_id)
-            self.filled_qty += event.qty
-            self.filled_amount += event.price * event.qty
-            self.fees += event.fees
-            if event.broker_order_id is not None and self.broker_order_id is None:
-                self.broker_order_id = event.broker_order_id
-        elif isinstance(event, OrderAccepted):
-            if self.status is OrderStatus.IN_DOUBT or self.status is OrderStatus.EXPIRED:
-                self.status_msg = ""  # adopted: the doubt is over
-                if self.filled_qty:
-                    target = OrderStatus.PARTIALLY_FILLED
-            self.broker_order_id = event.broker_order_id
-            if event.order_sysid:
-                self.order_sysid = event.order_sysid
-        elif isinstance(event, OrderCancelRejected):
-            target = OrderStatus.PARTIALLY_FILLED if self.filled_qty else OrderStatus.ACCEPTED
-            self.status_msg = event.reason
-        elif isinstance(event, OrderRejected):
-            self.status_msg = event.reason
-            if event.broker_order_id is not None:
-                self.broker_order_id = event.broker_order_id
-        elif isinstance(event, OrderDenied | OrderExpired | OrderInDoubt) or (
-            isinstance(event, OrderCancelled) and event.reason
-        ):
-            self.status_msg = event.reason
+            trigger = Trigger.FILL_FULL if filled >= self.qty else Trigger.FILL_PARTIAL
+            target = _TRANSITIONS_GET((self.status, trigger))
+            if target is None:
+                raise InvalidTransitionError(
+                    f"order {self.client_order_id}: {trigger.value} is not allowed when {self.status.value}"
+                )
+            self.trade_ids.add(fill.trade_id)
+            self.filled_qty = filled
+            self.filled_amount += fill.price * fill.qty
+            self.fees += fill.fees
+            if fill.broker_order_id is not None and self.broker_order_id is None:
+                self.broker_order_id = fill.broker_order_id
+        else:
+            trigger = event.trigger
+            target = _TRANSITIONS_GET((self.status, trigger))
+            if target is None:
+                raise InvalidTransitionError(
+                    f"order {self.client_order_id}: {trigger.value} is not allowed when {self.status.value}"
+                )
+            if kind is OrderSubmitted:
+                pass
+            elif kind is OrderAccepted or isinstance(event, OrderAccepted):
+                if self.status is OrderStatus.IN_DOUBT or self.status is OrderStatus.EXPIRED:
+                    self.status_msg = ""  # adopted: the doubt is over
+                    if self.filled_qty:
+                        target = OrderStatus.PARTIALLY_FILLED
+                self.broker_order_id = event.broker_order_id  # type: ignore[union-attr]
+                if event.order_sysid:  # type: ignore[union-attr]
+                    self.order_sysid = event.order_sysid  # type: ignore[union-attr]
+            elif isinstance(event, OrderCancelRejected):
+                target = OrderStatus.PARTIALLY_FILLED if self.filled_qty else OrderStatus.ACCEPTED
+                self.status_msg = event.reason
+            elif isinstance(event, OrderRejected):
+                self.status_msg = event.reason
+                if event.broker_order_id is not None:
+                    self.broker_order_id = event.broker_order_id
+            elif isinstance(event, OrderDenied | OrderExpired | OrderInDoubt) or (
+                isinstance(event, OrderCancelled) and event.reason
+            ):
+                self.status_msg = event.reason  # type: ignore[union-attr]
         self.status = target
         self.updated_at = event.ts
         return target
+
+
+_TRANSITIONS_GET = TRANSITIONS.get
 
 
 def _trigger_of(order: Order, event: OrderEvent) -> Trigger:

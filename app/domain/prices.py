@@ -81,6 +81,14 @@ def round_to_tick(price: Decimal, tick: Decimal) -> Decimal:
 
 def is_on_tick(price: Decimal, tick: Decimal) -> bool:
     """True if `price` is a whole multiple of `tick`."""
+    if (
+        type(price) is Decimal
+        and type(tick) is Decimal
+        and price.is_finite()
+        and tick.is_finite()
+        and tick > 0
+    ):
+        return price % tick == 0  # what the checks below come to for two good Decimals
     return as_decimal(price) % _positive_tick(tick) == 0
 
 

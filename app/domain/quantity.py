@@ -79,9 +79,12 @@ def check_quantity(code: str, side: Side, qty: int, *, holding: int = 0, market:
     the whole holding when it is below the minimum.
     """
     instrument = classify(code)
-    side = Side(side)
-    _require_int(qty, "qty", allow_zero=False)
-    _require_int(holding, "holding", allow_zero=True)
+    if type(side) is not Side:
+        side = Side(side)
+    if type(qty) is not int or qty <= 0:  # an int above zero needs no more checking here
+        _require_int(qty, "qty", allow_zero=False)
+    if type(holding) is not int or holding < 0:
+        _require_int(holding, "holding", allow_zero=True)
     board = instrument.board
     maximum = _MAXIMUM[board][1 if market else 0]
     if qty > maximum:

@@ -13,10 +13,12 @@ from decimal import Decimal
 
 from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
 from app.domain.orders import OrderStatus, PriceType
+from app.domain.records import fast_init
 from app.domain.side import Side
 
 
 # ---------------------------------------------------------------------------- commands
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BrokerAlgo:
     """Execute the order with the broker's own algorithm (QMT's smart_algo_order_async), not as one
@@ -28,6 +30,7 @@ class BrokerAlgo:
     params: tuple[tuple[str, str], ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SubmitOrder:
     """Send one order. `client_order_id` travels as QMT's order_remark."""
@@ -42,6 +45,7 @@ class SubmitOrder:
     algo: BrokerAlgo | None = None  # None: a plain order; else a broker-side algorithm task
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CancelOrder:
     client_order_id: ClientOrderId | None
@@ -50,6 +54,7 @@ class CancelOrder:
 
 
 # ---------------------------------------------------------------------------- reports
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SubmitResponse:
     """The answer to a submit (xtquant on_order_stock_async_response): broker id, or why not."""
@@ -60,6 +65,7 @@ class SubmitResponse:
     error: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderReport:
     """The broker's view of one order (xtquant XtOrder)."""
@@ -80,6 +86,7 @@ class OrderReport:
     strategy_id: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TradeReport:
     """One fill (xtquant XtTrade). `fees` is everything the broker charged for it."""
@@ -97,6 +104,7 @@ class TradeReport:
     order_sysid: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderErrorReport:
     """An order refused (xtquant on_order_error); the order is rejected."""
@@ -108,6 +116,7 @@ class OrderErrorReport:
     error_id: int = 0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CancelErrorReport:
     """A cancel refused (xtquant on_cancel_error); the order keeps working."""
@@ -119,6 +128,7 @@ class CancelErrorReport:
     error_id: int = 0
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ConnectionChanged:
     connected: bool
@@ -126,6 +136,7 @@ class ConnectionChanged:
     ts: datetime
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BrokerPosition:
     code: str
@@ -136,6 +147,7 @@ class BrokerPosition:
     last_price: Decimal | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BrokerAsset:
     cash: Decimal  # balance, including frozen

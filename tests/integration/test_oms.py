@@ -8,7 +8,8 @@ import pytest
 
 from app.core.oms import NewOrder, OrderManager
 from app.domain.clock import CN_TZ
-from app.domain.identifiers import BrokerOrderId, TradeId
+from app.domain.fees import FeeSchedule
+from app.domain.identifiers import BrokerOrderId, ClientOrderId, TradeId
 from app.domain.orders import OrderStatus, PriceType
 from app.domain.positions import Position
 from app.domain.reports import (
@@ -456,3 +457,52 @@ def test_cash_held_per_code_follows_every_hold_fill_cancel_and_restart(db: Path,
     again = make_oms(db)  # a restart rebuilds the holds of the working buys, b's alone
     assert held(again) == _held_by_code(again) == held(oms)
     assert set(held(again)) == {"600036.SH"} and b.status.is_working
+
+
+def test_the_fee_held_for_a_buy_follows_a_new_fee_schedule_not_a_remembered_one(oms: OrderManager) -> None:
+    """The fee of a buy's turnover is remembered per (code, turnover); a new schedule forgets it."""
+    request = NewOrder("600036.SH", Side.BUY, 100, D("40.00"))
+    first = send(oms, request)
+    held_first = oms.cash.reservations[first.client_order_id]
+    assert held_first == D("4000") + FEES.cost("600036.SH", Side.BUY, D("40.00"), 100)  # the ¥5 minimum
+
+    second = send(oms, request)  # the same turnover: the remembered fee, the same hold
+    assert oms.cash.reservations[second.client_order_id] == held_first
+
+    dearer = FeeSchedule(commission_min=D("8"))
+    oms.fees = dearer
+    third = send(oms, request)
+    assert oms.cash.reservations[third.client_order_id] == D("4000") + dearer.cost(
+        "600036.SH", Side.BUY, D("40.00"), 100
+    )
+    assert oms.cash.reservations[third.client_order_id] - held_first == D("3")
+
+
+def test_client_order_ids_count_in_four_base36_digits_and_past_them(oms: OrderManager) -> None:
+    from app.core.oms import _base36
+
+    prefix = oms._id_prefix
+    for seq in (1, 35, 36, 1295, 1296, 36**4 - 1, 36**4, 36**5 + 7):
+        oms._next_seq, oms._seq_end = seq, seq + 1
+        cid = oms.new_client_order_id()
+        assert cid == prefix + _base36(seq, 4)
+        assert type(cid) is ClientOrderId
+    assert _base36(1296, 4) == "0100" and _base36(36**4, 4) == "10000"
+
+
+@pytest.mark.parametrize("id_prefix", ["T", "Tab", "T x"])
+def test_client_order_ids_with_any_prefix_are_valid_client_order_ids(db: Path, id_prefix: str) -> None:
+    oms = OrderManager(
+        store=make_oms(db).store, fees=FEES, trading_day=TS.date(), alert=lambda *a: None, id_prefix=id_prefix
+    )
+    cid = oms.new_client_order_id()
+    assert cid.startswith(id_prefix) and ClientOrderId(str(cid)) == cid
+
+
+@pytest.mark.parametrize("id_prefix", [" T", "T\u00e9", "T" * 15])
+def test_a_prefix_no_client_order_id_can_have_is_refused_when_an_id_is_made(db: Path, id_prefix: str) -> None:
+    oms = OrderManager(
+        store=make_oms(db).store, fees=FEES, trading_day=TS.date(), alert=lambda *a: None, id_prefix=id_prefix
+    )
+    with pytest.raises(ValueError, match="ClientOrderId"):
+        oms.new_client_order_id()

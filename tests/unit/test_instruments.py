@@ -208,3 +208,33 @@ def test_normalize_code_adds_or_uppercases_the_suffix(code, expected):
 def test_normalize_code_unknown_code_raises():
     with pytest.raises(UnknownInstrumentError, match="'999999'"):
         normalize_code("999999")
+
+
+def test_classify_by_code_alone_remembers_only_good_codes_and_agrees_with_the_full_call(monkeypatch):
+    from app.domain import instruments
+
+    monkeypatch.setattr(instruments, "_PLAIN", {})
+    for _ in range(2):  # an unknown code raises every time: nothing is remembered for it
+        with pytest.raises(UnknownInstrumentError):
+            classify("999999.SH")
+    assert "999999.SH" not in instruments._PLAIN
+    for code in ("600000.sh", " 600000", "510300", "000001.SZ"):
+        assert classify(code) == classify(code, "", st=None, t_plus_zero=None) == classify(code, " ")
+        assert classify(code) is classify(code)
+    assert classify("600000.SH", "ST 浦发").st is True  # a name goes the full way: never the plain entry
+    assert classify("600000.SH").st is False
+    assert classify("510300.SH", t_plus_zero=True).t_plus_zero is True
+    assert classify("510300.SH").t_plus_zero is False
+    with pytest.raises(TypeError, match="code must be a str"):
+        classify(600000)  # type: ignore[arg-type]
+
+
+def test_classify_by_code_alone_forgets_everything_when_full(monkeypatch):
+    from app.domain import instruments
+
+    monkeypatch.setattr(instruments, "_PLAIN", {})
+    monkeypatch.setattr(instruments, "_PLAIN_MAX", 2)
+    classify("600000.SH")
+    classify("600036.SH")
+    classify("000001.SZ")
+    assert list(instruments._PLAIN) == ["000001.SZ"]

@@ -194,7 +194,7 @@ class RiskGate:
             self.bought_today.add(order.code)
         if value is not None:
             self.turnover_today += value
-        if self.limits.duplicate_window_s:
+        if self._limits.duplicate_window_s:
             self._recent[_key(order)] = now
 
     def note_cancels(self, count: int, now: datetime) -> None:
@@ -226,7 +226,7 @@ class RiskGate:
             refusal = guard.refusal(now)
             if refusal is not None:
                 return Deny(refusal)
-        limits = self.limits
+        limits = self._limits
         buy = order.side is Side.BUY
         state = self.state
         if state is not TradingState.ACTIVE:
@@ -312,7 +312,7 @@ class RiskGate:
         return self._size(order, view, price if price is not None else _unit_price(order, info, last))
 
     def _list_problem(self, code: str, view: AccountView) -> str | None:
-        limits = self.limits
+        limits = self._limits
         if limits.whitelist and code not in limits.whitelist:
             return f"风控：不在白名单 (risk: {code} is not on the whitelist)"
         if limits.blacklist and code in limits.blacklist:
@@ -378,7 +378,7 @@ class RiskGate:
             base = last if last is not None else (info.prev_close if info is not None else None)
         if base is None or base <= 0:
             return None
-        limits = self.limits
+        limits = self._limits
         board = instrument.board
         pct = limits.cage_pct_bse if board is Board.BSE else limits.cage_pct
         ticks = 0 if board is Board.STAR else limits.cage_ticks
@@ -389,7 +389,7 @@ class RiskGate:
 
     def _size(self, order: Order, view: AccountView, price: Decimal | None) -> Decision:
         """Caps that cut the quantity down to a valid lot; a cap leaving no valid lot denies."""
-        limits = self.limits
+        limits = self._limits
         qty = order.qty
         cut: list[str] = []
         if limits.max_order_qty and qty > limits.max_order_qty:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -101,7 +102,7 @@ class Counter:
         self.out: list[BrokerReport] = []  # reports of the batch in progress
         self.batch = Batch()  # changes of the batch in progress
         self.link_up = False
-        self.emit = discard
+        self.emit: Callable[[BrokerReport], None] = discard
         meta = loaded.meta
         self.account_id = meta["account_id"]
         self._cash = Decimal(meta["cash"])
