@@ -1,4 +1,5 @@
-"""`python -m app` (or `python -m app gui`): the window, on the simulated setup by default.
+"""`python -m app` (or `python -m app gui`): the window, on the simulated setup by default, on the
+live QMT account when `general.mode = "live"` (observe-only until armed in the window: app/ui/live.py).
 
 The simulated broker, the local BigQuant-compatible server (the followed strategy's planned orders
 over signed HTTP), synthetic quotes on an accelerated clock (a whole day in minutes; a speed control
@@ -15,7 +16,8 @@ import logging
 import sys
 import threading
 import traceback
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from types import TracebackType
@@ -76,11 +78,47 @@ def install_crash_handler(log_file: Path | None, show: Any = None) -> None:
     threading.excepthook = thread_hook
 
 
+def session_factory(settings: Settings, options: GuiOptions) -> Callable[[], Any]:
+    """The window's session builder for `general.mode`: "live", the QMT account
+    (bootstrap.build_live_window_session: connected, observe-only until armed); else the simulated
+    day (bootstrap.build_window_session). Both give the face the window uses (terminal, schedule,
+    mode, driver, start, close)."""
+    from app import bootstrap
+
+    if settings.general.mode == "live":
+        return lambda: bootstrap.build_live_window_session(settings, data_dir=options.data_dir)
+    day = options.day or bootstrap.window_day(settings, datetime.now(CN_TZ).date())
+    return lambda: bootstrap.build_window_session(
+        settings, day=day, data_dir=options.data_dir, seed=options.seed, start=options.start,
+        until=options.until, speed=options.speed,
+    )  # fmt: skip
+
+
+def open_session(settings: Settings, options: GuiOptions, ask: Callable[[str], str] | None = None) -> Any:
+    """The window's session. A live one that cannot be opened (no account id, miniQMT not reachable,
+    xtquant's native client missing, the account open in another Tiller) is said in a message box
+    (app/ui/live.py), never a traceback: retry, the simulated setup instead, or quit (None)."""
+    from app.ui.live import RETRY, SIMULATED, ask_after_live_failure, failure_reason
+
+    ask = ask or ask_after_live_failure
+    while True:
+        try:
+            return session_factory(settings, options)()
+        except Exception as exc:
+            if settings.general.mode != "live":
+                raise
+            log.warning("the live setup could not be opened", exc_info=True)
+            choice = ask(failure_reason(exc))
+            if choice == SIMULATED:
+                settings = replace(settings, general=replace(settings.general, mode="sim"))
+            elif choice != RETRY:
+                return None
+
+
 def run_gui(settings: Settings, options: GuiOptions, log_file: Path | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.bootstrap import build_window_session, window_day
     from app.ui.bridge import EngineBridge
     from app.ui.main_window import MainWindow
     from app.ui.read_model import ReadModel
@@ -89,28 +127,35 @@ def run_gui(settings: Settings, options: GuiOptions, log_file: Path | None = Non
     app.setApplicationName("Tiller")
     app.setOrganizationName("Tiller")
     install_crash_handler(log_file)
-    day = options.day or window_day(settings, datetime.now(CN_TZ).date())
-    session = build_window_session(
-        settings, day=day, data_dir=options.data_dir, seed=options.seed, start=options.start,
-        until=options.until, speed=options.speed,
-    )  # fmt: skip
+    session = open_session(settings, options)
+    if session is None:
+        return 1
+    live = getattr(session, "mode", "sim") == "live"
     try:
         read_model = ReadModel()
         bridge = EngineBridge(session.terminal)
         data_dir = options.data_dir or settings.general.data_dir
         window = MainWindow(
-            read_model, bridge, layout_file=data_dir / "window.ini", mode="模拟", schedule=session.schedule
-        )
+            read_model, bridge, layout_file=data_dir / "window.ini", mode="实盘" if live else "模拟",
+            schedule=session.schedule,
+        )  # fmt: skip
         window.add_core_panels()
-        window.add_market_panels(session.terminal)
+        window.add_market_panels(session.terminal, mode="live" if live else "sim")
         window.restore_layout()
-        window.add_speed_control(options.speed, session.driver.set_speed)
+        if live:
+            from app.ui.live import LiveControls
+
+            LiveControls(window, session)
+        else:
+            window.add_speed_control(options.speed, session.driver.set_speed)
         session.terminal.subscribe(bridge.listener)
         bridge.refresh()
         window.show()
         finished = {"done": False}
 
         def watch() -> None:
+            if session.driver is None:  # a live day: the window stays until it is closed
+                return
             if session.driver.error is not None and not finished["done"]:
                 finished["done"] = True
                 window.notify(
@@ -136,6 +181,6 @@ def run_gui(settings: Settings, options: GuiOptions, log_file: Path | None = Non
         session.start()
         code = app.exec()
         bridge.wait_commands(10000)
-        return code if session.driver.error is None else 70
+        return code if session.driver is None or session.driver.error is None else 70
     finally:
         session.close()

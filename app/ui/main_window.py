@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, QWidget] = {}
         self.layout_settings = QSettings(str(layout_file), QSettings.Format.IniFormat)
         self.view_menu: QMenu = self.menuBar().addMenu(tr("窗口"))
+        self.status_hooks: list[Callable[[], None]] = []  # run after each status-bar update (live mode)
         self._build_status_bar()
         self.tray: QSystemTrayIcon | None = None
         self._build_tray()
@@ -381,6 +382,8 @@ class MainWindow(QMainWindow):
         put(self.mode_label, f"{self.mode} · {state}" if state else self.mode, red if halted else grey)
         put(self.next_job_label, self.next_job_text(s.now), grey)
         self.clock_label.setText(f"{s.now:%Y-%m-%d %H:%M:%S}" if s.now is not None else "")
+        for hook in self.status_hooks:
+            hook()
 
     def next_job_text(self, now: datetime | None) -> str:
         if now is None:
