@@ -13,7 +13,8 @@
 - the broker's link as the gateway tells it (`session.connection_state()`, read off the GUI thread
   after each ConnectionStateChanged and every second while the link is down): 已连接, 重连中，自
   HH:MM:SS 断开, or 断开. Each change is also an engine alert (the alerts panel, the tray);
-- an order refused because the account is observe-only puts that in the status bar.
+- an order refused because the account is observe-only is the engine's warning alert (the alerts
+  panel, the tray or the status bar) and the order's row (风控拒绝, 实盘未布防).
 
 `live_failure_box(reason)` is the message shown when the live setup cannot be opened at start-up
 (no account id, miniQMT not reachable, xtquant's native client missing): what went wrong in words,
@@ -43,7 +44,6 @@ from PySide6.QtWidgets import (
 from app.arming_cli import CONFIRM_CHARS, arming_words
 from app.core.messages import ConnectionStateChanged, LiveStateChanged
 from app.core.risk.arming import LiveState, LiveStatus
-from app.domain.orders import OrderStatus
 from app.ui.words import tr
 from app.ui.workers import Background
 
@@ -70,10 +70,10 @@ class ArmDialog(QDialog):
         self.setWindowTitle(tr("布防实盘账户"))
         text, self.expected = arming_words(account)
         layout = QVBoxLayout(self)
-        words = QLabel(text, self)
-        words.setWordWrap(True)
-        words.setStyleSheet("color: #c62828; font-weight: bold;")
-        layout.addWidget(words)
+        self.words = QLabel(text, self)
+        self.words.setWordWrap(True)
+        self.words.setStyleSheet("color: #c62828; font-weight: bold;")
+        layout.addWidget(self.words)
         layout.addWidget(
             QLabel(
                 tr("请输入账户末 {n} 位确认").format(n=CONFIRM_CHARS)
@@ -140,7 +140,6 @@ class LiveControls(QObject):
         window.status_hooks.append(self.paint)
         self.bridge.events_arrived.connect(self._on_events)
         window.read_model.reloaded.connect(self.refresh)
-        window.read_model.orders_changed.connect(self._on_orders)
         self.paint()
         self.refresh()
         self.probe()
@@ -181,20 +180,6 @@ class LiveControls(QObject):
             self.refresh()
         if any(isinstance(e, ConnectionStateChanged) for e in events):
             self.probe()
-
-    def _on_orders(self, orders: list[Any]) -> None:
-        refused = [
-            o
-            for o in orders
-            if o.status is OrderStatus.DENIED and OBSERVE_ONLY_REFUSAL in (o.status_msg or "")
-        ]
-        if refused:
-            o = refused[-1]
-            self.window.statusBar().showMessage(
-                tr("实盘只读，委托未发送，需先布防")
-                + f" (observe-only: not sent, arm first): {o.code} {o.qty}",
-                10000,
-            )
 
     # ------------------------------------------------------------------ commands
     def arm(self) -> None:
