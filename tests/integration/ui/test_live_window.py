@@ -243,3 +243,45 @@ def test_the_factory_picks_the_builder_by_mode(tmp_path: Path) -> None:
     sim_factory = gui.session_factory(sim, gui.GuiOptions())
     assert "build_live_window_session" in live_factory.__code__.co_names
     assert "build_window_session" in sim_factory.__code__.co_names
+
+
+def test_python_m_app_in_live_mode_opens_the_window_on_the_account_observe_only(
+    tmp_path: Path, qtbot: Any
+) -> None:
+    """run_gui (what `python -m app` runs) with general.mode = "live": the live session, LiveControls."""
+    import sys
+    import threading
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QToolButton
+
+    from app.ui.main_window import MainWindow
+
+    standin.install()
+    standin.configure(tmp_path / "userdata_mini", SimClock(datetime(2026, 11, 23, 9, 20, tzinfo=CN_TZ)),
+                      account_id=ACCOUNT)  # fmt: skip
+    SecretStore().set("qmt.account_id", ACCOUNT)
+    seen: dict[str, Any] = {}
+
+    def look() -> None:
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows or "只读" not in windows[0].mode_label.text():
+            QTimer.singleShot(50, look)
+            return
+        window = windows[0]
+        seen.update(
+            mode=window.mode_label.text(), title=window.windowTitle(), broker=window.broker_label.text()
+        )
+        seen["arm"] = [b.text() for b in window.findChildren(QToolButton) if b.objectName() == "arm_button"]
+        save_screenshot(window, "live-window-python-m-app", tmp_path / "shots")
+        window.close()
+
+    before = sys.excepthook, threading.excepthook
+    try:
+        QTimer.singleShot(0, look)
+        code = gui.run_gui(_live_settings(tmp_path), gui.GuiOptions(data_dir=tmp_path / "data"))
+    finally:
+        sys.excepthook, threading.excepthook = before
+    assert code == 0
+    assert seen["mode"].startswith("实盘·只读") and "实盘·只读" in seen["title"]
+    assert seen["broker"] == "券商：已连接" and seen["arm"] == ["布防…"]
