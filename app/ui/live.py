@@ -261,10 +261,10 @@ class LiveControls(QObject):
 
     def _paint_connection(self) -> None:
         label, s, state = self.window.broker_label, self.window.read_model.status, self.connection
-        if s.broker_connected and (state is None or state.connected):
-            label.setText(tr("券商：已连接"))
-            label.setStyleSheet("color: #0f9d3a;")
-            label.setToolTip(state.describe() if state is not None else "")
+        if s.broker_connected:  # the engine's last word wins over an older read of the gateway
+            label.setToolTip(state.describe() if state is not None and state.connected else "")
+            if state is not None and not state.connected:
+                self.probe()
             return
         if state is None or state.connected:  # the event is newer than the last read: read again
             if state is not None:

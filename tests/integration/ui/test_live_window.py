@@ -150,6 +150,19 @@ def test_arming_through_the_typed_confirmation_sends_and_audits_then_disarm_stop
     assert [(who, action) for _, who, action, _ in w.terminal.live_audit()][-1] == ("window", "disarm")
 
 
+def test_the_arming_expires_at_the_close_and_the_window_says_so(live: LiveWindow) -> None:
+    w = live
+    arm_through_dialog(w)
+    assert mode_text(w).startswith("实盘·已布防")
+    assert "15:00" in w.window.mode_label.toolTip()
+    w.at(14, 59)
+    assert w.controls.armed
+    w.at(15, 1)
+    w.qtbot.waitUntil(lambda: mode_text(w).startswith("实盘·只读"), timeout=WAIT_MS)
+    assert w.controls.button.text() == "布防…"
+    assert [a for _, _, a, _ in w.terminal.live_audit()] == ["arm", "expire"]
+
+
 def test_not_enabled_in_the_settings_arming_is_disabled_with_the_reason(tmp_path: Path, qtbot: Any) -> None:
     w = live_window(tmp_path, qtbot, enabled=False)
     try:
