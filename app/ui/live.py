@@ -186,11 +186,20 @@ class LiveControls(QObject):
         """Ask for the typed confirmation; on 布防 the Terminal arms the account for the day."""
         if not self.enabled or self.armed:
             return
+        if self.dialog is not None:  # already asking: one question at a time
+            self.dialog.raise_()
+            self.dialog.activateWindow()
+            return
         dialog = ArmDialog(self.account, self.window)
         dialog.accepted.connect(self._arm_confirmed)
-        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _result: self._dialog_closed(dialog))
         self.dialog = dialog
         dialog.open()
+
+    def _dialog_closed(self, dialog: ArmDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
 
     def _arm_confirmed(self) -> None:
         terminal = self.terminal

@@ -61,8 +61,11 @@ def open_arm_dialog(w: LiveWindow) -> ArmDialog:
     w.qtbot.waitUntil(
         lambda: w.controls.dialog is not None and w.controls.dialog.isVisible(), timeout=WAIT_MS
     )
-    assert w.controls.dialog is not None
-    return w.controls.dialog
+    dialog = w.controls.dialog
+    assert dialog is not None
+    w.controls.arm_action.trigger()  # asked again meanwhile (the menu): still the one dialog
+    assert w.controls.dialog is dialog
+    return dialog
 
 
 def arm_through_dialog(w: LiveWindow) -> None:
@@ -137,9 +140,10 @@ def test_arming_through_the_typed_confirmation_sends_and_audits_then_disarm_stop
     assert sorted(a for _, _, a, _ in audit[1:]) == ["order"] * len(sent)
     save_screenshot(w.window, "live-window-armed", tmp_path / "shots")
 
+    assert w.controls.dialog is None  # answered and gone
     w.controls.button.click()  # 撤防: no question asked
+    assert w.controls.dialog is None
     w.qtbot.waitUntil(lambda: w.controls.status is not None and not w.controls.armed, timeout=WAIT_MS)
-    assert w.controls.dialog is dialog or w.controls.dialog is None or not w.controls.dialog.isVisible()
     assert mode_text(w).startswith("实盘·只读")
     received = w.exchange.orders_received
     for mm in (40, 45, 50, 55):
@@ -161,6 +165,31 @@ def test_the_arming_expires_at_the_close_and_the_window_says_so(live: LiveWindow
     w.qtbot.waitUntil(lambda: mode_text(w).startswith("实盘·只读"), timeout=WAIT_MS)
     assert w.controls.button.text() == "布防…"
     assert [a for _, _, a, _ in w.terminal.live_audit()] == ["arm", "expire"]
+
+
+def test_cancelling_the_dialog_arms_nothing(live: LiveWindow) -> None:
+    w = live
+    dialog = open_arm_dialog(w)
+    dialog.entry.setText(ACCOUNT[-4:])
+    dialog.reject()  # 取消 / Esc, with the right characters typed
+    w.qtbot.waitUntil(lambda: w.controls.dialog is None, timeout=WAIT_MS)
+    w.catch_up()
+    assert w.terminal.live_status().state is LiveState.OBSERVE_ONLY and w.terminal.live_audit() == []
+    assert mode_text(w).startswith("实盘·只读")
+
+
+def test_arming_refused_after_the_close_is_said_and_stays_observe_only(live: LiveWindow) -> None:
+    w = live
+    w.at(15, 5)
+    arm = open_arm_dialog(w)
+    arm.entry.setText(ACCOUNT[-4:])
+    arm.arm_button.click()
+    w.catch_up()
+    w.qtbot.waitUntil(
+        lambda: any("无法布防" in t and "交易已结束" in t for _, t in w.window.notifications), timeout=WAIT_MS
+    )
+    assert not w.controls.armed and mode_text(w).startswith("实盘·只读")
+    assert w.terminal.live_audit() == []
 
 
 def test_not_enabled_in_the_settings_arming_is_disabled_with_the_reason(tmp_path: Path, qtbot: Any) -> None:
@@ -200,7 +229,8 @@ def test_a_disconnect_shows_reconnecting_and_an_alert_and_reconnect_shows_connec
         lambda: any("重新连接" in str(alerts.data(alerts.index(r, 3))) for r in range(alerts.rowCount())),
         timeout=WAIT_MS,
     )
-    assert not w.controls._timer.isActive()  # no more polling once connected
+    w.qtbot.waitUntil(lambda: not w.controls._timer.isActive(), timeout=WAIT_MS)  # no polling once up
+    assert w.controls.connection.connected and label.text() == "券商：已连接"
 
 
 # ---------------------------------------------------------------------------- start-up failures
@@ -236,6 +266,25 @@ def test_qmt_unreachable_is_a_readable_choice_never_a_traceback(tmp_path: Path, 
         next(b for b in box.buttons() if b.property("choice") == SIMULATED), Qt.MouseButton.LeftButton
     )
     assert choice_of(box) == SIMULATED
+
+
+def test_xtquant_native_client_missing_is_said_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import xtquant
+
+    standin.configure(tmp_path / "userdata_mini", SimClock(datetime(2026, 11, 23, 9, 20, tzinfo=CN_TZ)),
+                      account_id=ACCOUNT)  # fmt: skip
+    SecretStore().set("qmt.account_id", ACCOUNT)
+    monkeypatch.setitem(sys.modules, "xtquant.xttrader", None)  # the native client does not load
+    monkeypatch.delattr(xtquant, "xttrader", raising=False)
+    asked: list[str] = []
+    options = gui.GuiOptions(data_dir=tmp_path / "data")
+    assert gui.open_session(_live_settings(tmp_path), options, lambda r: asked.append(r) or QUIT) is None
+    assert len(asked) == 1 and "无法加载 xtquant" in asked[0] and "Windows" in asked[0]
+    assert "Traceback" not in asked[0]
 
 
 def test_no_account_id_is_said_and_the_simulated_setup_can_open_instead(tmp_path: Path) -> None:
