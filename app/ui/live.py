@@ -117,7 +117,7 @@ class LiveControls(QObject):
         self.connection: Any = None  # the gateway's ConnectionState, last read
         self.dialog: ArmDialog | None = None
         self._jobs = Background(self)
-        self._probing = False
+        self._probing = self._probe_again = False
 
         bar = window.statusBar()
         self.button = QToolButton(window)
@@ -140,6 +140,7 @@ class LiveControls(QObject):
         window.status_hooks.append(self.paint)
         self.bridge.events_arrived.connect(self._on_events)
         window.read_model.reloaded.connect(self.refresh)
+        window.read_model.reloaded.connect(self.probe)
         self.paint()
         self.refresh()
         self.probe()
@@ -152,9 +153,10 @@ class LiveControls(QObject):
 
     def probe(self) -> None:
         """Read the gateway's connection state off the GUI thread."""
-        if self._probing:
+        if self._probing:  # one read at a time; asked meanwhile: once more after it (it may be stale)
+            self._probe_again = True
             return
-        self._probing = True
+        self._probing, self._probe_again = True, False
         self._jobs.run(self._connection_state, self._got_connection, self._probe_failed)
 
     def _got_status(self, status: LiveStatus) -> None:
@@ -169,10 +171,14 @@ class LiveControls(QObject):
         elif not self._timer.isActive():
             self._timer.start()
         self.window.update_status()
+        if self._probe_again:
+            self.probe()
 
     def _probe_failed(self, exc: BaseException) -> None:
         self._probing = False
         log.warning("reading the QMT connection state failed: %s", exc)
+        if self._probe_again:
+            self.probe()
 
     def _on_events(self, batch: Any) -> None:
         events = batch.events
@@ -272,12 +278,8 @@ class LiveControls(QObject):
         label, s, state = self.window.broker_label, self.window.read_model.status, self.connection
         if s.broker_connected:  # the engine's last word wins over an older read of the gateway
             label.setToolTip(state.describe() if state is not None and state.connected else "")
-            if state is not None and not state.connected:
-                self.probe()
             return
-        if state is None or state.connected:  # the event is newer than the last read: read again
-            if state is not None:
-                self.probe()
+        if state is None or state.connected:  # the event is newer than the last read (read again on it)
             return
         since = f"{state.down_since:%H:%M:%S}" if state.down_since is not None else ""
         if state.reconnecting:
