@@ -116,7 +116,7 @@ def open_session(settings: Settings, options: GuiOptions, ask: Callable[[str], s
 
 
 def run_gui(settings: Settings, options: GuiOptions, log_file: Path | None = None) -> int:
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QThreadPool, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.ui.bridge import EngineBridge
@@ -181,6 +181,7 @@ def run_gui(settings: Settings, options: GuiOptions, log_file: Path | None = Non
         session.start()
         code = app.exec()
         bridge.wait_commands(10000)
+        QThreadPool.globalInstance().waitForDone(10000)  # the panels' reads, before the engine stops
         return code if session.driver is None or session.driver.error is None else 70
     finally:
         session.close()

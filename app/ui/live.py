@@ -138,6 +138,7 @@ class LiveControls(QObject):
         self._timer.timeout.connect(self.probe)
 
         window.status_hooks.append(self.paint)
+        window.on_close.append(self._timer.stop)  # no more reads of a gateway about to close
         self.bridge.events_arrived.connect(self._on_events)
         window.read_model.reloaded.connect(self.refresh)
         window.read_model.reloaded.connect(self.probe)

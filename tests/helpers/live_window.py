@@ -15,6 +15,8 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QThreadPool
+
 from app.bootstrap import LiveWindowSession, build_live_window_session, fee_schedule
 from app.core.clock import SimClock
 from app.core.planning.model import StrategySettings
@@ -88,6 +90,7 @@ class LiveWindow:
     def close(self) -> None:
         self.bridge.wait_commands(WAIT_MS)
         self.window.close()
+        QThreadPool.globalInstance().waitForDone(WAIT_MS)  # no read of the gateway left running
         self.day.close()
 
 
