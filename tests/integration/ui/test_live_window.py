@@ -336,6 +336,9 @@ def test_python_m_app_in_live_mode_opens_the_window_on_the_account_observe_only(
         )
         seen["arm"] = [b.text() for b in window.findChildren(QToolButton) if b.objectName() == "arm_button"]
         save_screenshot(window, "live-window-python-m-app", tmp_path / "shots")
+        # deleted on close, inside run_gui's event loop: its panels' timers must not go on reading a
+        # closed engine from Qt's global thread pool during the tests that follow
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.close()
 
     before = sys.excepthook, threading.excepthook
@@ -345,5 +348,6 @@ def test_python_m_app_in_live_mode_opens_the_window_on_the_account_observe_only(
     finally:
         sys.excepthook, threading.excepthook = before
     assert code == 0
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
     assert seen["mode"].startswith("实盘·只读") and "实盘·只读" in seen["title"]
     assert seen["broker"] == "券商：已连接" and seen["arm"] == ["布防…"]
