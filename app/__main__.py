@@ -414,7 +414,8 @@ def _run_run(args: argparse.Namespace) -> int:
 
 
 def _run_window(args: argparse.Namespace) -> int:
-    """The window on the simulated setup (app/gui.py): `python -m app` with no command, or `run`."""
+    """The window (app/gui.py): `python -m app` with no command, or `run`; on the simulated setup, or on
+    the QMT account (observe-only until armed in the window) when general.mode = "live"."""
     from datetime import time
 
     from app.gui import GuiOptions, run_gui
@@ -561,7 +562,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     ),
 }
 
-NO_COMMAND_HINT = "With no command, python -m app opens the window on a simulated day"
+NO_COMMAND_HINT = (
+    "With no command, python -m app opens the window on a simulated day (on the QMT account when "
+    'general.mode = "live")'
+)
 
 
 def _common_options(prefix: str) -> argparse.ArgumentParser:
@@ -610,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error argparse has already printed
         return exc.code if isinstance(exc.code, int) else 0
     try:
-        if args.command is None:  # the window, on the simulated setup
+        if args.command is None:  # the window (simulated, or live by general.mode)
             return _run_window(args)
         return SUBCOMMANDS[args.command].run(args)
     except KeyboardInterrupt:

@@ -19,17 +19,23 @@ from app.secrets import SecretStore
 CONFIRM_CHARS = 4  # the account id's last characters the person types to confirm
 
 
+def arming_words(account_id: str) -> tuple[str, str]:
+    """(what arming the account means, in words; the characters to type to confirm it): the command
+    line's `run --arm` and the window's arm dialog say and ask the same."""
+    tail = account_id[-CONFIRM_CHARS:]
+    masked = "*" * max(len(account_id) - CONFIRM_CHARS, 0) + tail
+    return (
+        f"布防实盘账户 {masked}：今日收盘前 Tiller 将向该账户发送委托 (arming the live account {masked}: until "
+        "today's close Tiller SENDS ORDERS to it).",
+        tail,
+    )
+
+
 def confirm_arming(account_id: str, *, yes: bool, ask: Callable[[str], str], out: TextIO) -> bool:
     """Ask the person to type the account id's last characters; `yes` skips it (scripts). True when
     confirmed; the refusal is printed."""
-    tail = account_id[-CONFIRM_CHARS:]
-    masked = "*" * max(len(account_id) - CONFIRM_CHARS, 0) + tail
-    print(
-        f"布防实盘账户 {masked}：今日收盘前 Tiller 将向该账户发送委托 (arming the live account {masked}: until "
-        "today's close Tiller SENDS ORDERS to it).",
-        file=out,
-        flush=True,
-    )
+    text, tail = arming_words(account_id)
+    print(text, file=out, flush=True)
     if yes:
         print("已用 --yes 确认 (confirmed by --yes)", file=out, flush=True)
         return True

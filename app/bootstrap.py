@@ -961,3 +961,67 @@ def _plan_and_release(engine: Engine, batches: list[Any], driver: Any) -> None:
         engine.alert("info", "signals", f"已取得信号并生成计划 (signals planned): {len(lines)} 条计划行")
     finally:
         driver.release()
+
+
+# ---------------------------------------------------------------------------- the window's live day
+@dataclass
+class LiveWindowSession:
+    """What the window runs on when `general.mode = "live"`: the QMT setup (build_live_setup), started
+    (books opened, miniQMT connected, the day's orders recovered) and observe-only until armed. The
+    same face as WindowSession where the window uses it (`terminal`, `schedule`, `account_id`,
+    `mode`, `driver`, `start()`, `close()`); what only a live day has: `account` (the QMT account id,
+    for the arming's typed confirmation), `live_trading_enabled` and `connection_state()`."""
+
+    setup: LiveSetup
+    terminal: Terminal
+    schedule: list[tuple[datetime, str]]
+    account_id: str  # Tiller's account name of the books ([account] account_id), as WindowSession's
+    account: str  # the QMT account id (the keyring's qmt.account_id)
+    live_trading_enabled: bool
+    mode: str = "live"
+    driver: PacedDay | None = None  # a live day has no paced driver: the clock is the wall's
+
+    def connection_state(self) -> Any:
+        """The QMT link now (app/gateways/qmt/gateway.py ConnectionState): connected, reconnecting
+        since when, attempts, the last error. Thread-safe; the window asks off its own thread."""
+        return self.setup.gateway.state()
+
+    def start(self) -> None:
+        """Nothing more to start: the engine was started by the builder (it must connect first)."""
+
+    def close(self) -> None:
+        self.setup.close()
+
+
+def build_live_window_session(
+    settings: Settings,
+    *,
+    clock: TimedClock | None = None,
+    secrets: SecretStore | None = None,
+    data_dir: Path | None = None,
+    quotes: QuoteSource | None = None,
+    live_guard: LiveGuard | None = None,
+    reconnect_delays: Sequence[float] | None = None,
+    query_interval: timedelta | None = LIVE_QUERY_INTERVAL,
+    instruments: Sequence[Any] = (),
+) -> LiveWindowSession:
+    """The window's live session: `build_live_setup` (the arming guard unless `live_guard` says
+    otherwise), then the Terminal started (connect miniQMT, recover) and the day begun. Raises what
+    the investor must fix, in words (SetupError, QmtError, the account lock's error, TimeoutError);
+    everything it built is closed again then. `secrets`, `clock`, `quotes`, `reconnect_delays`,
+    `query_interval` and `instruments` are for tests on the stand-in."""
+    secrets = secrets if secrets is not None else SecretStore()
+    setup = build_live_setup(
+        settings, clock=clock, secrets=secrets, data_dir=data_dir, live_guard=live_guard, quotes=quotes,
+        reconnect_delays=reconnect_delays, query_interval=query_interval,
+    )  # fmt: skip
+    try:
+        setup.terminal.start()
+        setup.terminal.start_day(setup.day, instruments)
+        account = (secrets.get("qmt.account_id") or "").strip()
+        return LiveWindowSession(
+            setup, setup.terminal, [], settings.account.account_id, account, settings.qmt.live_trading_enabled
+        )
+    except BaseException:
+        setup.close()
+        raise

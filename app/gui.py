@@ -26,7 +26,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from types import TracebackType
@@ -129,9 +129,20 @@ class StartingError(RuntimeError):
 
 
 def session_factory(settings: Settings) -> SessionFactory:
-    """SEAM: the session the window opens on, chosen from the settings; today the simulated day
-    (`bootstrap.build_window_session`). Called on the GUI thread before the window is built, so it
+    """The session the window opens on, chosen by `general.mode`: "live", the QMT account
+    (`bootstrap.build_live_window_session`: connected, observe-only until armed); else the simulated
+    day (`bootstrap.build_window_session`). Called on the GUI thread before the window is built, so it
     must be cheap and import nothing heavy: the factory it returns runs on the builder thread."""
+    if settings.general.mode == "live":
+
+        def live(options: GuiOptions, progress: StartProgress) -> Any:
+            progress(0.02, "加载交易模块 (loading the trading modules)")
+            from app.bootstrap import build_live_window_session  # off the GUI thread
+
+            progress(0.2, "连接 miniQMT (connecting to miniQMT)")
+            return build_live_window_session(settings, data_dir=options.data_dir)
+
+        return live
 
     def simulated(options: GuiOptions, progress: StartProgress) -> Any:
         progress(0.02, "加载交易模块 (loading the trading modules)")
@@ -168,6 +179,40 @@ class PendingTerminal:
         return getattr(terminal, name)
 
 
+def _no_progress(fraction: float, words: str) -> None:
+    return None
+
+
+def after_live_failure(settings: Settings, exc: BaseException, ask: Callable[[str], str]) -> Settings | None:
+    """A live session that could not be opened (no account id, miniQMT not reachable, xtquant's native
+    client missing, the account open in another Tiller), said in words (app/ui/live.py), never a
+    traceback: the settings to try next — the same (retry) or the simulated setup — or None (quit)."""
+    from app.ui.live import RETRY, SIMULATED, failure_reason
+
+    log.warning("the live setup could not be opened", exc_info=exc, extra={"console": False})
+    choice = ask(failure_reason(exc))
+    if choice == SIMULATED:
+        return replace(settings, general=replace(settings.general, mode="sim"))
+    return settings if choice == RETRY else None
+
+
+def open_session(settings: Settings, options: GuiOptions, ask: Callable[[str], str] | None = None) -> Any:
+    """The window's session built here and now (no window): a live one that cannot be opened is asked
+    about as the window asks (`after_live_failure`); None when the user quits."""
+    from app.ui.live import ask_after_live_failure
+
+    while True:
+        try:
+            return session_factory(settings)(options, _no_progress)
+        except Exception as exc:
+            if settings.general.mode != "live":
+                raise
+            next_settings = after_live_failure(settings, exc, ask or ask_after_live_failure)
+            if next_settings is None:
+                return None
+            settings = next_settings
+
+
 def failure_words(exc: BaseException, log_file: Path | None) -> tuple[str, int]:
     """A failed start-up in plain words, and the exit code (app/failures.py: a known error's own
     message, else one line and where the log is). The traceback goes to the log only."""
@@ -179,6 +224,12 @@ def failure_words(exc: BaseException, log_file: Path | None) -> tuple[str, int]:
         return explanation.message + (f"\n{explanation.advice}" if explanation.advice else ""), EXIT_KNOWN
     summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
     return START_FAILED.format(summary=summary, log=log_file or "-"), EXIT_UNEXPECTED
+
+
+def tr_mode(text: str) -> str:
+    from app.ui.words import tr
+
+    return tr(text)
 
 
 def _error_box(text: str) -> None:
@@ -205,6 +256,7 @@ class WindowStart(QObject):
         *,
         log_file: Path | None = None,
         show_error: Callable[[str], None] | None = None,
+        ask_live: Callable[[str], str] | None = None,
         mode: str = "",
     ) -> None:
         super().__init__()
@@ -212,15 +264,18 @@ class WindowStart(QObject):
         from app.ui.main_window import MainWindow
         from app.ui.read_model import ReadModel
 
-        self.options, self.factory, self.log_file = options, factory, log_file
+        self.settings, self.options, self.factory, self.log_file = settings, options, factory, log_file
         self.show_error = show_error or _error_box
+        self.ask_live = ask_live  # a live session that failed: retry / simulated / quit (None: the box)
+        live = settings.general.mode == "live"
+        mode = mode or (tr_mode("实盘") if live else "")
         self.terminal = PendingTerminal()
         self.read_model = ReadModel()
         self.bridge = EngineBridge(self.terminal)
         data_dir = options.data_dir or settings.general.data_dir
         self.window = MainWindow(self.read_model, self.bridge, layout_file=data_dir / "window.ini", mode=mode)
         self.window.add_core_panels()
-        self.window.add_market_panels(self.terminal)
+        self.window.add_market_panels(self.terminal, mode="live" if live else "sim")
         self.window.restore_layout()
         self.window.show_starting(STARTING)
         self.window.on_close.append(self._closing)
@@ -280,7 +335,10 @@ class WindowStart(QObject):
             return  # closed meanwhile: finish() closes what was built
         session, error = outcome
         if error is not None:
-            self._failed(error)
+            if self.settings.general.mode == "live" and not isinstance(error, StartCancelled):
+                self._live_failed(error)
+            else:
+                self._failed(error)
             return
         try:
             self._attach(session)
@@ -294,7 +352,11 @@ class WindowStart(QObject):
         self.terminal.attach(session.terminal)
         self.window.session_attached(session.schedule)
         driver = getattr(session, "driver", None)  # the simulated day: its speed, its end
-        if driver is not None:
+        if getattr(session, "mode", "sim") == "live":
+            from app.ui.live import LiveControls
+
+            LiveControls(self.window, session)  # the live state, arming, the connection
+        elif driver is not None:
             self.window.add_speed_control(self.options.speed, driver.set_speed)
             self._watch = QTimer(self.window)
             self._watch.timeout.connect(self._watch_day)
@@ -302,6 +364,25 @@ class WindowStart(QObject):
         session.terminal.subscribe(self.bridge.listener)
         self.bridge.refresh()
         session.start()
+
+    def _live_failed(self, exc: BaseException) -> None:
+        """The live session could not be opened: the user chooses (GUI thread) to retry, to open the
+        simulated setup instead, or to quit; the window stays up meanwhile."""
+        from app.ui.live import ask_after_live_failure
+
+        settings = after_live_failure(self.settings, exc, self.ask_live or ask_after_live_failure)
+        if settings is None:
+            self.error, self.exit_code = exc, 1
+            self.window.close()
+            return
+        if settings.general.mode != "live":
+            self.window.set_mode(tr_mode("模拟"), "sim")
+        self.settings, self.factory = settings, session_factory(settings)
+        with self._lock:
+            self._outcome = None
+        self._thread = None
+        self.window.show_starting(STARTING)
+        self.begin_build()
 
     def _failed(self, exc: BaseException) -> None:
         self.error = exc
@@ -358,6 +439,9 @@ class WindowStart(QObject):
                     "the window's session was still being built %.0f s after the window closed", timeout
                 )
         self.bridge.wait_commands(10000)
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(10000)  # the panels' reads, before the engine stops
         with self._lock:
             outcome = self._outcome
         session = self.session if self.session is not None else (outcome[0] if outcome else None)
@@ -382,9 +466,9 @@ def run_gui(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Tiller")
     app.setOrganizationName("Tiller")
-    from app.ui.i18n import install_translator
+    from app.ui.i18n import install_translator, remove_translators
 
-    install_translator(app, settings.general.language)
+    translators = install_translator(app, settings.general.language)
     install_crash_handler(log_file)
 
     def say_failure(text: str) -> None:
@@ -400,4 +484,5 @@ def run_gui(
         app.exec()
     finally:
         code = start.finish()
+        remove_translators(app, translators)  # the application outlives the window (tests)
     return code

@@ -77,3 +77,14 @@ def _fail_on_qt_warnings(request: pytest.FixtureRequest) -> None:
     """Any Qt warning fails a GUI test (tests/helpers/qt_warnings.py)."""
     if {"qtbot", "qapp"} & set(request.fixturenames):
         request.getfixturevalue("qt_warnings_fail")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Collect the tests' Qt objects (windows, start-ups, their signal connections) while the
+    QApplication still lives: left to the interpreter's own last collection, after Qt's teardown,
+    PySide6 frees them into a dead library and the process aborts after every test passed."""
+    import gc
+    import sys
+
+    if "PySide6.QtWidgets" in sys.modules:
+        gc.collect()

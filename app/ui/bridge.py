@@ -40,7 +40,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from app.core.messages import AccountUpdated, AlertRaised, QuotesUpdated
 from app.core.planning.model import PlanError
-from app.core.risk import RiskSettingError
+from app.core.risk import ArmingError, RiskSettingError
 from app.core.snapshot import TerminalSnapshot
 from app.domain.market import Quote
 from app.ui.words import tr
@@ -48,6 +48,7 @@ from app.ui.words import tr
 log = logging.getLogger(__name__)
 
 DEFAULT_FPS = 20
+_PLAIN = PlanError | RiskSettingError | ArmingError  # refusals already in words: no traceback logged
 
 
 @dataclass
@@ -109,7 +110,7 @@ def with_earlier_alerts(snapshot: TerminalSnapshot, stored: Sequence[AlertRaised
 
 def words(exc: BaseException) -> str:
     """An error of a command in words a user understands (the core's own messages already are)."""
-    if isinstance(exc, PlanError | RiskSettingError):
+    if isinstance(exc, _PLAIN):
         return str(exc)
     if isinstance(exc, TimeoutError):
         return tr("引擎未及时响应，请稍后再试 (the engine did not answer in time; try again)")
@@ -145,7 +146,7 @@ class _Command(QRunnable):
         try:
             result = self._fn()
         except Exception as exc:  # handed to the GUI thread in words, never raised in Qt's frames
-            log.warning("command failed: %s", exc, exc_info=not isinstance(exc, PlanError | RiskSettingError))
+            log.warning("command failed: %s", exc, exc_info=not isinstance(exc, _PLAIN))
             self._relay.errored.emit(self._failed, words(exc))
         else:
             self._relay.finished.emit(self._done, result)

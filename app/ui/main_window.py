@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self.panels: dict[str, QWidget] = {}
         self.layout_settings = QSettings(str(layout_file), QSettings.Format.IniFormat)
         self.view_menu: QMenu = self.menuBar().addMenu(tr("窗口"))
+        self.status_hooks: list[Callable[[], None]] = []  # run after each status-bar update (live mode)
         self._build_status_bar()
         self.tray: QSystemTrayIcon | None = None
         self._build_tray()
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
         bridge.events_arrived.connect(read_model.apply)
         bridge.command_failed.connect(lambda words: self.statusBar().showMessage(core_text(words), 10000))
         self.on_close: list[Callable[[], None]] = []
+        self.strategies_panel: Any = None  # add_market_panels
         self._interest_timer: QTimer | None = None
         self._charts_pending: tuple[Any, QWidget] | None = None
         self.painted = False
@@ -231,6 +233,7 @@ class MainWindow(QMainWindow):
         quotes = QuotesPanel(terminal)
         strategies, risk = StrategiesPanel(terminal), RiskSettingsPanel(terminal)
         strategies.set_mode(mode)
+        self.strategies_panel = strategies
         self.add_panel("quotes", tr("行情"), quotes, Area.RightDockWidgetArea)
         holder = QWidget(self)  # the charts (pyqtgraph) are built after the first frame: see _build_charts
         QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
@@ -271,10 +274,15 @@ class MainWindow(QMainWindow):
             self.removeEventFilter(self)
             if not self.painted:
                 self.painted = True
-                QTimer.singleShot(0, self.first_painted.emit)  # after this frame is on the screen
+                QTimer.singleShot(0, self._say_painted)  # after this frame is on the screen
             if self._charts_pending is not None:
                 QTimer.singleShot(0, self._build_charts)
         return super().eventFilter(watched, event)
+
+    def _say_painted(self) -> None:
+        # a method, not `first_painted.emit` itself: PySide6 6.12 handed a bound signal's emit to
+        # QTimer.singleShot miscounts a reference and aborts the process at its exit
+        self.first_painted.emit()
 
     def _build_charts(self) -> None:
         """The charts panel: importing pyqtgraph (with numpy) and building its plots takes longer than
@@ -337,6 +345,8 @@ class MainWindow(QMainWindow):
                 log.exception("closing: %s failed", fn)
         if self.tray is not None:
             self.tray.hide()
+        for timer in self.findChildren(QTimer):  # a closed window polls nothing (the panels' refreshes)
+            timer.stop()
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ start-up
@@ -422,6 +432,16 @@ class MainWindow(QMainWindow):
         self.speed_box = box
         return box
 
+    def set_mode(self, label: str, setup: str) -> None:
+        """The setup the window runs on changed before its session attached (a live start-up that
+        failed, the simulated setup chosen instead): `label` in the title and the status bar, `setup`
+        ("sim" or "live") in the strategies panel."""
+        self.mode = label
+        self.setWindowTitle(tr("Tiller 交易终端") + f" — {self.mode}")
+        if self.strategies_panel is not None:
+            self.strategies_panel.set_mode(setup)
+        self.update_status()
+
     def update_status(self) -> None:
         s = self.read_model.status
         red, green, grey = "#c62828", "#0f9d3a", "#606060"
@@ -455,6 +475,8 @@ class MainWindow(QMainWindow):
         put(self.mode_label, f"{self.mode} · {state}" if state else self.mode, red if halted else grey)
         put(self.next_job_label, self.next_job_text(s.now), grey)
         self.clock_label.setText(f"{s.now:%Y-%m-%d %H:%M:%S}" if s.now is not None else "")
+        for hook in self.status_hooks:
+            hook()
 
     def next_job_text(self, now: datetime | None) -> str:
         if now is None:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 # Messages Qt prints for the offscreen platform itself, never for anything a test did.
-IGNORED = ("This plugin does not support propagateSizeHints()",)
+IGNORED = ("This plugin does not support propagateSizeHints()", "This plugin does not support raise()")
 
 
 class QtWarnings:

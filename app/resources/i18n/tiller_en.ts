@@ -64,8 +64,76 @@
         <translation>Sim</translation>
     </message>
     <message>
+        <source>布防实盘账户</source>
+        <translation>Arm the live account</translation>
+    </message>
+    <message>
+        <source>请输入账户末 {n} 位确认</source>
+        <translation>Type the last {n} characters of the account to confirm</translation>
+    </message>
+    <message>
+        <source>布防</source>
+        <translation>Arm</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>布防…</source>
+        <translation>Arm…</translation>
+    </message>
+    <message>
+        <source>撤防</source>
+        <translation>Disarm</translation>
+    </message>
+    <message>
+        <source>实盘·已布防</source>
+        <translation>Live · armed</translation>
+    </message>
+    <message>
+        <source>实盘·只读</source>
+        <translation>Live · observe-only</translation>
+    </message>
+    <message>
         <source>Tiller 交易终端</source>
         <translation>Tiller Trading Terminal</translation>
+    </message>
+    <message>
+        <source>已布防：委托将发送到实盘账户</source>
+        <translation>Armed: orders go to the live account</translation>
+    </message>
+    <message>
+        <source>回到只读，不再发送新委托 (back to observe-only)</source>
+        <translation>Back to observe-only: no new orders are sent</translation>
+    </message>
+    <message>
+        <source>布防后今日收盘前委托将发送到实盘账户 (arm: orders are sent until the close)</source>
+        <translation>Arm: orders are sent to the live account until today&apos;s close</translation>
+    </message>
+    <message>
+        <source>券商：重连中</source>
+        <translation>Broker: reconnecting</translation>
+    </message>
+    <message>
+        <source>券商：断开</source>
+        <translation>Broker: disconnected</translation>
+    </message>
+    <message>
+        <source>Tiller — 实盘未能打开</source>
+        <translation>Tiller — the live account could not be opened</translation>
+    </message>
+    <message>
+        <source>重试 (retry)</source>
+        <translation>Retry</translation>
+    </message>
+    <message>
+        <source>打开模拟盘 (open the simulated setup)</source>
+        <translation>Open the simulated setup</translation>
+    </message>
+    <message>
+        <source>退出 (quit)</source>
+        <translation>Quit</translation>
     </message>
     <message>
         <source>窗口</source>
