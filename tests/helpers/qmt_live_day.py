@@ -27,7 +27,7 @@ from typing import Any
 from app.calendar_file import load_calendar
 from app.config import Settings
 from app.core.clock import SimClock
-from app.demo import DEMO_BATCH, _demo_positions, _instrument_specs
+from app.demo_data import DEMO_BATCH, demo_positions, instrument_specs
 from app.domain.clock import CN_TZ
 from app.domain.market import InstrumentStatus, Quote
 from app.feeds.synthetic import SyntheticFeed
@@ -162,7 +162,7 @@ def demo_specs() -> list[Any]:
     from app.clients.planned_orders import load_planned_orders_file
 
     batches = [b for b in load_planned_orders_file(DEMO_BATCH) if b.trading_day == DAY]
-    return _instrument_specs(batches[0], _demo_positions())
+    return instrument_specs(batches[0], demo_positions())
 
 
 def make_live_world(
@@ -188,7 +188,7 @@ def make_live_world(
         userdata, clock, account_id=ACCOUNT, broker_kwargs=sim_broker_kwargs(settings, seed)
     )
     if new_account:
-        for code, qty, cost, _ in _demo_positions():
+        for code, qty, cost, _ in demo_positions():
             exchange.broker.set_position(code, qty, cost)
     calendar = load_calendar(settings.general.data_dir)
     xtdata.trading_days[:] = calendar.trading_days(DAY, DAY + timedelta(days=90))  # QMT's calendar agrees

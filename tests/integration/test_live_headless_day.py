@@ -19,7 +19,7 @@ import pytest
 from app.bootstrap import build_live_setup
 from app.config import load_settings
 from app.core.clock import SimClock
-from app.demo import DEMO_BATCH
+from app.demo_data import DEMO_BATCH
 from app.domain.clock import CN_TZ
 from app.headless import HeadlessOptions, run_headless, run_live_headless
 from app.secrets import SecretStore
