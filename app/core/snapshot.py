@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -119,6 +119,7 @@ class TerminalSnapshot:
     trading_state: str  # active | reducing | halted ("" without a risk gate)
     halted: str | None  # why new orders are refused after a failed commit, or None
     mark: Any = None  # what the caller's `mark()` returned on the engine thread (app/ui/bridge.py)
+    strategy_names: Mapping[str, str] = field(default_factory=dict)  # id -> the name the user gave it
 
 
 def trades_of_day(engine: Engine) -> tuple[TradeReport, ...]:
@@ -155,4 +156,5 @@ def take_snapshot(
         trading_state="" if risk is None else risk.state.value,
         halted=engine.halted,
         mark=None if mark is None else mark(),
+        strategy_names={sid: st.name for sid, st in engine.plan.strategies.items() if st.name},
     )

@@ -111,6 +111,7 @@ class ReadModel(QObject):
         self.instruments: dict[str, InstrumentInfo] = {}
         self.equity: deque[tuple[datetime, Decimal]] = deque(maxlen=MAX_EQUITY_POINTS)
         self.status = Status()
+        self.strategy_names: dict[str, str] = {}  # id -> the name the user gave it (the snapshot's)
         self.loaded = False
         self._asked: set[str] = set()  # codes a snapshot was asked for (once each)
 
@@ -126,10 +127,14 @@ class ReadModel(QObject):
         quote = self.quotes.get(code)
         return None if quote is None else quote.prev_close
 
+    def strategy_name(self, strategy_id: str) -> str:
+        """The strategy as the user knows it: the name given in the settings, else its id."""
+        return self.strategy_names.get(strategy_id) or strategy_id
+
     def strategy_of_code(self, code: str) -> str:
-        """The strategies whose lines trade `code` today (for the positions table)."""
+        """The strategies whose lines trade `code` today (for the positions table), by name."""
         ids = sorted({x.strategy_id for x in self.plan_lines.values() if x.code == code})
-        return ",".join(ids)
+        return ",".join(self.strategy_name(sid) for sid in ids)
 
     def order_of_trade(self, trade: TradeReport) -> OrderSnapshot | None:
         if trade.client_order_id is not None:
@@ -157,6 +162,7 @@ class ReadModel(QObject):
             self._refill_line(line_id)
         self.quotes = {q.code: q for q in snapshot.quotes}
         self.instruments = {i.code: i for i in snapshot.instruments}
+        self.strategy_names = dict(snapshot.strategy_names)
         last_quote = max((q.ts for q in snapshot.quotes), default=None)
         self.status = replace(
             self.status,

@@ -37,6 +37,7 @@ ZERO = Decimal(0)
 class OrderRow(NamedTuple):
     order: OrderSnapshot
     name: str
+    strategy: str = ""  # its name as the user gave it (else the id)
 
 
 def orders_model(parent: Any = None) -> RowTableModel[OrderRow]:
@@ -57,9 +58,7 @@ def orders_model(parent: Any = None) -> RowTableModel[OrderRow]:
         Column(tr("已成交"), lambda r: str(r.order.filled_qty), "right"),
         Column(tr("成交均价"), avg, "right"),
         Column(tr("状态"), lambda r: status_text(r.order.status), "center"),
-        Column(
-            tr("策略", "one strategy"), lambda r: r.order.strategy_id[:12], tip=lambda r: r.order.strategy_id
-        ),
+        Column(tr("策略", "one strategy"), lambda r: r.strategy[:12], tip=lambda r: r.order.strategy_id),
         Column(tr("委托编号"), lambda r: str(r.order.client_order_id)),
         Column(tr("说明"), lambda r: core_text(r.order.status_msg), tip=lambda r: r.order.status_msg),
     ]
@@ -116,7 +115,8 @@ class OrdersPanel(Panel):
         self.reload()
 
     def _row(self, order: OrderSnapshot) -> OrderRow:
-        return OrderRow(order, self.model_cache.name_of(order.code))
+        strategy = self.model_cache.strategy_name(order.strategy_id) if order.strategy_id else ""
+        return OrderRow(order, self.model_cache.name_of(order.code), strategy)
 
     def reload(self) -> None:
         self.table_model.set_rows(self._row(o) for o in self.model_cache.orders.values())
@@ -198,7 +198,9 @@ class TradesPanel(Panel):
         return TradeRow(
             trade,
             self.model_cache.name_of(trade.code),
-            "" if order is None else order.strategy_id,
+            ""
+            if order is None or not order.strategy_id
+            else self.model_cache.strategy_name(order.strategy_id),
             str(order.client_order_id) if order is not None else str(trade.client_order_id or ""),
         )
 

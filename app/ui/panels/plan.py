@@ -49,6 +49,7 @@ class PlanRow(NamedTuple):
     line: PlanLine
     fill: LineFill
     waiting_on_pause: bool  # approved but its side is paused
+    strategy: str  # its name as the user gave it (else the id)
 
 
 def _state(r: PlanRow) -> str:
@@ -74,9 +75,7 @@ def plan_model(parent: Any = None) -> RowTableModel[PlanRow]:
         return FLAT
 
     columns: list[Column[PlanRow]] = [
-        Column(
-            tr("策略", "one strategy"), lambda r: r.line.strategy_id[:12], tip=lambda r: r.line.strategy_id
-        ),
+        Column(tr("策略", "one strategy"), lambda r: r.strategy[:12], tip=lambda r: r.line.strategy_id),
         Column(tr("代码"), lambda r: r.line.code),
         Column(tr("名称"), lambda r: r.line.name),
         Column(tr("方向"), lambda r: side_text(r.line.side), "center", lambda r: side_color(r.line.side)),
@@ -194,7 +193,8 @@ class PlanPanel(Panel):
             (line.side is Side.BUY and status.paused_buys) or (line.side is Side.SELL and status.paused_sells)
         )
         waiting = paused and line.state.value == "approved"
-        return PlanRow(line, self.model_cache.line_fills.get(line.line_id, LineFill()), waiting)
+        fill = self.model_cache.line_fills.get(line.line_id, LineFill())
+        return PlanRow(line, fill, waiting, self.model_cache.strategy_name(line.strategy_id))
 
     def reload(self) -> None:
         self.table_model.set_rows(self._row(x) for x in self.model_cache.plan_lines.values())

@@ -115,6 +115,23 @@ def test_mid_day_every_panel_shows_the_engines_books_then_screenshots(
     assert path.stat().st_size > 10_000
 
 
+def test_strategies_are_shown_by_the_name_the_user_gave_them_with_the_id_as_tooltip(
+    session: WindowSession,
+) -> None:
+    session.terminal.approve_plan()
+    session.at(9, 45)
+    plan, orders = session.panel("plan").table_model, session.panel("orders").table_model
+    positions = session.panel("positions").table_model
+    column = _column(plan, "策略")
+    assert plan.rowCount() > 0
+    assert {plan.data(plan.index(r, column)) for r in range(plan.rowCount())} == {"示例策略"}
+    assert plan.data(plan.index(0, column), Qt.ItemDataRole.ToolTipRole) == "s1"
+    assert orders.rowCount() > 0
+    assert orders.data(orders.index(0, _column(orders, "策略")), Qt.ItemDataRole.DisplayRole) == "示例策略"
+    traded = _row_of(positions, "600000.SH")
+    assert "示例策略" in _texts(positions, traded)[_column(positions, "策略")]
+
+
 def test_buy_and_sell_colours_red_and_green(session: WindowSession) -> None:
     plan = session.panel("plan").table_model
     side = _column(plan, "方向")
