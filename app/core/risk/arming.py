@@ -95,7 +95,7 @@ class LiveStatus:
             )
         return (
             "交易模式：实盘，只观察不下单 (live: observe-only, no order is sent) — 今日未布防 "
-            "(not armed today: arm with `python -m app run --arm` or in the window)"
+            "(not armed today: arm in the window, or with `python -m app run --headless --arm`)"
         )
 
 
@@ -137,7 +137,7 @@ class LiveGuard:
             )
         return (
             "实盘未布防，只观察不下单 (the live account is not armed today: observe-only, no order is sent); "
-            "布防: python -m app run --arm，或在窗口中布防 (arm for the day first)"
+            "布防: 在窗口中布防，或 python -m app run --headless --arm (arm for the day first)"
         )
 
     def arm(self, by: str, now: datetime, day: date) -> Arming:
