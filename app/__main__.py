@@ -433,9 +433,13 @@ def _run_window(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     # as bootstrap.configure_logging, without importing the composition root before the window is up
+    data_dir = getattr(args, "data_dir", None)  # the log goes with the books, as demo and --headless
     log_file = configure_logging(
-        settings.general.data_dir, level=settings.general.log_level, console_level=logging.ERROR
+        data_dir or settings.general.data_dir, level=settings.general.log_level, console_level=logging.ERROR
     )
+    if getattr(args, "arm", False):
+        print("--arm 用于 run --headless；窗口中请点状态栏的“布防…” (--arm is for run --headless; in the window, "
+              "arm with 布防… in the status bar)", file=sys.stderr)  # fmt: skip
     options = GuiOptions(
         day=getattr(args, "day", None), start=start, until=until, speed=speed or None,
         data_dir=getattr(args, "data_dir", None), seed=getattr(args, "seed", None),

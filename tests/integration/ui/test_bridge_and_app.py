@@ -155,6 +155,23 @@ def test_python_m_app_opens_the_window_and_runs_a_short_day_start_to_end(tmp_pat
         (Path(extra) / shot.name).write_bytes(shot.read_bytes())
 
 
+def test_the_window_with_a_data_dir_logs_there_and_says_arm_belongs_to_headless(tmp_path: Path) -> None:
+    """`run --data-dir D` keeps its log with its books in D (as demo and --headless do), and `--arm`,
+    which only run --headless takes, is said to belong there instead of being silently ignored."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TILLER_DATA_DIR": str(tmp_path / "general")}
+    folder = tmp_path / "books"
+    completed = subprocess.run(
+        [sys.executable, "-m", "app", "run", "--day", "2026-11-23", "--start", "09:00", "--until", "09:20",
+         "--speed", "0", "--exit-when-done", "--data-dir", str(folder), "--arm"],
+        capture_output=True, text=True, encoding="utf-8", env=env, timeout=300,
+    )  # fmt: skip
+
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "--arm is for run --headless" in completed.stderr
+    assert "signals planned" in (folder / "logs" / "tiller.log").read_text(encoding="utf-8")
+    assert not (tmp_path / "general" / "logs" / "tiller.log").exists()
+
+
 def test_window_session_books_after_the_day_match_the_broker(tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
     """The composition root's window session in-process, with the window: the day runs on the engine's
     threads, the window only follows; at the end the window shows what the engine has."""
