@@ -280,8 +280,8 @@ class MainWindow(QMainWindow):
         return super().eventFilter(watched, event)
 
     def _say_painted(self) -> None:
-        # a method, not `first_painted.emit` itself: PySide6 6.12 handed a bound signal's emit to
-        # QTimer.singleShot miscounts a reference and aborts the process at its exit
+        # a method, not `first_painted.emit` itself: PySide6 6.12's emit takes a reference from True
+        # on every call (app/ui/qt_workarounds.py gives it back, also when Qt calls the emit)
         self.first_painted.emit()
 
     def _build_charts(self) -> None:
