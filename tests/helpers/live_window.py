@@ -91,10 +91,20 @@ class LiveWindow:
         self.bridge.wait_commands(WAIT_MS)
         self.window.close()
         QThreadPool.globalInstance().waitForDone(WAIT_MS)  # no read of the gateway left running
-        self.day.close()
+        try:
+            self.session.close()  # as app/gui.py finishes: the day's jobs, then the setup
+        finally:
+            self.day.exchange.close()
 
 
-def live_window(folder: Path, qtbot: Any, *, enabled: bool = True, start: time = time(9, 20)) -> LiveWindow:
+def live_window(
+    folder: Path, qtbot: Any, *, enabled: bool = True, start: time = time(9, 20), signals: Path | None = None,
+    engine_timers: bool = True,
+) -> LiveWindow:
+    """The window open on the live session, its day's jobs started as `python -m app` starts them
+    (`session.start()` once the window follows the session). `engine_timers` (the default): the jobs
+    as engine timers, fired as the test moves the SimClock (`w.at`); False: on APScheduler, timed
+    from the SimClock's now on the wall clock, as the live clock runs them."""
     standin.install()
     userdata = folder / "userdata_mini"
     settings = live_settings(folder, userdata, qmt__live_trading_enabled="true" if enabled else "false")
@@ -110,7 +120,8 @@ def live_window(folder: Path, qtbot: Any, *, enabled: bool = True, start: time =
     try:
         session = build_live_window_session(
             settings, clock=clock, secrets=secrets_with_account(), data_dir=folder, quotes=feed,
-            reconnect_delays=(0.01, 0.05, 0.2), query_interval=None, instruments=infos,
+            reconnect_delays=(0.01, 0.05, 0.2), query_interval=None, instruments=infos, signals=signals,
+            engine_timers=engine_timers,
         )  # fmt: skip
     except BaseException:
         exchange.close()
@@ -121,15 +132,20 @@ def live_window(folder: Path, qtbot: Any, *, enabled: bool = True, start: time =
         read_model = ReadModel()
         bridge = EngineBridge(session.terminal)
         window = MainWindow(read_model, bridge, layout_file=folder / "window.ini", mode="实盘", schedule=[])
+        window.session_attached(session.schedule)  # as app/gui.py attaches a built session
         qtbot.addWidget(window)
         window.add_core_panels()
         controls = LiveControls(window, session)
         session.terminal.subscribe(bridge.listener)
         bridge.refresh()
+        session.start()
         window.resize(1440, 900)
         window.show()
         qtbot.waitUntil(lambda: read_model.loaded and controls.status is not None, timeout=WAIT_MS)
         return LiveWindow(day, session, read_model, bridge, window, controls, qtbot)
     except BaseException:
-        day.close()
+        try:
+            session.close()
+        finally:
+            exchange.close()
         raise
