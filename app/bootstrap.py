@@ -6,7 +6,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -1038,7 +1038,12 @@ def build_live_window_session(
     from app.headless import DayJobs, live_day, live_source, log_say
 
     secrets = secrets if secrets is not None else SecretStore()
-    source = live_source(settings, signals)  # missing BigQuant keys: said before the account is locked
+    no_source: str | None = None
+    try:
+        source = live_source(settings, signals, secrets)
+    except SetupError as exc:  # the window still watches the account; the alert says what to set
+        no_source = str(exc)
+        source = live_source(replace(settings, bigquant=replace(settings.bigquant, strategy_ids=())), None)
     setup = build_live_setup(
         settings, clock=clock, secrets=secrets, data_dir=data_dir, live_guard=live_guard, quotes=quotes,
         reconnect_delays=reconnect_delays, query_interval=query_interval,
@@ -1047,6 +1052,8 @@ def build_live_window_session(
     try:
         setup.terminal.start()
         setup.terminal.start_day(setup.day, instruments)
+        if no_source is not None:
+            setup.terminal.alert("error", "signals", no_source)
         account = (secrets.get("qmt.account_id") or "").strip()
         day = live_day(
             settings, setup, log_say(), account=account, source=source,

@@ -680,7 +680,9 @@ def live_day(
     )  # fmt: skip
 
 
-def live_source(settings: Settings, signals: Path | None) -> tuple[Any, str, list[str]]:
+def live_source(
+    settings: Settings, signals: Path | None, secrets: SecretStore | None = None
+) -> tuple[Any, str, list[str]]:
     """The live day's planned orders: the file given, else BigQuant's followed strategies, else none."""
     if signals is not None:
         ids = list(dict.fromkeys(b.strategy_id for b in load_planned_orders_file(signals)))
@@ -689,7 +691,7 @@ def live_source(settings: Settings, signals: Path | None) -> tuple[Any, str, lis
         from app.bootstrap import SetupError
         from app.clients.bigquant import source_from_settings
 
-        secrets = SecretStore()
+        secrets = secrets if secrets is not None else SecretStore()
         access, secret = secrets.get("bigquant.access_key"), secrets.get("bigquant.secret_key")
         if not access or not secret:
             raise SetupError(

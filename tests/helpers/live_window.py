@@ -26,7 +26,7 @@ from app.domain.signals import OPEN, SignalBatch, SignalLine
 from app.feeds import InstrumentSpec
 from app.feeds.synthetic import SyntheticFeed
 from app.ui.bridge import EngineBridge
-from app.ui.live import LiveControls
+from app.ui.live import ArmDialog, LiveControls
 from app.ui.main_window import MainWindow
 from app.ui.read_model import ReadModel
 from tests.helpers.qmt import (
@@ -98,8 +98,14 @@ class LiveWindow:
 
 
 def live_window(
-    folder: Path, qtbot: Any, *, enabled: bool = True, start: time = time(9, 20), signals: Path | None = None,
+    folder: Path,
+    qtbot: Any,
+    *,
+    enabled: bool = True,
+    start: time = time(9, 20),
+    signals: Path | None = None,
     engine_timers: bool = True,
+    **env: str,
 ) -> LiveWindow:
     """The window open on the live session, its day's jobs started as `python -m app` starts them
     (`session.start()` once the window follows the session). `engine_timers` (the default): the jobs
@@ -107,7 +113,9 @@ def live_window(
     from the SimClock's now on the wall clock, as the live clock runs them."""
     standin.install()
     userdata = folder / "userdata_mini"
-    settings = live_settings(folder, userdata, qmt__live_trading_enabled="true" if enabled else "false")
+    settings = live_settings(
+        folder, userdata, qmt__live_trading_enabled="true" if enabled else "false", **env
+    )
     clock = SimClock(datetime.combine(DAY, start, CN_TZ))
     broker = {"fees": fee_schedule(settings), "initial_cash": D("1000000"), "seed": 5}
     exchange = standin.configure(userdata, clock, account_id=ACCOUNT, broker_kwargs=broker)
@@ -149,3 +157,23 @@ def live_window(
         finally:
             exchange.close()
         raise
+
+
+def open_arm_dialog(w: LiveWindow) -> ArmDialog:
+    w.controls.button.click()
+    w.qtbot.waitUntil(
+        lambda: w.controls.dialog is not None and w.controls.dialog.isVisible(), timeout=WAIT_MS
+    )
+    dialog = w.controls.dialog
+    assert dialog is not None
+    w.controls.arm_action.trigger()  # asked again meanwhile (the menu): still the one dialog
+    assert w.controls.dialog is dialog
+    return dialog
+
+
+def arm_through_dialog(w: LiveWindow) -> None:
+    dialog = open_arm_dialog(w)
+    dialog.entry.setText(ACCOUNT[-4:])
+    dialog.arm_button.click()
+    w.qtbot.waitUntil(lambda: w.controls.armed, timeout=WAIT_MS)
+    w.catch_up()

@@ -22,8 +22,16 @@ from app.domain.clock import CN_TZ
 from app.domain.orders import OrderStatus
 from app.domain.side import Side
 from app.secrets import SecretStore
-from app.ui.live import QUIT, RETRY, SIMULATED, ArmDialog, choice_of, live_failure_box
-from tests.helpers.live_window import STRATEGY, WAIT_MS, LiveWindow, live_window, plan_batch
+from app.ui.live import QUIT, RETRY, SIMULATED, choice_of, live_failure_box
+from tests.helpers.live_window import (
+    STRATEGY,
+    WAIT_MS,
+    LiveWindow,
+    arm_through_dialog,
+    live_window,
+    open_arm_dialog,
+    plan_batch,
+)
 from tests.helpers.qmt import ACCOUNT, live_settings
 from tests.helpers.window_day import save_screenshot
 from tests.standins import xtpythonclient as standin
@@ -53,26 +61,6 @@ def plan_and_approve(w: LiveWindow, *lines: tuple[str, str, Side, int]) -> None:
     w.terminal.plan_batches([plan_batch(*lines)])
     w.catch_up()
     w.window.panel("plan").approve_button.click()
-    w.catch_up()
-
-
-def open_arm_dialog(w: LiveWindow) -> ArmDialog:
-    w.controls.button.click()
-    w.qtbot.waitUntil(
-        lambda: w.controls.dialog is not None and w.controls.dialog.isVisible(), timeout=WAIT_MS
-    )
-    dialog = w.controls.dialog
-    assert dialog is not None
-    w.controls.arm_action.trigger()  # asked again meanwhile (the menu): still the one dialog
-    assert w.controls.dialog is dialog
-    return dialog
-
-
-def arm_through_dialog(w: LiveWindow) -> None:
-    dialog = open_arm_dialog(w)
-    dialog.entry.setText(ACCOUNT[-4:])
-    dialog.arm_button.click()
-    w.qtbot.waitUntil(lambda: w.controls.armed, timeout=WAIT_MS)
     w.catch_up()
 
 
