@@ -17,6 +17,9 @@ lock released. A restart the same day plans nothing twice and resumes the lines 
   until the day's last job has run. Observe-only unless armed (`--arm`): then nothing is sent and each
   execution window says what it did not send and why. Planned orders from `--signals` or BigQuant.
   A simulated clock and a market (tests) drive the same live day in seconds (`_drive`).
+
+The day's chain itself (`DayJobs`, and `live_day` for the live setup) is shared with the live window
+(bootstrap.build_live_window_session), which runs the same jobs on APScheduler.
 """
 
 from __future__ import annotations
