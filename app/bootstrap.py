@@ -989,15 +989,15 @@ class LiveWindowSession:
         return self.setup.gateway.state()
 
     def start(self) -> None:
-        """The day's jobs begin (the engine was started by the builder: it must connect first): on
-        APScheduler against the wall clock, each job only posted to the engine; lines an earlier run
-        left handed are resumed first."""
+        """The day's jobs begin (the engine was started by the builder: it must connect first; lines an
+        earlier run left handed were resumed there): on APScheduler against the wall clock, each job
+        only posted to the engine."""
         if self.jobs is None:
             return
         if self.engine_timers:
-            self.jobs.on_engine_timers()
+            self.jobs.on_engine_timers(resume=False)
         else:
-            self.jobs.on_live_clock()
+            self.jobs.on_live_clock(resume=False)  # never waits on the engine: the GUI thread calls it
 
     def close(self) -> None:
         """The scheduler stopped first (no job posted after it), then the fetch, sync and alert
@@ -1061,6 +1061,7 @@ def build_live_window_session(
         )  # fmt: skip
         jobs = DayJobs(day)
         plan = jobs.start(start_terminal=False)
+        jobs.resume()  # lines handed by an earlier run go on (here, off the GUI thread)
         schedule = [(j.at, _JOB_WORDS.get(j.command.value, j.command.value)) for j in plan.jobs
                     if j.command.value != "monitor"]  # fmt: skip
         return LiveWindowSession(

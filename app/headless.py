@@ -354,7 +354,8 @@ class DayJobs:
         say.flush()
         return self.plan
 
-    def _resume(self) -> None:
+    def resume(self) -> None:
+        """Lines an earlier run left handed go on (on the engine thread; waits for it)."""
         engine, say = self.day.engine, self.day.say
         resumed = engine.call(resume_handed)
         if resumed:
@@ -362,18 +363,22 @@ class DayJobs:
                 f"[{engine.clock.now():%H:%M:%S}] 接续执行 (resumed) {resumed} 行 (lines handed before a restart)"
             )
 
-    def on_engine_timers(self) -> None:
-        """The day's jobs as engine timers, after the lines an earlier run left handed are resumed."""
+    def on_engine_timers(self, *, resume: bool = True) -> None:
+        """The day's jobs as engine timers, after the lines an earlier run left handed are resumed
+        (`resume=False`: `resume()` was called already)."""
         assert self.day.handlers is not None
-        self._resume()
+        if resume:
+            self.resume()
         plan_on_engine(self.day.engine, self.plan, self.day.handlers)
 
-    def on_live_clock(self) -> LiveScheduler:
+    def on_live_clock(self, *, resume: bool = True) -> LiveScheduler:
         """The day's jobs on APScheduler (each only posted to the engine), timed from the engine clock's
-        now; the next days' plans too (a window left open overnight). Handed lines resumed first."""
+        now; the next days' plans too (a window left open overnight). Handed lines resumed first
+        (`resume=False`: `resume()` was called already; this then never waits on the engine)."""
         day = self.day
         assert day.handlers is not None
-        self._resume()
+        if resume:
+            self.resume()
         blocked = day.blocked
         self.scheduler = LiveScheduler(
             day.engine, self.calendar, day.handlers, times=Times.from_settings(day.settings.schedule),

@@ -315,7 +315,13 @@ def test_python_m_app_in_live_mode_opens_the_window_on_the_account_observe_only(
 
     def look() -> None:
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if not windows or "只读" not in windows[0].mode_label.text():
+        # the live state and the broker's link are read off the GUI thread: looked at once both are in
+        # (or after 30 s, to fail on what is shown then)
+        waiting = not windows or "只读" not in windows[0].mode_label.text()
+        if not waiting and "已连接" not in windows[0].broker_label.text() and seen.get("tries", 0) < 600:
+            seen["tries"] = seen.get("tries", 0) + 1
+            waiting = True
+        if waiting:
             QTimer.singleShot(50, look)
             return
         window = windows[0]
