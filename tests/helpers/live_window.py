@@ -105,12 +105,15 @@ def live_window(
     start: time = time(9, 20),
     signals: Path | None = None,
     engine_timers: bool = True,
+    xtdata: Any = None,
     **env: str,
 ) -> LiveWindow:
     """The window open on the live session, its day's jobs started as `python -m app` starts them
     (`session.start()` once the window follows the session). `engine_timers` (the default): the jobs
     as engine timers, fired as the test moves the SimClock (`w.at`); False: on APScheduler, timed
-    from the SimClock's now on the wall clock, as the live clock runs them."""
+    from the SimClock's now on the wall clock, as the live clock runs them. `xtdata` (xtdata's stand-in,
+    installed: tests/helpers/qmt_live_day.py xtdata_installed): no quote seam, build_live_setup wires
+    xtdata as in production, the day's instruments known to it."""
     standin.install()
     userdata = folder / "userdata_mini"
     settings = live_settings(
@@ -125,10 +128,14 @@ def live_window(
     infos = feed.instruments(DAY)
     exchange.set_instruments(infos)
     exchange.begin_day(DAY)
+    if xtdata is not None:
+        for info in infos:
+            xtdata.add_instrument(info.code, float(info.prev_close), name=info.name, tick=float(info.tick))
     try:
         session = build_live_window_session(
-            settings, clock=clock, secrets=secrets_with_account(), data_dir=folder, quotes=feed,
+            settings, clock=clock, secrets=secrets_with_account(), data_dir=folder,
             reconnect_delays=(0.01, 0.05, 0.2), query_interval=None, instruments=infos, signals=signals,
+            quotes=feed if xtdata is None else None,
             engine_timers=engine_timers,
         )  # fmt: skip
     except BaseException:

@@ -11,6 +11,7 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import datetime, time
+from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +204,26 @@ def test_without_bigquant_keys_the_live_window_still_opens_and_says_what_to_set(
         assert plan_rows(w) == [] and w.window.broker_label.text() == "券商：已连接"
     finally:
         w.close()
+
+
+def test_the_live_window_hears_xtdata_quotes_wired_by_the_live_setup(tmp_path: Path, qtbot: Any) -> None:
+    """In production the window's session takes no quote seam: build_live_setup wires xtdata (LiveMarket).
+    Here xtdata's stand-in pushes the exchange's snapshot and the window's books price on it."""
+    from tests.helpers.qmt_live_day import XtMarket, xtdata_installed
+
+    with xtdata_installed() as xtdata:
+        w = live_window(tmp_path, qtbot, start=time(9, 31), xtdata=xtdata)
+        try:
+            market = w.session.setup.market
+            assert market is not None  # xtdata's feed, wired by build_live_setup
+            xt = XtMarket(w.exchange, w.day.feed, xtdata, DAY)
+            xt.attach(w.session.setup)
+            snapshot = w.day.feed.snapshot(DAY, time(9, 31))
+            xt.quotes(snapshot)
+            w.catch_up()
+            pushed = {q.code: q.last for q in snapshot}
+            held = "000001.SZ"  # followed (the account holds it): its quote reaches the books through xtdata
+            assert pushed[held] != D("11.37") and w.terminal.last_prices()[held] == pushed[held]
+            w.qtbot.waitUntil(lambda: "行情：正常" in w.window.quotes_label.text(), timeout=WAIT_MS)
+        finally:
+            w.close()
