@@ -6,7 +6,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -980,6 +980,8 @@ class LiveWindowSession:
     live_trading_enabled: bool
     mode: str = "live"
     driver: PacedDay | None = None  # a live day has no paced driver: the clock is the wall's
+    jobs: Any = None  # the day's chain (app/headless.py DayJobs), its jobs running once started
+    engine_timers: bool = False  # tests: the jobs as engine timers on a SimClock (its advance fires them)
 
     def connection_state(self) -> Any:
         """The QMT link now (app/gateways/qmt/gateway.py ConnectionState): connected, reconnecting
@@ -987,10 +989,24 @@ class LiveWindowSession:
         return self.setup.gateway.state()
 
     def start(self) -> None:
-        """Nothing more to start: the engine was started by the builder (it must connect first)."""
+        """The day's jobs begin (the engine was started by the builder: it must connect first; lines an
+        earlier run left handed were resumed there): on APScheduler against the wall clock, each job
+        only posted to the engine."""
+        if self.jobs is None:
+            return
+        if self.engine_timers:
+            self.jobs.on_engine_timers(resume=False)
+        else:
+            self.jobs.on_live_clock(resume=False)  # never waits on the engine: the GUI thread calls it
 
     def close(self) -> None:
-        self.setup.close()
+        """The scheduler stopped first (no job posted after it), then the fetch, sync and alert
+        workers, then the setup (the engine, xtdata, the gateway, the account lock)."""
+        try:
+            if self.jobs is not None:
+                self.jobs.stop(drain=False)
+        finally:
+            self.setup.close()
 
 
 def build_live_window_session(
@@ -1004,24 +1020,58 @@ def build_live_window_session(
     reconnect_delays: Sequence[float] | None = None,
     query_interval: timedelta | None = LIVE_QUERY_INTERVAL,
     instruments: Sequence[Any] = (),
+    signals: Path | None = None,
+    engine_timers: bool = False,
 ) -> LiveWindowSession:
     """The window's live session: `build_live_setup` (the arming guard unless `live_guard` says
-    otherwise), then the Terminal started (connect miniQMT, recover) and the day begun. Raises what
-    the investor must fix, in words (SetupError, QmtError, the account lock's error, TimeoutError);
-    everything it built is closed again then. `secrets`, `clock`, `quotes`, `reconnect_delays`,
-    `query_interval` and `instruments` are for tests on the stand-in."""
+    otherwise), then the Terminal started (connect miniQMT, recover) and the day begun, and the day's
+    chain wired as `run --headless` wires it (app/headless.py `live_day`, `DayJobs`: fetch -> plan ->
+    approval -> auctions/continuous -> close, reconcile, settle -> sync -> backup, from the settings'
+    schedule; observe-only holds each line and says why in the plan). `schedule` is the day's jobs
+    for the status bar; they start with `start()`. Planned orders from `signals` (a BigQuant
+    planned-order file) or BigQuant (`bigquant.strategy_ids`), as the headless run's.
+
+    Raises what the investor must fix, in words (SetupError, QmtError, the account lock's error,
+    TimeoutError); everything it built is closed again then. `secrets`, `clock`, `quotes`,
+    `reconnect_delays`, `query_interval`, `instruments` and `engine_timers` (the jobs as engine timers
+    on a SimClock rather than on APScheduler) are for tests on the stand-in."""
+    from app.headless import DayJobs, live_day, live_source, log_say
+
     secrets = secrets if secrets is not None else SecretStore()
+    no_source: str | None = None
+    try:
+        source = live_source(settings, signals, secrets)
+    except SetupError as exc:  # the window still watches the account; the alert says what to set
+        no_source = str(exc)
+        source = live_source(replace(settings, bigquant=replace(settings.bigquant, strategy_ids=())), None)
     setup = build_live_setup(
         settings, clock=clock, secrets=secrets, data_dir=data_dir, live_guard=live_guard, quotes=quotes,
         reconnect_delays=reconnect_delays, query_interval=query_interval,
     )  # fmt: skip
+    jobs: Any = None
     try:
         setup.terminal.start()
         setup.terminal.start_day(setup.day, instruments)
+        if no_source is not None:
+            setup.terminal.alert("error", "signals", no_source)
         account = (secrets.get("qmt.account_id") or "").strip()
+        day = live_day(
+            settings, setup, log_say(), account=account, source=source,
+            title="Tiller 窗口实盘 (the window, live QMT account {account})",
+        )  # fmt: skip
+        jobs = DayJobs(day)
+        plan = jobs.start(start_terminal=False)
+        jobs.resume()  # lines handed by an earlier run go on (here, off the GUI thread)
+        schedule = [(j.at, _JOB_WORDS.get(j.command.value, j.command.value)) for j in plan.jobs
+                    if j.command.value != "monitor"]  # fmt: skip
         return LiveWindowSession(
-            setup, setup.terminal, [], settings.account.account_id, account, settings.qmt.live_trading_enabled
-        )
+            setup, setup.terminal, schedule, settings.account.account_id, account,
+            settings.qmt.live_trading_enabled, jobs=jobs, engine_timers=engine_timers,
+        )  # fmt: skip
     except BaseException:
-        setup.close()
+        try:
+            if jobs is not None:
+                jobs.stop(drain=False)
+        finally:
+            setup.close()
         raise

@@ -17,10 +17,15 @@ lock released. A restart the same day plans nothing twice and resumes the lines 
   until the day's last job has run. Observe-only unless armed (`--arm`): then nothing is sent and each
   execution window says what it did not send and why. Planned orders from `--signals` or BigQuant.
   A simulated clock and a market (tests) drive the same live day in seconds (`_drive`).
+
+The day's chain itself (`DayJobs`, and `live_day` for the live setup) is shared with the live window
+(bootstrap.build_live_window_session), which runs the same jobs on APScheduler.
 """
 
 from __future__ import annotations
 
+import io
+import logging
 import queue
 import time as wall
 from collections.abc import Callable, Sequence
@@ -60,6 +65,7 @@ from app.secrets import SecretStore
 from app.sync_command import close_missed_day
 
 CLOSE = time(15, 0)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +92,9 @@ class _Say:
 
     def alert_listener(self, event: object) -> None:
         if isinstance(event, LiveStateChanged):
-            self.lines.put(
-                f"[{event.ts:%H:%M:%S}] 实盘状态 (live state): {event.state} ({event.by}, {event.reason})"
-            )
+            self(f"[{event.ts:%H:%M:%S}] 实盘状态 (live state): {event.state} ({event.by}, {event.reason})")
         elif isinstance(event, AlertRaised) and event.level in ("warning", "error", "critical"):
-            self.lines.put(
-                f"[{event.ts:%H:%M:%S}] 告警 (alert) {event.level}/{event.category}: {event.message}"
-            )
+            self(f"[{event.ts:%H:%M:%S}] 告警 (alert) {event.level}/{event.category}: {event.message}")
 
     def flush(self) -> None:
         while True:
@@ -101,6 +103,16 @@ class _Say:
             except queue.Empty:
                 return
             print(line, file=self.out, flush=True)
+
+
+class _LogSay(_Say):
+    def __call__(self, text: str) -> None:
+        log.info("%s", text)
+
+
+def log_say() -> _Say:
+    """Lines to the log as they come (the window: what it shows comes from the engine's events)."""
+    return _LogSay(io.StringIO())
 
 
 def _load_signals(options: HeadlessOptions) -> tuple[list[SignalBatch], str]:
@@ -202,6 +214,8 @@ class _Day:
     before_batches: Callable[[Sequence[SignalBatch]], object] | None = None
     handlers: dict[Command, Handler] | None = None  # the jobs' commands, once made
     blocked: str | None = None  # why automatic trading is held today (an earlier day did not settle)
+    jobs: DayJobs | None = None  # the day's chain, once wired
+    ready: Callable[[], object] | None = None  # waits until the engine's books are ready to size the day
 
     def post(self, message: object) -> None:
         """Hand a message to the engine (a fetched batch: its codes' details first, on a live setup)."""
@@ -220,28 +234,76 @@ def _run_day(
     """The headless day on a built setup (not started): the same for the simulated and the live setup.
     `started(day)` runs once the engine is up (the live setup: arming); `drive(day, schedule, idle)` makes
     time pass and calls `schedule()` (the day's jobs) once the day has begun; `close()` ends the setup."""
-    settings, say, engine, terminal = day.settings, day.say, day.engine, day.terminal
-    calendar = load_calendar(settings.general.data_dir)
-    worker: DeliveryWorker | None = None
-    dispatcher: AlertDispatcher | None = None
-    fetcher: SignalFetchWorker | None = None
-    inbox: FileInbox | None = None
+    say = day.say
+    jobs: DayJobs | None = None
     interrupted = False
     try:
+        jobs = DayJobs(day)
+        jobs.start(started, start_terminal=True)
+        if jobs.plan.jobs and jobs.calendar.is_trading_day(day.day):
+            drive(day, jobs.on_engine_timers, jobs.idle)
+        say("完成 (done)")
+        say.flush()
+        return 0
+    except KeyboardInterrupt:
+        interrupted = True
+        say.flush()
+        print("已停止 (stopped by Ctrl-C): 账本已保存 (the books are saved)", file=say.out, flush=True)
+        raise
+    finally:
+        try:
+            if jobs is not None:
+                jobs.stop(drain=not interrupted)
+        finally:
+            close()
+
+
+class DayJobs:
+    """The trading day's chain wired on a built setup — the fetch worker, the planner on arrival, the
+    jobs' commands (app/scheduler/chain.py day_handlers: fetch -> approve -> auctions/continuous ->
+    close, reconcile, settle -> sync -> backup; held and said while a live account is observe-only),
+    the sync's delivery worker, the alert channels, the file inbox — shared by `run --headless` (both
+    setups) and the live window (bootstrap.build_live_window_session).
+
+    `start()` wires it and makes the day's plan (`plan`); the jobs then run either as engine timers
+    (`on_engine_timers`: a simulated clock fires them) or on APScheduler against the wall clock
+    (`on_live_clock`: each job only posted to the engine). `stop()` ends everything it started,
+    the scheduler's thread included; safe to call more than once."""
+
+    def __init__(self, day: _Day) -> None:
+        self.day = day
+        day.jobs = self
+        self.calendar = load_calendar(day.settings.general.data_dir)
+        self.worker: DeliveryWorker | None = None
+        self.dispatcher: AlertDispatcher | None = None
+        self.fetcher: SignalFetchWorker | None = None
+        self.inbox: FileInbox | None = None
+        self.scheduler: LiveScheduler | None = None
+        self.plan = DayPlan(day.day, ())
+
+    @property
+    def idle(self) -> tuple[Any, ...]:
+        """What a simulated day waits on before the clock moves (a fetch on its way)."""
+        return () if self.fetcher is None else (self.fetcher,)
+
+    def start(self, started: Callable[[_Day], None] = lambda day: None, *, start_terminal: bool) -> DayPlan:
+        day = self.day
+        settings, say, engine, terminal = day.settings, day.say, day.engine, day.terminal
         terminal.subscribe(say.alert_listener)
         if settings.alerts.channels:
-            dispatcher = alert_dispatcher(settings, SecretStore())
-            terminal.subscribe(dispatcher.listener)
-            dispatcher.start()
-        terminal.start()
+            self.dispatcher = alert_dispatcher(settings, SecretStore())
+            terminal.subscribe(self.dispatcher.listener)
+            self.dispatcher.start()
+        if start_terminal:
+            terminal.start()
         transport = sync_transport(settings, SecretStore()) if settings.bigquant.sync_url else None
         if transport is not None:
-            worker = DeliveryWorker(
+            self.worker = DeliveryWorker(
                 outbox_factory(day.db_path), transport, now=lambda: datetime.now(UTC), alert=terminal.alert,
                 on_round=lambda reports: [say(f"同步 (sync) {r.trading_day}: {r.outcome.value} {r.message}".rstrip())
                                           for r in reports],
             )  # fmt: skip
-            worker.start()
+            self.worker.start()
         for line in day.header:
             say(line)
         say(f"数据 (data): {day.db_path}")
@@ -249,6 +311,8 @@ def _run_day(
         if settings.files.inbox:
             strategy_ids.append(settings.files.strategy_id)
         say(terminal.live_status().describe())
+        if day.ready is not None:
+            day.ready()
         started(day)
         for sid in _follow(engine, terminal, strategy_ids):
             say(f"跟踪策略 (following) {sid}: 全额 (at full size), 开盘集合竞价, 未成交转连续竞价 "
@@ -263,62 +327,94 @@ def _run_day(
                     f"{n} 条 (lines)" + (f", {rejected} 条拒绝 (rejected)" if rejected else ""))  # fmt: skip
             day.post(message)
 
-        fetcher = SignalFetchWorker(day.source, deliver, name="signals").start()
+        self.fetcher = SignalFetchWorker(day.source, deliver, name="signals").start()
         blocking = blocking_settlement(terminal.settlements(eod_store_for), day.day)
         blocked = None if blocking is None else block_message(blocking, day.day)
         if blocked:
             say(blocked)
         if settings.files.inbox and not blocked:
-            inbox = _start_inbox(settings, engine, say, day.post)
+            self.inbox = _start_inbox(settings, engine, say, day.post)
         elif settings.files.inbox:
             say(
                 f"文件单目录未启用 (the file-order folder is not watched while trading is held): {settings.files.inbox}"
             )
-        plan = plan_day(
-            day.day, engine.clock.now(), calendar, Times.from_settings(settings.schedule), blocked=blocked
+        self.plan = plan_day(
+            day.day,
+            engine.clock.now(),
+            self.calendar,
+            Times.from_settings(settings.schedule),
+            blocked=blocked,
         )
-        for line in plan.describe():
+        for line in self.plan.describe():
             say(line)
-        handlers = day.handlers = day_handlers(
-            fetcher.request, _closer(day.account_id, say, worker), say, source=day.source_name
+        day.handlers = day_handlers(
+            self.fetcher.request, _closer(day.account_id, say, self.worker), say, source=day.source_name
         )
         day.blocked = blocked
         say.flush()
-        if plan.jobs and calendar.is_trading_day(day.day):
-            drive(day, lambda: _schedule(engine, plan, handlers, say), (fetcher,))
-        say("完成 (done)")
-        say.flush()
-        return 0
-    except KeyboardInterrupt:
-        interrupted = True
-        say.flush()
-        print("已停止 (stopped by Ctrl-C): 账本已保存 (the books are saved)", file=say.out, flush=True)
-        raise
-    finally:
+        return self.plan
+
+    def resume(self) -> None:
+        """Lines an earlier run left handed go on (on the engine thread; waits for it)."""
+        engine, say = self.day.engine, self.day.say
+        resumed = engine.call(resume_handed)
+        if resumed:
+            say(
+                f"[{engine.clock.now():%H:%M:%S}] 接续执行 (resumed) {resumed} 行 (lines handed before a restart)"
+            )
+
+    def on_engine_timers(self, *, resume: bool = True) -> None:
+        """The day's jobs as engine timers, after the lines an earlier run left handed are resumed
+        (`resume=False`: `resume()` was called already)."""
+        assert self.day.handlers is not None
+        if resume:
+            self.resume()
+        plan_on_engine(self.day.engine, self.plan, self.day.handlers)
+
+    def on_live_clock(self, *, resume: bool = True) -> LiveScheduler:
+        """The day's jobs on APScheduler (each only posted to the engine), timed from the engine clock's
+        now; the next days' plans too (a window left open overnight). Handed lines resumed first
+        (`resume=False`: `resume()` was called already; this then never waits on the engine)."""
+        day = self.day
+        assert day.handlers is not None
+        if resume:
+            self.resume()
+        blocked = day.blocked
+        self.scheduler = LiveScheduler(
+            day.engine, self.calendar, day.handlers, times=Times.from_settings(day.settings.schedule),
+            now=day.engine.clock.now, blocked=lambda d: blocked,
+        )  # fmt: skip
+        self.scheduler.start()
+        return self.scheduler
+
+    def stop_scheduler(self) -> None:
+        """No job posted after this (APScheduler's thread ended); the rest stays up."""
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None:
+            scheduler.shutdown()
+
+    def stop(self, *, drain: bool = True) -> None:
+        """Everything started, stopped in order (the scheduler first: no job posted after this)."""
+        inbox, self.inbox = self.inbox, None
+        fetcher, self.fetcher = self.fetcher, None
+        worker, self.worker = self.worker, None
+        dispatcher, self.dispatcher = self.dispatcher, None
         try:
-            if inbox is not None:
-                inbox.stop()
-            if fetcher is not None:
-                fetcher.stop()
-            if worker is not None:
-                if not interrupted:
-                    worker.drain(30.0)  # a payload kicked at the close gets its round before the end
-                    say.flush()  # and what that round said (delivered, or why not) is printed
-                worker.stop()
-            if dispatcher is not None:
-                dispatcher.stop()
+            self.stop_scheduler()
         finally:
-            close()
-
-
-def _schedule(engine: Engine, plan: DayPlan, handlers: dict[Command, Handler], say: _Say) -> None:
-    """The day's jobs as engine timers, after the lines an earlier run left handed are resumed."""
-    resumed = engine.call(resume_handed)
-    if resumed:
-        say(
-            f"[{engine.clock.now():%H:%M:%S}] 接续执行 (resumed) {resumed} 行 (lines handed before a restart)"
-        )
-    plan_on_engine(engine, plan, handlers)
+            try:
+                if inbox is not None:
+                    inbox.stop()
+                if fetcher is not None:
+                    fetcher.stop()
+                if worker is not None:
+                    if drain:
+                        worker.drain(30.0)  # a payload kicked at the close gets its round before the end
+                        self.day.say.flush()  # and what that round said (delivered, or why not) is printed
+                    worker.stop()
+            finally:
+                if dispatcher is not None:
+                    dispatcher.stop()
 
 
 def _start_inbox(
@@ -527,51 +623,74 @@ def run_live_headless(
     if clock is None and market is None and (given := simulated_live_day()) is not None:
         clock, market = given
     say = _Say(out)
-    source, source_name, strategy_ids = _live_source(settings, signals)
+    source, source_name, strategy_ids = live_source(settings, signals)
     account = (SecretStore().get("qmt.account_id") or "").strip()
     setup = bootstrap.build_live_setup(  # type: ignore[attr-defined]
         settings, clock=clock, data_dir=data_dir, live_guard=bootstrap.install_live_guard(settings)
     )
-    engine = setup.engine
-    live_market = getattr(setup, "market", None)
-    if market is not None and hasattr(market, "attach"):
-        market.attach(setup)  # a stand-in market waits on the setup's threads (xttrader's, xtdata's feed)
-    today = engine.clock.now().date()
-
-    def before_batches(batches: Sequence[SignalBatch]) -> None:
-        if live_market is not None:  # a line's code unknown to the engine would be rejected
-            live_market.prepare(line.code for b in batches for line in b.lines)
+    try:
+        if market is not None and hasattr(market, "attach"):
+            market.attach(setup)  # a stand-in market waits on the setup's threads (xttrader's, xtdata's feed)
+        day = live_day(
+            settings, setup, say, account=account, source=(source, source_name, strategy_ids),
+            title="Tiller 无界面运行实盘 (headless, live QMT account {account})",
+        )  # fmt: skip
+    except BaseException:
+        setup.close()
+        raise
+    engine, live_market = setup.engine, getattr(setup, "market", None)
 
     def started(day: _Day) -> None:
-        engine.wait_idle(30.0)  # the first codes asked for (holdings, plan, watchlist) ...
-        if live_market is not None:
-            live_market.wait_idle(30.0)  # ... subscribed, their details and first quotes posted ...
-        engine.wait_idle(30.0)  # ... and in the books before the day is sized on them
         if arm:
             say.flush()
             arm_from_cli(day.terminal, out)
 
     def drive(day: _Day, schedule: Callable[[], object], idle: Sequence[Any]) -> None:
         if market is not None:
-            options = HeadlessOptions(day=today, start=engine.clock.now().time(), until=until, speed=speed)
+            options = HeadlessOptions(day=day.day, start=engine.clock.now().time(), until=until, speed=speed)
             extra = (live_market,) if live_market is not None else ()
             _drive(engine, engine.clock, market, options, say, schedule, (*idle, *extra))
         else:
-            _run_on_live_clock(day, schedule)
+            _run_on_live_clock(day)
 
-    from app.gateways.qmt.errors import masked
-
-    day = _Day(
-        settings=settings, say=say, engine=engine, terminal=setup.terminal, day=today, db_path=setup.db_path,
-        account_id=account, source=source, source_name=source_name, strategy_ids=strategy_ids,
-        header=[f"Tiller 无界面运行实盘 (headless, live QMT account {masked(account)}) — {today.isoformat()}; "
-                f"信号 (signals): {source_name}"],
-        before_batches=before_batches,
-    )  # fmt: skip
     return _run_day(day, started=started, drive=drive, close=setup.close)
 
 
-def _live_source(settings: Settings, signals: Path | None) -> tuple[Any, str, list[str]]:
+def live_day(
+    settings: Settings, setup: Any, say: _Say, *, account: str, source: tuple[Any, str, list[str]], title: str
+) -> _Day:
+    """The live day's chain on a built live setup (bootstrap.LiveSetup), for `DayJobs`: the planned orders'
+    source (`live_source`), each fetched batch's codes given their day details first (xtdata), and the
+    first codes' quotes in the books before the day is sized on them. `title` may hold {account} (masked).
+    Shared by `run --headless` and the live window (bootstrap.build_live_window_session)."""
+    from app.gateways.qmt.errors import masked
+
+    engine = setup.engine
+    live_market = getattr(setup, "market", None)
+    today = engine.clock.now().date()
+    found, source_name, strategy_ids = source
+
+    def before_batches(batches: Sequence[SignalBatch]) -> None:
+        if live_market is not None:  # a line's code unknown to the engine would be rejected
+            live_market.prepare(line.code for b in batches for line in b.lines)
+
+    def ready() -> None:
+        engine.wait_idle(30.0)  # the first codes asked for (holdings, plan, watchlist) ...
+        if live_market is not None:
+            live_market.wait_idle(30.0)  # ... subscribed, their details and first quotes posted ...
+        engine.wait_idle(30.0)  # ... and in the books before the day is sized on them
+
+    return _Day(
+        settings=settings, say=say, engine=engine, terminal=setup.terminal, day=today, db_path=setup.db_path,
+        account_id=account, source=found, source_name=source_name, strategy_ids=strategy_ids,
+        header=[f"{title.format(account=masked(account))} — {today.isoformat()}; 信号 (signals): {source_name}"],
+        before_batches=before_batches, ready=ready,
+    )  # fmt: skip
+
+
+def live_source(
+    settings: Settings, signals: Path | None, secrets: SecretStore | None = None
+) -> tuple[Any, str, list[str]]:
     """The live day's planned orders: the file given, else BigQuant's followed strategies, else none."""
     if signals is not None:
         ids = list(dict.fromkeys(b.strategy_id for b in load_planned_orders_file(signals)))
@@ -580,7 +699,7 @@ def _live_source(settings: Settings, signals: Path | None) -> tuple[Any, str, li
         from app.bootstrap import SetupError
         from app.clients.bigquant import source_from_settings
 
-        secrets = SecretStore()
+        secrets = secrets if secrets is not None else SecretStore()
         access, secret = secrets.get("bigquant.access_key"), secrets.get("bigquant.secret_key")
         if not access or not secret:
             raise SetupError(
@@ -600,23 +719,13 @@ def _live_source(settings: Settings, signals: Path | None) -> tuple[Any, str, li
     )
 
 
-def _run_on_live_clock(day: _Day, schedule: Callable[[], object]) -> None:
+def _run_on_live_clock(day: _Day) -> None:
     """The live clock: the day's jobs on APScheduler (each only posted to the engine), until the day's last
     job has run or Ctrl-C. Lines handed by an earlier run are resumed first."""
     engine, say = day.engine, day.say
-    resumed = engine.call(resume_handed)
-    if resumed:
-        say(
-            f"[{engine.clock.now():%H:%M:%S}] 接续执行 (resumed) {resumed} 行 (lines handed before a restart)"
-        )
-    blocked = day.blocked
-    assert day.handlers is not None
-    scheduler = LiveScheduler(
-        engine, load_calendar(day.settings.general.data_dir), day.handlers,
-        times=Times.from_settings(day.settings.schedule), now=engine.clock.now, blocked=lambda d: blocked,
-    )  # fmt: skip
+    assert day.jobs is not None
     try:
-        scheduler.start()
+        scheduler = day.jobs.on_live_clock()
         while keep_running():
             say.flush()
             if scheduler.pending() == 0:
@@ -624,4 +733,4 @@ def _run_on_live_clock(day: _Day, schedule: Callable[[], object]) -> None:
                 break
         say.flush()
     finally:
-        scheduler.shutdown()
+        day.jobs.stop_scheduler()

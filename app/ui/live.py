@@ -139,6 +139,7 @@ class LiveControls(QObject):
 
         window.status_hooks.append(self.paint)
         window.on_close.append(self._timer.stop)  # no more reads of a gateway about to close
+        window.on_close.append(self._window_closed)  # a read answered after the close is dropped
         self.bridge.events_arrived.connect(self._on_events)
         window.read_model.reloaded.connect(self.refresh)
         window.read_model.reloaded.connect(self.probe)
@@ -160,11 +161,18 @@ class LiveControls(QObject):
         self._probing, self._probe_again = True, False
         self._jobs.run(self._connection_state, self._got_connection, self._probe_failed)
 
+    def _window_closed(self) -> None:
+        self._closed = True
+
     def _got_status(self, status: LiveStatus) -> None:
+        if getattr(self, "_closed", False):
+            return  # the window was closed (and may be deleted) while the read was on its way
         self.status = status
         self.window.update_status()
 
     def _got_connection(self, state: Any) -> None:
+        if getattr(self, "_closed", False):
+            return
         self._probing = False
         self.connection = state
         if state.connected:

@@ -22,8 +22,16 @@ from app.domain.clock import CN_TZ
 from app.domain.orders import OrderStatus
 from app.domain.side import Side
 from app.secrets import SecretStore
-from app.ui.live import QUIT, RETRY, SIMULATED, ArmDialog, choice_of, live_failure_box
-from tests.helpers.live_window import STRATEGY, WAIT_MS, LiveWindow, live_window, plan_batch
+from app.ui.live import QUIT, RETRY, SIMULATED, choice_of, live_failure_box
+from tests.helpers.live_window import (
+    STRATEGY,
+    WAIT_MS,
+    LiveWindow,
+    arm_through_dialog,
+    live_window,
+    open_arm_dialog,
+    plan_batch,
+)
 from tests.helpers.qmt import ACCOUNT, live_settings
 from tests.helpers.window_day import save_screenshot
 from tests.standins import xtpythonclient as standin
@@ -53,26 +61,6 @@ def plan_and_approve(w: LiveWindow, *lines: tuple[str, str, Side, int]) -> None:
     w.terminal.plan_batches([plan_batch(*lines)])
     w.catch_up()
     w.window.panel("plan").approve_button.click()
-    w.catch_up()
-
-
-def open_arm_dialog(w: LiveWindow) -> ArmDialog:
-    w.controls.button.click()
-    w.qtbot.waitUntil(
-        lambda: w.controls.dialog is not None and w.controls.dialog.isVisible(), timeout=WAIT_MS
-    )
-    dialog = w.controls.dialog
-    assert dialog is not None
-    w.controls.arm_action.trigger()  # asked again meanwhile (the menu): still the one dialog
-    assert w.controls.dialog is dialog
-    return dialog
-
-
-def arm_through_dialog(w: LiveWindow) -> None:
-    dialog = open_arm_dialog(w)
-    dialog.entry.setText(ACCOUNT[-4:])
-    dialog.arm_button.click()
-    w.qtbot.waitUntil(lambda: w.controls.armed, timeout=WAIT_MS)
     w.catch_up()
 
 
@@ -327,7 +315,13 @@ def test_python_m_app_in_live_mode_opens_the_window_on_the_account_observe_only(
 
     def look() -> None:
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        if not windows or "只读" not in windows[0].mode_label.text():
+        # the live state and the broker's link are read off the GUI thread: looked at once both are in
+        # (or after 30 s, to fail on what is shown then)
+        waiting = not windows or "只读" not in windows[0].mode_label.text()
+        if not waiting and "已连接" not in windows[0].broker_label.text() and seen.get("tries", 0) < 600:
+            seen["tries"] = seen.get("tries", 0) + 1
+            waiting = True
+        if waiting:
             QTimer.singleShot(50, look)
             return
         window = windows[0]
