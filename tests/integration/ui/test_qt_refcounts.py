@@ -3,7 +3,7 @@ reference from `True` for good, and after enough emits (the ui tests: ~110 of th
 aborted at exit ("bool_dealloc: deallocating True or False"), as a long day in the window would have
 mid-day. `app.ui` wraps the emit where the defect is measured (app/ui/qt_workarounds.py); these tests
 count the references of True and False over many emits of every kind the window makes. A leak shows
-as exactly minus the number of emits; nothing here is timed."""
+as minus the number of emits (other threads' work moves the counts by a few); nothing here is timed."""
 
 from __future__ import annotations
 
@@ -64,7 +64,9 @@ def _assert_no_drift(run: Callable[[], None], times: int = N) -> None:
         for _ in range(times):
             run()
     _give_back(drift)
-    assert drift == [0, 0], f"True/False references changed by {drift} over {times} rounds"
+    # a defective emit loses exactly one reference each time (-times); other threads still running in
+    # the process (earlier tests' pools, the engine's) move the counts by a few either way meanwhile
+    assert min(drift) > -times // 10, f"True/False references changed by {drift} over {times} rounds"
 
 
 def test_the_defect_is_measured_as_the_installed_pyside6_has_it(qapp) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +81,8 @@ def test_the_defect_is_measured_as_the_installed_pyside6_has_it(qapp) -> None:  
     if borrowed:
         for _ in range(N):
             qt_workarounds._incref(True)
-    assert drift == [-N if borrowed else 0, 0]
+    expected, noise = (-N if borrowed else 0), N // 10  # other threads move the counts by a few
+    assert abs(drift[0] - expected) < noise and abs(drift[1]) < noise, drift
     assert qt_workarounds.install() is borrowed  # wrapped exactly where needed (idempotent)
 
 
