@@ -166,6 +166,9 @@ class EngineBridge(QObject):
         self._buffer: list[tuple[int, Any]] = []
         self._seq = 0  # events handed on so far (engine thread only)
         self._floor = 0  # events at or below this are inside the last snapshot
+        # snapshots asked for and not yet loaded: events stay buffered meanwhile, for an event newer
+        # than the snapshot that reached the read model before it would be wiped by its load
+        self._snapshots_pending = 0
         self._woke = False
         self._last_flush = 0.0
         self._timer = QTimer(self)
@@ -221,7 +224,10 @@ class EngineBridge(QObject):
 
     @Slot()
     def flush(self) -> None:
-        """Deliver what arrived since the last frame (GUI thread)."""
+        """Deliver what arrived since the last frame (GUI thread); nothing while a snapshot is on its
+        way (it is loaded first, then what came after it)."""
+        if self._snapshots_pending:
+            return
         with self._lock:
             buffered, self._buffer = self._buffer, []
             self._woke = False
@@ -300,12 +306,19 @@ class EngineBridge(QObject):
             earlier = _day_alerts(terminal)  # first: what commits meanwhile is in the snapshot
             return with_earlier_alerts(terminal.snapshot(mark=self._mark), earlier)
 
-        self.run(take, self._on_snapshot)
+        self._snapshots_pending += 1
+        self.run(take, self._on_snapshot, self._snapshot_failed)
 
     def _on_snapshot(self, snapshot: TerminalSnapshot) -> None:
+        self._snapshots_pending = max(0, self._snapshots_pending - 1)
         self._floor = max(self._floor, int(snapshot.mark or 0))
         self.snapshot_arrived.emit(snapshot)
         self.applied = max(self.applied, self._floor)
+        self.flush()  # what came after the snapshot, on top of it
+
+    def _snapshot_failed(self, words: str) -> None:
+        self._snapshots_pending = max(0, self._snapshots_pending - 1)
+        self.flush()
 
     def run(
         self,

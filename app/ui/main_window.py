@@ -139,6 +139,10 @@ class MainWindow(QMainWindow):
         self.strategies_panel: Any = None  # add_market_panels
         self._interest_timer: QTimer | None = None
         self._charts_pending: tuple[Any, QWidget] | None = None
+        # the window-first start-up imports pyqtgraph and numpy on its builder thread and asks for the
+        # charts once the session is attached, instead of importing them on the GUI thread after the
+        # first paint (a second or more with the window up and frozen)
+        self.charts_after_session = False
         self.painted = False
         self._starting: tuple[QLabel, QProgressBar] | None = None
         self.installEventFilter(self)  # the first paint: first_painted, then the charts are built
@@ -275,7 +279,7 @@ class MainWindow(QMainWindow):
             if not self.painted:
                 self.painted = True
                 QTimer.singleShot(0, self._say_painted)  # after this frame is on the screen
-            if self._charts_pending is not None:
+            if self._charts_pending is not None and not self.charts_after_session:
                 QTimer.singleShot(0, self._build_charts)
         return super().eventFilter(watched, event)
 
@@ -383,6 +387,8 @@ class MainWindow(QMainWindow):
         self.schedule = sorted(schedule)
         self._end_starting()
         self.update_status()
+        if self._charts_pending is not None:  # charts_after_session: pyqtgraph is imported by now
+            QTimer.singleShot(0, self._build_charts)
 
     def starting_failed(self, words: str) -> None:
         """The session could not be built: the status bar says so (a dialog says it too)."""
