@@ -226,12 +226,6 @@ def failure_words(exc: BaseException, log_file: Path | None) -> tuple[str, int]:
     return START_FAILED.format(summary=summary, log=log_file or "-"), EXIT_UNEXPECTED
 
 
-def tr_mode(text: str) -> str:
-    from app.ui.words import tr
-
-    return tr(text)
-
-
 def _error_box(text: str) -> None:
     from PySide6.QtWidgets import QMessageBox
 
@@ -268,7 +262,7 @@ class WindowStart(QObject):
         self.show_error = show_error or _error_box
         self.ask_live = ask_live  # a live session that failed: retry / simulated / quit (None: the box)
         live = settings.general.mode == "live"
-        mode = mode or (tr_mode("实盘") if live else "")
+        mode = mode or (_translated("实盘") if live else "")
         self.terminal = PendingTerminal()
         self.read_model = ReadModel()
         self.bridge = EngineBridge(self.terminal)
@@ -387,7 +381,7 @@ class WindowStart(QObject):
             self.window.close()
             return
         if settings.general.mode != "live":
-            self.window.set_mode(tr_mode("模拟"), "sim")
+            self.window.set_mode(_translated("模拟"), "sim")
         self.settings, self.factory = settings, session_factory(settings)
         with self._lock:
             self._outcome = None
