@@ -158,6 +158,12 @@ class Engine:
         self.cancel_asked: set[ClientOrderId] = set()
         self._cancel_wanted_changed = False
         self._doubt_timer: TimerHandle | None = None
+        # sends waiting for their answer timeout, oldest first: (due, the send's client order ids);
+        # one timer for all of them (a timer per order cost a heap push per order, and a wake of the
+        # live clock's thread)
+        self._position_snapshots: dict[str, PositionSnapshot] = {}  # code -> the last one made
+        self._awaiting: deque[tuple[datetime, tuple[ClientOrderId, ...]]] = deque()
+        self._answer_timer: TimerHandle | None = None
         # Why new orders are refused (a commit failed and the books are not yet rebuilt), or None.
         self.halted: str | None = None
         self._rebuild_requested = False
@@ -708,6 +714,20 @@ class Engine:
         )
         self._schedule_doubt_check(now)  # ask at once; what is not listed is asked again later
 
+    def _on_answer_timeout(self) -> None:
+        """The answer timer: the sends whose timeout has come are checked (all in one go), and the
+        timer is set again for the next send still waiting."""
+        self._answer_timer = None
+        awaiting = self._awaiting
+        now = self.clock.now()
+        due: list[ClientOrderId] = []
+        while awaiting and awaiting[0][0] <= now:
+            due += awaiting.popleft()[1]
+        if awaiting:
+            self._answer_timer = self.clock.schedule_at(awaiting[0][0], self._on_answer_timeout, "answer timeout")
+        if due:
+            self._check_answers(due)
+
     def _check_answers(self, client_order_ids: Sequence[ClientOrderId]) -> None:
         """The answer timeout of one send: orders still unanswered are asked about, never assumed."""
         orders = self.oms.orders
@@ -897,11 +917,10 @@ class Engine:
                 log.exception("engine: gateway.submit raised")
                 self.post(_SendFailed("submit", sent, f"{type(exc).__name__}: {exc}"))
             else:
-                self.clock.schedule_at(
-                    self.clock.now() + self.answer_timeout,
-                    lambda: self._check_answers(sent),
-                    "answer timeout",
-                )
+                due = self.clock.now() + self.answer_timeout
+                self._awaiting.append((due, sent))
+                if self._answer_timer is None:
+                    self._answer_timer = self.clock.schedule_at(due, self._on_answer_timeout, "answer timeout")
         if self._cancels:
             cancels, self._cancels = self._cancels, []
             if self.risk is not None:  # orders and cancels count together (RULES.md B8)
@@ -1088,12 +1107,31 @@ class Engine:
         return AccountSnapshot(cash.cash, cash.frozen, cash.available, market_value, self.clock.now(), pnl)
 
     def position_snapshots(self) -> tuple[PositionSnapshot, ...]:
+        """Every position held (or closed today with a P&L), as published with each account event: a
+        position whose figures and last price are the same objects as at its last snapshot reuses
+        that snapshot (an account event per batch rebuilt every position before)."""
         last = self.oms.last_prices
-        return tuple(
-            PositionSnapshot.of(p, last.get(p.code))
-            for p in self.oms.positions.values()
-            if p.total or p.realized_pnl
-        )
+        cache = self._position_snapshots
+        snapshots = []
+        for p in self.oms.positions.values():
+            total = p.total
+            realized = p.realized_pnl
+            if not total and not realized:
+                continue
+            price = last.get(p.code)
+            snap = cache.get(p.code)
+            if (
+                snap is None
+                or snap.total != total
+                or snap.last_price is not price
+                or snap.frozen != p.frozen
+                or snap.today_qty != total - p.settled
+                or snap.avg_cost is not p.avg_cost
+                or snap.realized_pnl is not realized
+            ):
+                snap = cache[p.code] = PositionSnapshot.of(p, price)
+            snapshots.append(snap)
+        return tuple(snapshots)
 
     def emit(self, event: Any) -> None:
         """Publish an event (a plan event, say) to subscribers after this batch's commit."""

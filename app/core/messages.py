@@ -131,6 +131,7 @@ class OrderSnapshot(NamedTuple):
 _new_snapshot = tuple.__new__
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PositionSnapshot:
     code: str
@@ -164,6 +165,7 @@ class PositionSnapshot:
         return self.market_value - self.avg_cost * self.total
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AccountSnapshot:
     cash: Decimal
@@ -190,6 +192,7 @@ class TradeBooked:
     trade: TradeReport
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AccountUpdated:
     account: AccountSnapshot

@@ -81,8 +81,10 @@ class DayFlows:
         if trades is not self._source or n < self._seen or (n == self._seen and last != self._last):
             self._source, self._seen = trades, 0
             self.net_cash, self.bought = ZERO, {}
-        if n > self._seen:
-            self.fold(itertools.islice(trades.values(), self._seen, None))
+        if n > self._seen:  # the newest n - seen, taken from the end (islice from the start walks them all)
+            added = list(itertools.islice(reversed(trades.values()), n - self._seen))  # type: ignore[call-overload]
+            added.reverse()
+            self.fold(added)
         self._seen, self._last = n, last
 
     def pnl(self, positions: Iterable[PositionSnapshot], prev_close: Mapping[str, InstrumentInfo]) -> Decimal:

@@ -237,6 +237,36 @@ def test_an_unanswered_order_is_queried_then_in_doubt_then_adopted_when_it_turns
         setup.close()
 
 
+def test_each_send_is_asked_about_at_its_own_timeout_with_one_timer_for_all_of_them(tmp_path: Path) -> None:
+    """Three sends 4 s apart to a broker that answers after 20 s: each is put in doubt when its own
+    10 s have passed (not earlier, not all at the first's), and one answer timer stands on the clock
+    however many sends wait (a timer per order cost a heap push per order)."""
+    setup = make_setup(tmp_path, ack_latency_s=D(20))
+    try:
+        price = last_price(setup) - D("0.30")
+        cids = []
+        for i in range(3):
+            if i:
+                later(setup, 4)
+            [cid] = setup.engine.submit([NewOrder(CODE, Side.BUY, 100, price)])
+            cids.append(cid)
+        timers = setup.clock._heap  # noqa: SLF001 - what stands on the simulated clock
+        answer_timers = [h for h in timers if h.name == "answer timeout" and not h.cancelled]
+        assert len(answer_timers) == 1
+        later(setup, 3)  # 10 s after the first send, 6 s after the second
+        assert [order(setup, c).status for c in cids] == [
+            OrderStatus.IN_DOUBT, OrderStatus.SUBMITTED, OrderStatus.SUBMITTED
+        ]  # fmt: skip
+        later(setup, 4)  # the second's 10 s
+        assert [order(setup, c).status for c in cids][1:] == [OrderStatus.IN_DOUBT, OrderStatus.SUBMITTED]
+        later(setup, 4)  # the third's
+        assert order(setup, cids[2]).status is OrderStatus.IN_DOUBT
+        later(setup, 10)  # all three reach the counter: the acknowledgements settle the doubts
+        assert {order(setup, c).status for c in cids} == {OrderStatus.ACCEPTED}
+    finally:
+        setup.close()
+
+
 def test_an_order_expired_as_lost_that_reaches_the_broker_later_is_adopted_and_its_fills_booked_once(
     tmp_path: Path,
 ) -> None:
