@@ -490,4 +490,17 @@ def run_gui(
     finally:
         code = start.finish()
         remove_translators(app, translators)  # the application outlives the window (tests)
+        _delete_now(start.window)  # nor is the closed window left among the application's windows
     return code
+
+
+def _delete_now(widget: Any) -> None:
+    """Delete a closed top-level widget after the event loop has ended: `deleteLater` and the deferred
+    deletion delivered at once (no loop is left to deliver it)."""
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    if not shiboken6.isValid(widget):  # deleted on close already (WA_DeleteOnClose)
+        return
+    widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
