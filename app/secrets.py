@@ -8,11 +8,13 @@ below raise `SecretsUnavailableError`, with a reason a user can act on.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends import chainer, fail, null
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+# keyring (and the backends it probes) is imported on first use, not with this module: the settings
+# import this module for SECRET_NAMES, and the window's first paint should not wait ~70 ms for it.
 
 SERVICE_NAME = "tiller"
 
@@ -84,6 +86,9 @@ def keyring_status(backend: KeyringBackend | None = None, platform: str | None =
 
     Checks `backend`, or keyring's current one when None.
     """
+    import keyring
+    from keyring.backends import chainer, fail, null
+
     platform = sys.platform if platform is None else platform
     if backend is None:
         try:
@@ -100,6 +105,12 @@ def keyring_status(backend: KeyringBackend | None = None, platform: str | None =
     if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
         return False, _no_backend_reason(platform)
     return True, backend.name
+
+
+def _keyring_errors():  # type: ignore[no-untyped-def]
+    import keyring.errors
+
+    return keyring.errors
 
 
 class SecretStore:
@@ -127,6 +138,8 @@ class SecretStore:
     def _keyring(self) -> KeyringBackend:
         if self._backend is not None:
             return self._backend
+        import keyring
+
         try:
             return keyring.get_keyring()
         except Exception as exc:  # a broken keyringrc.cfg or PYTHON_KEYRING_BACKEND
@@ -143,9 +156,10 @@ class SecretStore:
         """The stored value, or None when it is not set."""
         check_secret_name(name)
         backend = self._usable_keyring()
+        errors = _keyring_errors()
         try:
             return backend.get_password(self._service, name)
-        except keyring.errors.KeyringError as exc:
+        except errors.KeyringError as exc:
             raise SecretsUnavailableError(f"could not read {name} from the keyring: {exc}") from exc
 
     def set(self, name: str, value: str) -> None:
@@ -155,9 +169,10 @@ class SecretStore:
             # The value itself is never echoed, even when wrong.
             raise SecretsError(f"{name}: expected a non-empty value, was empty")
         backend = self._usable_keyring()
+        errors = _keyring_errors()
         try:
             backend.set_password(self._service, name, value.strip())
-        except keyring.errors.KeyringError as exc:
+        except errors.KeyringError as exc:
             raise SecretsUnavailableError(f"could not store {name} in the keyring: {exc}") from exc
 
     def delete(self, name: str) -> bool:
@@ -166,11 +181,12 @@ class SecretStore:
         if self.get(name) is None:
             return False
         backend = self._usable_keyring()
+        errors = _keyring_errors()
         try:
             backend.delete_password(self._service, name)
-        except keyring.errors.PasswordDeleteError:
+        except errors.PasswordDeleteError:
             return False
-        except keyring.errors.KeyringError as exc:
+        except errors.KeyringError as exc:
             raise SecretsUnavailableError(f"could not delete {name} from the keyring: {exc}") from exc
         return True
 
