@@ -835,7 +835,7 @@ def build_window_session(
     from app.core.messages import AlertRaised, Call, SignalsReceived
     from app.core.paced_day import PacedDay
     from app.core.planning.model import StrategySettings
-    from app.demo_data import demo_positions
+    from app.demo_data import STRATEGY_NAMES, demo_positions
     from app.devserver.server import (
         DEV_ACCESS_KEY,
         DEV_SECRET_KEY,
@@ -921,8 +921,11 @@ def build_window_session(
         blocked = None if blocking is None else block_message(blocking, day)
         if blocked:  # as run --headless: no fetch, approval or execution until the investor looks
             terminal.alert("warning", "eod", blocked)
+        stored = {s.settings.strategy_id for s in terminal.strategies()}  # what the investor set stands
         for sid in strategy_ids:
-            terminal.set_strategy(StrategySettings(sid, capital, name="", policy="limit"), who="user")
+            if sid not in stored:
+                name = STRATEGY_NAMES.get(sid, "")
+                terminal.set_strategy(StrategySettings(sid, capital, name=name, policy="limit"), who="user")
         times = Times.from_settings(settings.schedule)
         terminal.set_auto_approve(times.approve_deadline, who="user")
         plan = plan_day(day, clock.now(), load_calendar(settings.general.data_dir), times, blocked=blocked)

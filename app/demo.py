@@ -40,7 +40,15 @@ from app.core.planning.model import AllotKind, PlanError, PlanSnapshot, Strategy
 from app.core.simulation import CallerAction, DayRunner, Progress
 from app.core.summary import DaySummary
 from app.core.terminal import Terminal
-from app.demo_data import DEMO_BATCHES, MANUAL_CODES, demo_positions, instrument_specs
+from app.demo_data import (
+    DEMO_BATCHES,
+    MANUAL_CODES,
+    STRATEGY_A,
+    STRATEGY_B,
+    STRATEGY_NAMES,
+    demo_positions,
+    instrument_specs,
+)
 from app.devserver.server import (
     DEV_ACCESS_KEY,
     DEV_SECRET_KEY,
@@ -54,14 +62,12 @@ from app.domain.prices import round_to_tick
 from app.domain.side import Side
 from app.domain.signals import SignalBatch
 
-STRATEGY_A = "aec3e784-5c1e-4b0d-9f2a-3d6c1b7e9a10"
-STRATEGY_B = "5f1c9b2e-7d3a-4c8e-a6b4-2e9d0f3c1a77"
 # The followed strategies: A trades its paper account one to one; B gets a fixed 500,000 of its
 # 2,000,000 paper capital (its quantities are scaled by 0.25).
 STRATEGIES = (
-    StrategySettings(STRATEGY_A, Decimal(700_000), AllotKind.RATIO, Decimal(1), name="动量精选 (A)",
+    StrategySettings(STRATEGY_A, Decimal(700_000), AllotKind.RATIO, Decimal(1), name=STRATEGY_NAMES[STRATEGY_A],
                      policy="auction_open"),
-    StrategySettings(STRATEGY_B, Decimal(2_000_000), AllotKind.AMOUNT, Decimal(500_000), name="红利低波 (B)",
+    StrategySettings(STRATEGY_B, Decimal(2_000_000), AllotKind.AMOUNT, Decimal(500_000), name=STRATEGY_NAMES[STRATEGY_B],
                      policy="auction_open"),
 )  # fmt: skip
 TWAP_LINE = "245910003"  # B's 长江电力 buy: spread over the day (a per-line override of B's default)

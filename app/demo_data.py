@@ -20,6 +20,10 @@ from app.resources import resource_path
 DEMO_BATCHES = tuple(resource_path(*parts) for parts in DEMO_FILES)
 DEMO_BATCH = DEMO_BATCHES[0]  # strategy A (BigQuant's own sample); strategy B's is DEMO_BATCHES[1]
 DEMO_POSITIONS = resource_path("demo", "positions.json")
+# the two demo strategies' BigQuant ids (as in DEMO_BATCHES) and the names the investor gave them
+STRATEGY_A = "aec3e784-5c1e-4b0d-9f2a-3d6c1b7e9a10"
+STRATEGY_B = "5f1c9b2e-7d3a-4c8e-a6b4-2e9d0f3c1a77"
+STRATEGY_NAMES = {STRATEGY_A: "动量精选 (A)", STRATEGY_B: "红利低波 (B)"}
 # the codes the demo's hand-typed orders use, at their reference prices
 MANUAL_CODES = {"600036.SH": Decimal("41.20"), "600000.SH": Decimal("10.05"), "601857.SH": Decimal("8.20")}
 

@@ -250,7 +250,7 @@ def test_each_send_is_asked_about_at_its_own_timeout_with_one_timer_for_all_of_t
                 later(setup, 4)
             [cid] = setup.engine.submit([NewOrder(CODE, Side.BUY, 100, price)])
             cids.append(cid)
-        timers = setup.clock._heap  # noqa: SLF001 - what stands on the simulated clock
+        timers = setup.clock._heap  # what stands on the simulated clock
         answer_timers = [h for h in timers if h.name == "answer timeout" and not h.cancelled]
         assert len(answer_timers) == 1
         later(setup, 3)  # 10 s after the first send, 6 s after the second
