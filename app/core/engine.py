@@ -724,7 +724,9 @@ class Engine:
         while awaiting and awaiting[0][0] <= now:
             due += awaiting.popleft()[1]
         if awaiting:
-            self._answer_timer = self.clock.schedule_at(awaiting[0][0], self._on_answer_timeout, "answer timeout")
+            self._answer_timer = self.clock.schedule_at(
+                awaiting[0][0], self._on_answer_timeout, "answer timeout"
+            )
         if due:
             self._check_answers(due)
 
@@ -920,7 +922,9 @@ class Engine:
                 due = self.clock.now() + self.answer_timeout
                 self._awaiting.append((due, sent))
                 if self._answer_timer is None:
-                    self._answer_timer = self.clock.schedule_at(due, self._on_answer_timeout, "answer timeout")
+                    self._answer_timer = self.clock.schedule_at(
+                        due, self._on_answer_timeout, "answer timeout"
+                    )
         if self._cancels:
             cancels, self._cancels = self._cancels, []
             if self.risk is not None:  # orders and cancels count together (RULES.md B8)
