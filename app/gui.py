@@ -21,6 +21,7 @@ A crash handler logs the traceback to the log file and shows a plain message box
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -305,6 +306,7 @@ class WindowStart(QObject):
         try:
             self._import_charts()
             session = self.factory(self.options, self._progress)
+            _settle_heap()
         except BaseException as exc:  # handed to the GUI thread, said in words there
             error = exc
         with self._lock:
@@ -444,6 +446,7 @@ class WindowStart(QObject):
                     "the window's session was still being built %.0f s after the window closed", timeout
                 )
         self.bridge.wait_commands(10000)
+        gc.unfreeze()  # the start-up's objects may go with the window (run_gui called in-process: tests)
         from PySide6.QtCore import QThreadPool
 
         QThreadPool.globalInstance().waitForDone(10000)  # the panels' reads, before the engine stops
@@ -456,6 +459,16 @@ class WindowStart(QObject):
         if self.exit_code == 0 and driver is not None and driver.error is not None:
             self.exit_code = 70
         return self.exit_code
+
+
+def _settle_heap() -> None:
+    """The start-up's objects (modules, widgets, the session, the day's instruments) live as long as
+    the window: collected once here, on the builder thread while the window still says it is
+    starting, then frozen out of the garbage collector's later full collections, each of which walked
+    all of them with the GIL held (up to ~150 ms of frozen window in bench/gui.py). `finish` thaws
+    them."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_gui(

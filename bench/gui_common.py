@@ -16,6 +16,7 @@ that vn.py's side, bench/gui_vnpy.py, imports it from its own venv).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pickle
@@ -36,6 +37,39 @@ RESULT_PREFIX = "RESULT_JSON "
 # (code, name, ts_epoch, last, open, high, low, prev_close, volume, amount,
 #  bid_prices[5], bid_volumes[5], ask_prices[5], ask_volumes[5])
 Row = tuple
+
+
+class GcPauses:
+    """Every garbage collection during the load, timed through `gc.callbacks` (it runs on whichever
+    thread allocated: a collection on another thread holds the GIL, so the GUI thread waits as well).
+    Reported: how many, the longest, and the gen-2 (full) ones."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []  # (generation, seconds)
+        self._started: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.pauses.append((info["generation"], time.perf_counter() - self._started))
+            self._started = None
+
+    def install(self) -> None:
+        gc.callbacks.append(self)
+
+    def remove(self) -> None:
+        if self in gc.callbacks:
+            gc.callbacks.remove(self)
+
+    def summary(self) -> dict[str, Any]:
+        full = [d for g, d in self.pauses if g == 2]
+        return {
+            "gc_collections": len(self.pauses),
+            "gc_max_ms": round(max((d for _, d in self.pauses), default=0.0) * 1000, 1),
+            "gc_full_collections": len(full),
+            "gc_full_max_ms": round(max(full, default=0.0) * 1000, 1),
+        }
 
 
 def load_snapshots(path: Path) -> dict[str, Any]:
@@ -168,6 +202,7 @@ def run_load(
     ends the process, since Qt's own loop could not get to quitting."""
     first_paint = FirstPaint(window, started)
     heartbeat = Heartbeat()
+    gc_pauses = GcPauses()
     feeder = Feeder(push, interval, count)
     state: dict[str, float | None] = {"load_started": None, "pushes_done": None, "cpu_started": None}
 
@@ -179,6 +214,7 @@ def run_load(
             "first_paint_wall": first_paint.wall,
             "first_paint_cpu_s": None if first_paint.cpu is None else round(first_paint.cpu, 3),
             **heartbeat.summary(),
+            **gc_pauses.summary(),
             "snapshots_pushed": feeder.pushed,
             "snapshots_applied": applied(),
             "push_ms_median": round(pushes[len(pushes) // 2] * 1000, 1) if pushes else None,
@@ -201,12 +237,37 @@ def run_load(
 
     finished = threading.Event()
     threading.Thread(target=watchdog, name="bench-watchdog", daemon=True).start()
+    stacks_file = os.environ.get("TILLER_BENCH_STALL_STACKS")  # a diagnostic: where a long stall is spent
+    if stacks_file:
+        gui_thread = threading.get_ident()
+
+        def stall_stacks() -> None:
+            import traceback
+
+            shown = None
+            while not finished.wait(0.1):
+                last = heartbeat._last
+                if last is None or time.perf_counter() - last < 0.3 or shown == last:
+                    continue
+                shown = last
+                frames = sys._current_frames()
+                names = {t.ident: t.name for t in threading.enumerate()}
+                out = [f"STALL {time.perf_counter() - last:.2f}s, stacks:"]
+                for ident, frame in frames.items():
+                    mark = " (GUI)" if ident == gui_thread else ""
+                    out.append(f"--- {names.get(ident, ident)}{mark}")
+                    out.extend(line.rstrip() for line in traceback.format_stack(frame)[-12:])
+                with open(stacks_file, "a", encoding="utf-8") as handle:
+                    handle.write("\n".join(out) + "\n")
+
+        threading.Thread(target=stall_stacks, name="bench-stall-stacks", daemon=True).start()
 
     def check() -> None:
         now = time.perf_counter()
         if state["load_started"] is None:
             if (first_paint.seconds is not None and ready()) or now - started > 60:
                 heartbeat.start()
+                gc_pauses.install()
                 state["load_started"] = now
                 state["cpu_started"] = time.thread_time()  # the GUI thread's own CPU time
                 feeder.start()
@@ -226,6 +287,7 @@ def run_load(
     app.exec()
     checker.stop()
     heartbeat.stop()
+    gc_pauses.remove()
     finished.set()
     if state["cpu_started"] is not None and applied():
         # CPU the GUI thread spent during the load (the heartbeat's own beats included, alike on both

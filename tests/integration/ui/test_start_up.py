@@ -5,6 +5,7 @@ is closed first (as `run --headless` does)."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sqlite3
@@ -125,6 +126,8 @@ def test_the_window_is_painted_before_its_session_exists_then_the_session_attach
         qtbot.waitUntil(lambda: start.read_model.loaded, timeout=WAIT_MS)
         assert start.terminal.attached and not start.window.starting
         assert _starting_text(start) == ""
+        # the start-up's objects are out of the collector's full collections for the window's life
+        assert gc.get_freeze_count() > 0
         _wait_day_over(qtbot, start)
 
         # the window follows the engine a frame behind (the bridge coalesces per frame): wait for it
@@ -150,6 +153,7 @@ def test_the_window_is_painted_before_its_session_exists_then_the_session_attach
         code = start.finish()
     assert code == 0 and shown == []
     assert _lock_is_free(settings, folder)
+    assert gc.get_freeze_count() == 0  # thawed with the window: they may be collected now
 
 
 def test_a_factory_that_raises_is_shown_in_plain_words_the_traceback_goes_to_the_log(
