@@ -162,8 +162,11 @@ class Engine:
         # one timer for all of them (a timer per order cost a heap push per order, and a wake of the
         # live clock's thread)
         self._position_snapshots: dict[str, PositionSnapshot] = {}  # code -> the last one made
-        self._awaiting: deque[tuple[datetime, tuple[ClientOrderId, ...]]] = deque()
+        self._awaiting: deque[tuple[datetime, str, tuple[ClientOrderId, ...]]] = (
+            deque()
+        )  # kind: submit | cancel
         self._answer_timer: TimerHandle | None = None
+        self._cancel_resent: set[ClientOrderId] = set()  # cancels sent again once, after their timeout
         # Why new orders are refused (a commit failed and the books are not yet rebuilt), or None.
         self.halted: str | None = None
         self._rebuild_requested = False
@@ -721,14 +724,63 @@ class Engine:
         awaiting = self._awaiting
         now = self.clock.now()
         due: list[ClientOrderId] = []
+        cancels: list[ClientOrderId] = []
         while awaiting and awaiting[0][0] <= now:
-            due += awaiting.popleft()[1]
+            _, kind, ids = awaiting.popleft()
+            (due if kind == "submit" else cancels).extend(ids)
         if awaiting:
             self._answer_timer = self.clock.schedule_at(
                 awaiting[0][0], self._on_answer_timeout, "answer timeout"
             )
         if due:
             self._check_answers(due)
+        if cancels:
+            self._check_cancels(cancels)
+
+    def _await_answer(self, kind: str, client_order_ids: tuple[ClientOrderId, ...]) -> None:
+        due = self.clock.now() + self.answer_timeout
+        self._awaiting.append((due, kind, client_order_ids))
+        if self._answer_timer is None:
+            self._answer_timer = self.clock.schedule_at(due, self._on_answer_timeout, "answer timeout")
+
+    def _check_cancels(self, client_order_ids: Sequence[ClientOrderId]) -> None:
+        """The answer timeout of sent cancels: an order whose cancel is still unanswered (it has not
+        ended) is looked up at the broker. One the broker still lists as working without a cancel in
+        hand (not PENDING_CANCEL: the cancel may have been lost) has its cancel sent once more; the
+        investor is told either way. Never assumed cancelled."""
+        orders = self.oms.orders
+        asked = self.cancel_asked
+        waiting = [
+            o
+            for c in client_order_ids
+            if c in asked and (o := orders.get(c)) is not None and not o.status.is_final
+        ]
+        if not waiting:
+            return
+        self._ask_broker()
+        still = [o for o in waiting if not o.status.is_final]
+        if not still:
+            return
+        again = [
+            o
+            for o in still
+            if o.status is not OrderStatus.PENDING_CANCEL
+            and o.status is not OrderStatus.IN_DOUBT
+            and o.broker_order_id is not None
+            and o.client_order_id not in self._cancel_resent
+        ]
+        for order in again:
+            self._cancel_resent.add(order.client_order_id)
+            assert order.broker_order_id is not None
+            self._cancels.append(BrokerCancel(order.client_order_id, order.broker_order_id, order.code))
+        seconds = int(self.answer_timeout.total_seconds())
+        codes = ", ".join(f"{o.code} {o.client_order_id}" for o in still[:5])
+        self._alert(
+            "warning",
+            "cancel",
+            f"{len(still)} 笔撤单 {seconds} 秒内未获确认{'，已再次撤单' if again else ''}：{codes} "
+            f"(cancel not confirmed within {seconds}s{'; cancel sent again' if again else ''})",
+        )
 
     def _check_answers(self, client_order_ids: Sequence[ClientOrderId]) -> None:
         """The answer timeout of one send: orders still unanswered are asked about, never assumed."""
@@ -919,24 +971,25 @@ class Engine:
                 log.exception("engine: gateway.submit raised")
                 self.post(_SendFailed("submit", sent, f"{type(exc).__name__}: {exc}"))
             else:
-                due = self.clock.now() + self.answer_timeout
-                self._awaiting.append((due, sent))
-                if self._answer_timer is None:
-                    self._answer_timer = self.clock.schedule_at(
-                        due, self._on_answer_timeout, "answer timeout"
-                    )
+                self._await_answer("submit", sent)
         if self._cancels:
             cancels, self._cancels = self._cancels, []
             if self.risk is not None:  # orders and cancels count together (RULES.md B8)
                 self.risk.note_cancels(len(cancels), self.clock.now())
+            cancelled: list[ClientOrderId] = []
             for cancel in cancels:
+                cid = cancel.client_order_id or self.oms.by_broker_id.get(cancel.broker_order_id)
                 try:
                     self.gateway.cancel(cancel)
                 except Exception as exc:
                     log.exception("engine: gateway.cancel raised")
-                    cid = cancel.client_order_id or self.oms.by_broker_id.get(cancel.broker_order_id)
                     if cid is not None:
                         self.post(_SendFailed("cancel", (cid,), f"{type(exc).__name__}: {exc}"))
+                else:
+                    if cid is not None:
+                        cancelled.append(cid)
+            if cancelled:
+                self._await_answer("cancel", tuple(cancelled))
         for reply, value in replies:
             if not reply.done():  # a caller may have given up (cancelled) meanwhile
                 reply.set_result(value)

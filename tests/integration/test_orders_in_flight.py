@@ -131,6 +131,68 @@ def test_a_gateway_that_raises_on_cancel_leaves_the_order_settled_from_the_broke
     assert setup.engine.call(lambda e: e.oms.cash.frozen) == 0
 
 
+def test_a_cancel_lost_on_its_way_is_found_at_its_timeout_and_sent_once_more(setup: SimSetup) -> None:
+    """The gateway takes the cancel and it never reaches the counter (lost in transit): at the answer
+    timeout the broker is asked, still lists the order working, and the cancel goes once more; the
+    investor is told. Never assumed cancelled meanwhile."""
+    [cid] = setup.engine.submit([NewOrder(CODE, Side.BUY, 100, last_price(setup) - D("0.30"))])
+    settle(setup)
+    real_cancel = setup.broker.cancel
+    lost: list[object] = []
+
+    def lose_the_first(request):  # type: ignore[no-untyped-def]
+        if not lost:
+            lost.append(request)  # taken, never delivered
+            return
+        real_cancel(request)
+
+    setup.broker.cancel = lose_the_first  # type: ignore[method-assign]
+    setup.engine.post(CancelOrder(cid))
+    settle(setup)
+    later(setup, 5)
+    assert order(setup, cid).status is OrderStatus.ACCEPTED and len(lost) == 1
+    later(setup, 6)  # the answer timeout: asked, still working at the broker, sent again
+    settle(setup)
+    assert order(setup, cid).status is OrderStatus.CANCELLED
+    assert setup.engine.call(lambda e: e.oms.cash.frozen) == 0
+    words = [a for a in alerts(setup) if "cancel not confirmed within 10s" in a]
+    assert len(words) == 1 and "cancel sent again" in words[0] and cid in words[0]
+    later(setup, 30)  # answered: nothing more is sent or said
+    assert len([a for a in alerts(setup) if "cancel not confirmed" in a]) == 1
+
+
+def test_a_slow_cancel_the_counter_holds_is_said_at_its_timeout_and_not_sent_again(tmp_path: Path) -> None:
+    """A counter that takes 25 s to answer a cancel, and says it holds it (pending cancel): at 10 s the
+    broker is asked, the investor told, and the cancel is not sent again (it is not lost); the first
+    cancel's answer ends the order."""
+    setup = make_setup(tmp_path, cancel_latency_s=D(25))
+    try:
+        [cid] = setup.engine.submit([NewOrder(CODE, Side.BUY, 100, last_price(setup) - D("0.30"))])
+        settle(setup)
+        held = setup.engine.call(lambda e: e.oms.cash.frozen)
+        real_cancel, sent = setup.broker.cancel, []
+
+        def counted(request):  # type: ignore[no-untyped-def]
+            sent.append(request)
+            real_cancel(request)
+
+        setup.broker.cancel = counted  # type: ignore[method-assign]
+        setup.engine.post(CancelOrder(cid))
+        settle(setup)
+        later(setup, 11)
+        assert order(setup, cid).status is OrderStatus.PENDING_CANCEL
+        assert setup.engine.call(lambda e: e.oms.cash.frozen) == held  # never assumed cancelled
+        said = [a for a in alerts(setup) if "cancel not confirmed within 10s" in a]
+        assert len(said) == 1 and "sent again" not in said[0] and cid in said[0]
+        later(setup, 15)
+        settle(setup)
+        assert order(setup, cid).status is OrderStatus.CANCELLED
+        assert setup.engine.call(lambda e: e.oms.cash.frozen) == 0
+        assert len(sent) == 1
+    finally:
+        setup.close()
+
+
 def test_a_failing_publish_or_a_given_up_reply_does_not_kill_the_engine(setup: SimSetup) -> None:
     def explode(event):
         raise RuntimeError("listener bug (test)")
