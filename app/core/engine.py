@@ -99,6 +99,7 @@ BATCH_MAX = 4096
 # event) per order in flight instead of two. At most this many batches in a row hold theirs back.
 HOLD_MAX = 1
 ANSWER_TIMEOUT = timedelta(seconds=10)  # a sent order the broker has not answered by then is queried
+FILLS_GRACE = timedelta(seconds=3)  # an order report ahead of its trades: the trades are queried after this
 SETTLE_TIME = timedelta(seconds=30)  # an order the broker does not list is asked about again after this
 
 
@@ -166,6 +167,8 @@ class Engine:
             deque()
         )  # kind: submit | cancel
         self._answer_timer: TimerHandle | None = None
+        self._fills_behind: dict[ClientOrderId, int] = {}  # order -> filled qty the broker reported
+        self._fills_timer: TimerHandle | None = None
         self._cancel_resent: set[ClientOrderId] = set()  # cancels sent again once, after their timeout
         # Why new orders are refused (a commit failed and the books are not yet rebuilt), or None.
         self.halted: str | None = None
@@ -424,6 +427,11 @@ class Engine:
 
     def _on_order_report(self, message: OrderReport) -> None:
         self.oms.on_order_report(message)
+        if message.filled_qty:
+            cid = message.client_order_id or self.oms.by_broker_id.get(message.broker_order_id)
+            order = self.oms.orders.get(cid) if cid is not None else None
+            if order is not None and message.filled_qty > order.filled_qty:
+                self._note_fills_behind(order, message.filled_qty)
         if self.execution is not None:
             self.execution.on_order_report(message)
         self._account_dirty = True
@@ -736,6 +744,42 @@ class Engine:
             self._check_answers(due)
         if cancels:
             self._check_cancels(cancels)
+
+    def _note_fills_behind(self, order: Order, broker_filled: int) -> None:
+        """The broker says more of this order was filled than the trade reports booked: its trade
+        reports are usually a moment behind (xtquant pushes the order and its trades separately). If
+        they have not come after FILLS_GRACE, the broker's trades are queried (the missing fills are
+        booked from there); never assumed."""
+        self._fills_behind[order.client_order_id] = max(
+            broker_filled, self._fills_behind.get(order.client_order_id, 0)
+        )
+        if self._fills_timer is None:
+            self._fills_timer = self.clock.schedule_at(
+                self.clock.now() + FILLS_GRACE, self._check_fills_behind, "fills behind"
+            )
+
+    def _check_fills_behind(self) -> None:
+        self._fills_timer = None
+        behind, self._fills_behind = self._fills_behind, {}
+        orders = self.oms.orders
+
+        def short() -> list[tuple[Order, int]]:
+            return [
+                (o, n) for c, n in behind.items() if (o := orders.get(c)) is not None and o.filled_qty < n
+            ]
+
+        if not short():
+            return
+        self._ask_broker()
+        still = short()
+        if still:
+            what = ", ".join(f"{o.code} {o.client_order_id} {o.filled_qty}/{n}" for o, n in still[:5])
+            self._alert(
+                "warning",
+                "trade",
+                f"券商报告的成交多于已收到的成交回报，查询后仍缺：{what} "
+                f"(the broker reports more filled than the trades received, still after asking it)",
+            )
 
     def _await_answer(self, kind: str, client_order_ids: tuple[ClientOrderId, ...]) -> None:
         due = self.clock.now() + self.answer_timeout

@@ -23,6 +23,7 @@ from app.domain.clock import CN_TZ
 from app.domain.fees import FeeSchedule
 from app.domain.identifiers import ClientOrderId
 from app.domain.orders import OrderStatus
+from app.domain.reports import TradeReport
 from app.domain.side import Side
 from app.gateways.sim.broker import SimulatedBroker
 from app.storage import open_database
@@ -191,6 +192,39 @@ def test_a_slow_cancel_the_counter_holds_is_said_at_its_timeout_and_not_sent_aga
         assert len(sent) == 1
     finally:
         setup.close()
+
+
+def test_a_fill_the_broker_reports_whose_trade_never_comes_is_queried_and_booked_once(
+    setup: SimSetup,
+) -> None:
+    """The broker's order report says filled, its trade report is lost on the way: a few seconds later
+    the broker's trades are queried and the fill booked (once: not again when later queries list it)."""
+    handler = setup.broker._handler  # the engine's queue, as the gateway pushes to it
+    lost: list[TradeReport] = []
+
+    def lose_trades(report):  # type: ignore[no-untyped-def]
+        if isinstance(report, TradeReport) and not lost:
+            lost.append(report)
+            return
+        handler(report)
+
+    setup.broker.set_report_handler(lose_trades)
+    cash = setup.engine.call(lambda e: e.oms.cash.cash)
+    [cid] = setup.engine.submit([NewOrder(CODE, Side.BUY, 100, last_price(setup) + D("0.05"))])
+    settle(setup)
+    assert len(lost) == 1
+    assert order(setup, cid).filled_qty == 0  # the broker says 100 filled; no trade booked yet
+    later(setup, 4)  # the grace: the broker's trades are asked for, the fill booked from there
+    settle(setup)
+    filled = order(setup, cid)
+    assert filled.status is OrderStatus.FILLED and filled.filled_qty == 100
+    trades = setup.engine.call(lambda e: list(e.oms.trade_ids.values()))
+    assert [t.trade_id for t in trades] == [lost[0].trade_id]
+    assert setup.engine.call(lambda e: e.oms.cash.cash) == cash - lost[0].amount - lost[0].fees
+    setup.engine.post(Resync("again"))
+    settle(setup)
+    assert len(setup.engine.call(lambda e: e.oms.trade_ids)) == 1
+    assert not [a for a in alerts(setup) if "still after asking" in a]
 
 
 def test_a_failing_publish_or_a_given_up_reply_does_not_kill_the_engine(setup: SimSetup) -> None:
