@@ -930,8 +930,7 @@ def build_window_session(
         terminal.set_auto_approve(times.approve_deadline, who="user")
         plan = plan_day(day, clock.now(), load_calendar(settings.general.data_dir), times, blocked=blocked)
         handlers: dict[Command, Any] = {Command.FETCH: fetch, Command.POST_CLOSE: post_close}
-        schedule = [(j.at, _JOB_WORDS.get(j.command.value, j.command.value)) for j in plan.jobs
-                    if j.command is not Command.MONITOR]  # fmt: skip
+        schedule = job_words(plan)
 
         def on_started() -> None:
             plan_on_engine(engine, plan, handlers)
@@ -956,6 +955,12 @@ _JOB_WORDS = {
     "post_close": "日终对账",
     "backup": "备份",
 }
+
+
+def job_words(plan: Any) -> list[tuple[datetime, str]]:
+    """A day plan's jobs as the status bar names them (the market monitor left out), in time order."""
+    return sorted((j.at, _JOB_WORDS.get(j.command.value, j.command.value)) for j in plan.jobs
+                  if j.command.value != "monitor")  # fmt: skip
 
 
 def _plan_and_release(engine: Engine, batches: list[Any], driver: Any) -> None:
@@ -999,8 +1004,14 @@ class LiveWindowSession:
             return
         if self.engine_timers:
             self.jobs.on_engine_timers(resume=False)
-        else:
-            self.jobs.on_live_clock(resume=False)  # never waits on the engine: the GUI thread calls it
+        else:  # never waits on the engine: the GUI thread calls it
+            self.jobs.on_live_clock(resume=False, on_plan=self._planned)
+
+    def _planned(self, plan: Any) -> None:
+        """A day's jobs planned (the next day's, on APScheduler's thread, for a window left open
+        overnight): the status bar's schedule gains them. The list is replaced whole, never changed
+        in place, so the GUI thread reading it sees the old or the new one."""
+        self.schedule = sorted({*self.schedule, *job_words(plan)})
 
     def close(self) -> None:
         """The scheduler stopped first (no job posted after it), then the fetch, sync and alert
@@ -1065,8 +1076,7 @@ def build_live_window_session(
         jobs = DayJobs(day)
         plan = jobs.start(start_terminal=False)
         jobs.resume()  # lines handed by an earlier run go on (here, off the GUI thread)
-        schedule = [(j.at, _JOB_WORDS.get(j.command.value, j.command.value)) for j in plan.jobs
-                    if j.command.value != "monitor"]  # fmt: skip
+        schedule = job_words(plan)
         return LiveWindowSession(
             setup, setup.terminal, schedule, settings.account.account_id, account,
             settings.qmt.live_trading_enabled, jobs=jobs, engine_timers=engine_timers,

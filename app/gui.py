@@ -357,7 +357,7 @@ class WindowStart(QObject):
         subscribed and its snapshot taken off the GUI thread (as at a reconnect), the day started."""
         self.session = session
         self.terminal.attach(session.terminal)
-        self.window.session_attached(session.schedule)
+        self.window.session_attached(lambda: session.schedule)  # a live session's grows each night
         driver = getattr(session, "driver", None)  # the simulated day: its speed, its end
         if getattr(session, "mode", "sim") == "live":
             from app.ui.live import LiveControls

@@ -371,10 +371,13 @@ class DayJobs:
             self.resume()
         plan_on_engine(self.day.engine, self.plan, self.day.handlers)
 
-    def on_live_clock(self, *, resume: bool = True) -> LiveScheduler:
+    def on_live_clock(
+        self, *, resume: bool = True, on_plan: Callable[[DayPlan], None] = lambda plan: None
+    ) -> LiveScheduler:
         """The day's jobs on APScheduler (each only posted to the engine), timed from the engine clock's
         now; the next days' plans too (a window left open overnight). Handed lines resumed first
-        (`resume=False`: `resume()` was called already; this then never waits on the engine)."""
+        (`resume=False`: `resume()` was called already; this then never waits on the engine).
+        `on_plan(plan)` hears each day's plan as it is made (APScheduler's thread for the next days')."""
         day = self.day
         assert day.handlers is not None
         if resume:
@@ -382,7 +385,7 @@ class DayJobs:
         blocked = day.blocked
         self.scheduler = LiveScheduler(
             day.engine, self.calendar, day.handlers, times=Times.from_settings(day.settings.schedule),
-            now=day.engine.clock.now, blocked=lambda d: blocked,
+            now=day.engine.clock.now, blocked=lambda d: blocked, on_plan=on_plan,
         )  # fmt: skip
         self.scheduler.start()
         return self.scheduler

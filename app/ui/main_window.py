@@ -102,14 +102,14 @@ class MainWindow(QMainWindow):
         *,
         layout_file: Path,
         mode: str = "",
-        schedule: Sequence[tuple[datetime, str]] = (),
+        schedule: Sequence[tuple[datetime, str]] | Callable[[], Sequence[tuple[datetime, str]]] = (),
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.read_model = read_model
         self.bridge = bridge
         self.mode = mode or tr("模拟")
-        self.schedule = sorted(schedule)
+        self.schedule = _schedule_source(schedule)
         self.setWindowTitle(tr("Tiller 交易终端") + f" — {self.mode}")
         self.setWindowIcon(app_icon())
         self.setDockNestingEnabled(True)
@@ -381,10 +381,13 @@ class MainWindow(QMainWindow):
     def starting(self) -> bool:
         return self._starting is not None
 
-    def session_attached(self, schedule: Sequence[tuple[datetime, str]] = ()) -> None:
-        """The session is built and the window follows it now: the day's jobs for the status bar,
-        the start-up note and bar removed."""
-        self.schedule = sorted(schedule)
+    def session_attached(
+        self, schedule: Sequence[tuple[datetime, str]] | Callable[[], Sequence[tuple[datetime, str]]] = ()
+    ) -> None:
+        """The session is built and the window follows it now: the day's jobs for the status bar (or
+        what returns them as they stand: a live session adds each next day's), the start-up note and
+        bar removed."""
+        self.schedule = _schedule_source(schedule)
         self._end_starting()
         self.update_status()
         if self._charts_pending is not None:  # charts_after_session: pyqtgraph is imported by now
@@ -487,10 +490,12 @@ class MainWindow(QMainWindow):
     def next_job_text(self, now: datetime | None) -> str:
         if now is None:
             return ""
-        upcoming = next(((at, name) for at, name in self.schedule if at > now), None)
+        upcoming = next(((at, name) for at, name in self.schedule() if at > now), None)
         if upcoming is None:
             return tr("下一任务：无")
-        return tr("下一任务：") + f"{upcoming[0]:%H:%M} {tr(upcoming[1])}"
+        at = upcoming[0]
+        when = f"{at:%H:%M}" if at.date() == now.date() else f"{at:%m-%d %H:%M}"  # a later day's: dated
+        return tr("下一任务：") + f"{when} {tr(upcoming[1])}"
 
     # ------------------------------------------------------------------ tray
     def _build_tray(self) -> None:
@@ -523,3 +528,13 @@ class MainWindow(QMainWindow):
             self.tray.showMessage(title, text, icon, 8000)
         else:
             self.statusBar().showMessage(text, 8000)
+
+
+def _schedule_source(
+    schedule: Sequence[tuple[datetime, str]] | Callable[[], Sequence[tuple[datetime, str]]],
+) -> Callable[[], Sequence[tuple[datetime, str]]]:
+    """The jobs as a function of now: a fixed list sorted once, or the session's own, read each time."""
+    if callable(schedule):
+        return lambda: sorted(schedule())
+    fixed = sorted(schedule)
+    return lambda: fixed

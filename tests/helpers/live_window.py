@@ -147,7 +147,7 @@ def live_window(
         read_model = ReadModel()
         bridge = EngineBridge(session.terminal)
         window = MainWindow(read_model, bridge, layout_file=folder / "window.ini", mode="实盘", schedule=[])
-        window.session_attached(session.schedule)  # as app/gui.py attaches a built session
+        window.session_attached(lambda: session.schedule)  # as app/gui.py attaches a built session
         qtbot.addWidget(window)
         window.add_core_panels()
         controls = LiveControls(window, session)

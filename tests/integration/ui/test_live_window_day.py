@@ -165,6 +165,14 @@ def test_on_apscheduler_the_fetch_fills_the_plan_and_closing_the_window_stops_th
         # the fetch is due a second from the clock's now: APScheduler posts it on the wall clock
         w.qtbot.waitUntil(lambda: len(plan_rows(w)) == 2, timeout=WAIT_MS)
         assert w.exchange.orders_received == 0
+        # a window left open overnight: the next trading day's jobs, planned on APScheduler's thread
+        # after midnight, reach the status bar (dated, as they are not today's)
+        assert jobs.scheduler is not None
+        evening = datetime.combine(DAY, time(20, 0), tzinfo=CN_TZ)
+        assert w.window.next_job_text(evening) == "下一任务：无"
+        next_day = w.session.setup.engine.calendar.next_trading_day(DAY)
+        jobs.scheduler.plan(datetime.combine(next_day, time(0, 1), tzinfo=CN_TZ))
+        assert w.window.next_job_text(evening) == f"下一任务：{next_day:%m-%d} 08:50 取信号"
         lock = w.session.setup.lock
         assert lock is not None and lock.held
         fetcher = jobs.fetcher
