@@ -202,20 +202,17 @@ class MemoryOmsStore(MemoryPlanRows):
         return list(self._live_audit)
 
     def discard(self) -> None:
-        self._s_meta.clear()
-        self._s_orders.clear()
-        self._s_new.clear()
-        self._s_signal_ids.clear()
-        self._s_batch_ids.clear()
-        self._s_fetches.clear()
-        self._s_events.clear()
-        self._s_trades.clear()
-        self._s_positions.clear()
+        # only what holds something is cleared (a batch stages a few of these thirteen)
+        for staged in (
+            self._s_meta, self._s_orders, self._s_new, self._s_signal_ids, self._s_batch_ids,
+            self._s_fetches, self._s_events, self._s_trades, self._s_positions, self._s_alerts,
+            self._s_risk_audit, self._s_live_audit,
+        ):  # fmt: skip
+            if staged:
+                staged.clear()
         self._s_cash = None
-        self._s_alerts.clear()
-        self._s_risk_audit.clear()
-        self._s_live_audit.clear()
-        self._plan_discard()
+        if self._plan_staged():
+            self._plan_discard()
 
     def commit(self) -> None:
         if self._closed:
@@ -225,9 +222,10 @@ class MemoryOmsStore(MemoryPlanRows):
             self._signal_ids.update(self._s_signal_ids)
         if self._s_batch_ids:
             self._batch_ids.update(self._s_batch_ids)
-        for strategy_id, fetched_at in self._s_fetches:
-            if strategy_id not in self._fetches or self._fetches[strategy_id] < fetched_at:
-                self._fetches[strategy_id] = fetched_at
+        if self._s_fetches:
+            for strategy_id, fetched_at in self._s_fetches:
+                if strategy_id not in self._fetches or self._fetches[strategy_id] < fetched_at:
+                    self._fetches[strategy_id] = fetched_at
         if self._s_orders:
             orders = self._orders
             for cid, order in self._s_orders.items():
@@ -252,24 +250,27 @@ class MemoryOmsStore(MemoryPlanRows):
             self._risk_audit.extend(self._s_risk_audit)
         if self._s_live_audit:
             self._live_audit.extend(self._s_live_audit)
-        self._plan_commit_memory()
+        if self._plan_staged():
+            self._plan_commit_memory()
         self.discard()
 
     def _check_unique(self) -> None:
+        orders = self._orders
         new = self._s_new
         for cid in new:
-            if cid in self._orders:
+            if cid in orders:
                 raise ValueError(f"order {cid} is already stored: a new intent must not reuse its id")
         for cid in self._s_orders:
-            if cid not in new and cid not in self._orders:
+            if cid not in new and cid not in orders:
                 raise ValueError(f"order {cid} updated but never stored")
-        keys = [_trade_key(entry) for entry in self._s_trades]
-        if len(set(keys)) != len(keys) or any(k in self._trades for k in keys):
-            raise ValueError(
-                "a fill with the same identity (day, broker order id, traded id) is stored already"
-            )
+        if self._s_trades:
+            keys = [_trade_key(entry) for entry in self._s_trades]
+            if len(set(keys)) != len(keys) or any(k in self._trades for k in keys):
+                raise ValueError(
+                    "a fill with the same identity (day, broker order id, traded id) is stored already"
+                )
         signals = self._s_signal_ids
-        if len(set(signals)) != len(signals) or any(k in self._signal_ids for k in signals):
+        if signals and (len(set(signals)) != len(signals) or any(k in self._signal_ids for k in signals)):
             raise ValueError("a planned order line is already taken in")
 
     def close(self) -> None:
