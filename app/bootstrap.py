@@ -921,11 +921,14 @@ def build_window_session(
         blocked = None if blocking is None else block_message(blocking, day)
         if blocked:  # as run --headless: no fetch, approval or execution until the investor looks
             terminal.alert("warning", "eod", blocked)
-        stored = {s.settings.strategy_id for s in terminal.strategies()}  # what the investor set stands
+        stored = {s.settings.strategy_id: s.settings for s in terminal.strategies()}  # the investor's stand
         for sid in strategy_ids:
-            if sid not in stored:
-                name = STRATEGY_NAMES.get(sid, "")
+            name = STRATEGY_NAMES.get(sid, "")
+            known = stored.get(sid)
+            if known is None:
                 terminal.set_strategy(StrategySettings(sid, capital, name=name, policy="limit"), who="user")
+            elif not known.name and name:  # never named (earlier versions left it empty): named now
+                terminal.set_strategy(replace(known, name=name), who="user")
         times = Times.from_settings(settings.schedule)
         terminal.set_auto_approve(times.approve_deadline, who="user")
         plan = plan_day(day, clock.now(), load_calendar(settings.general.data_dir), times, blocked=blocked)

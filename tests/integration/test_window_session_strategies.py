@@ -42,5 +42,14 @@ def test_the_demo_strategy_is_named_and_the_investors_settings_stand_at_the_next
     try:
         found = {s.settings.strategy_id: s.settings for s in again.terminal.strategies()}
         assert found[STRATEGY_A] == edited
+        # a strategy stored without a name (as earlier versions left the demo's) is named; the rest stands
+        again.terminal.set_strategy(dataclasses.replace(edited, name=""), who="user")
+    finally:
+        again.close()
+
+    again = _open(tmp_path)
+    try:
+        found = {s.settings.strategy_id: s.settings for s in again.terminal.strategies()}
+        assert found[STRATEGY_A] == dataclasses.replace(edited, name=STRATEGY_NAMES[STRATEGY_A])
     finally:
         again.close()
