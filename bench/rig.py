@@ -7,7 +7,7 @@ Set-ups:
 - "durable": the OMS on SqliteOmsStore in a real file (WAL, the default synchronous=NORMAL) and
   the simulated broker on its own file beside it (WAL, synchronous=NORMAL, as store.py sets it).
 - "memory": no file at all, like the peer's --no-persist: the OMS on MemoryOmsStore and the
-  simulated broker's books in an SQLite database in memory (`SimStore(":memory:")`).
+  simulated broker's books in Python dicts (`store.MemoryBooks`, the broker's path `MEMORY`: no file, no SQLite).
 - "instant" (a diagnostic, not a broker): MemoryOmsStore and InstantBroker, which answers every
   order at once with a full fill from inside `submit`: what the engine and OMS cost on their own.
 

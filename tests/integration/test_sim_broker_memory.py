@@ -1,18 +1,26 @@
-"""The simulated broker with its books in memory (SimStore(":memory:")): no file anywhere, the same
-counter, and queries that read committed batches only while the broker thread writes."""
+"""The simulated broker with its books in memory (path MEMORY: `store.MemoryBooks`, Python dicts, no
+SQLite): no file anywhere, the same counter, the same answers as its file would give, and queries
+that read whole batches only while the broker thread writes."""
 
 from __future__ import annotations
 
 import os
-import sqlite3
+import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from app.domain.identifiers import ClientOrderId
 from app.domain.orders import OrderStatus
-from app.gateways.sim.store import MEMORY
-from tests.integration.test_sim_broker_kit import CASH, SH, D, Sim, quote, start_sim
+from app.domain.reports import ConnectionChanged
+from app.domain.side import Side
+from app.gateways.sim.state import POSITION_COLUMNS, TRADE_COLUMNS
+from app.gateways.sim.store import MEMORY, MemoryBooks
+from tests.integration.test_sim_broker_kit import CASH, SH, SZ, D, Sim, ladder, quote, start_sim
 
 S = OrderStatus
 
@@ -60,8 +68,7 @@ def test_two_memory_brokers_do_not_share_books(memory_sim: Sim) -> None:
 
 
 def test_queries_from_another_thread_see_whole_batches_while_the_broker_writes(memory_sim: Sim) -> None:
-    """Shared-cache memory databases lock tables instead of waiting: a query racing the writer must
-    neither fail (SQLITE_LOCKED) nor see half a batch (cash moved, position not yet)."""
+    """A query racing the writer must neither fail nor see half a batch (cash moved, position not yet)."""
     memory_sim.quotes(
         quote(
             SH,
@@ -74,9 +81,9 @@ def test_queries_from_another_thread_see_whole_batches_while_the_broker_writes(m
     )
     store = memory_sim.broker._reader()
 
-    def both(db: sqlite3.Connection) -> tuple[int, int]:  # one snapshot: the position and its trades
-        held = db.execute("SELECT COALESCE(SUM(total), 0) FROM positions").fetchone()[0]
-        bought = db.execute("SELECT COALESCE(SUM(qty), 0) FROM trades").fetchone()[0]
+    def both(books: MemoryBooks) -> tuple[int, int]:  # one snapshot: the position and its trades
+        held = sum(row[POSITION_COLUMNS.index("total")] for row in books._positions.values())
+        bought = sum(row[TRADE_COLUMNS.index("qty")] for row in books._trades.values())
         return held, bought
 
     errors: list[BaseException] = []
@@ -104,3 +111,82 @@ def test_queries_from_another_thread_see_whole_batches_while_the_broker_writes(m
     assert max(held for held, _ in seen) > 0  # it read while buys were being booked
     (position,) = memory_sim.broker.query_positions()
     assert position.total == 6000
+
+
+# ---------------------------------------------------------------------------- the same as the file
+_CODES = (SH, SZ)
+_op = st.one_of(
+    st.tuples(st.just("quote"), st.sampled_from(_CODES), st.integers(-30, 30), st.integers(0, 3000)),
+    st.tuples(st.just("buy"), st.sampled_from(_CODES), st.integers(1, 30), st.integers(-5, 5)),
+    st.tuples(st.just("sell"), st.sampled_from(_CODES), st.integers(1, 30), st.integers(-5, 5)),
+    st.tuples(st.just("cancel"), st.integers(0, 20)),
+    st.tuples(st.just("later"), st.integers(1, 600)),
+    st.tuples(st.just("position"), st.sampled_from(_CODES), st.integers(0, 50)),
+)
+
+
+def _apply(sim: Sim, op: tuple, placed: list) -> None:
+    kind = op[0]
+    if kind == "quote":
+        _, code, ticks, lots = op
+        base = {SH: D("10.00"), SZ: D("12.00")}[code] + D("0.01") * ticks
+        sim.quotes(
+            quote(
+                code, sim.clock.now(), last=str(base), volume=10**6,
+                bids=ladder(str(base), "-0.01", lots * 100), asks=ladder(str(base + D("0.01")), "0.01", lots * 100),
+            )
+        )  # fmt: skip
+    elif kind in ("buy", "sell"):
+        _, code, lots, ticks = op
+        price = {SH: D("10.00"), SZ: D("12.00")}[code] + D("0.01") * ticks
+        placed.append(sim.submit(code, Side.BUY if kind == "buy" else Side.SELL, lots * 100, str(price)))
+    elif kind == "cancel":
+        ids = [c for c in placed if isinstance(c, ClientOrderId)]
+        if ids:
+            coid = ids[op[1] % len(ids)]
+            if sim.order(coid).status.is_working:
+                sim.cancel(coid)
+    elif kind == "later":
+        sim.advance(sim.clock.now() + timedelta(seconds=op[1]))
+        sim.broker.wait_idle()
+    else:
+        _, code, lots = op
+        try:
+            sim.broker.set_position(code, lots * 100, D("10.50"))
+        except ValueError as exc:  # working orders on the code: refused, on both sides alike
+            placed.append(str(exc))
+
+
+def _seen(sim: Sim) -> tuple:
+    broker = sim.broker
+    return (
+        broker.query_orders(), broker.query_trades(), broker.query_positions(), broker.query_asset(),
+        broker.cash_identity(), [r for r in sim.reports if not isinstance(r, ConnectionChanged)],
+    )  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(_op, min_size=1, max_size=25))
+def test_the_books_in_memory_answer_exactly_as_the_file_does(tmp_path: Path, ops: list[tuple]) -> None:
+    """The same orders, quotes, cancels and time against a broker on its file and one in memory:
+    every report pushed and every query answered is the same, and so are the books rebuilt from what
+    each committed (the path of a failed batch)."""
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    on_file, in_memory = start_sim(folder / "sim.sqlite"), start_sim(Path(MEMORY))
+    try:
+        placed_file: list = []
+        placed_memory: list = []
+        for op in ops:
+            _apply(on_file, op, placed_file)
+            _apply(in_memory, op, placed_memory)
+            assert _seen(in_memory) == _seen(on_file), op
+        assert placed_memory == placed_file
+        for sim in (on_file, in_memory):
+            with sim.broker._proc_lock:
+                sim.broker._load()
+        assert _seen(in_memory) == _seen(on_file)
+        assert in_memory.broker._counter.meta() == on_file.broker._counter.meta()
+    finally:
+        on_file.broker.close()
+        in_memory.broker.close()
+    assert os.listdir(folder) != []  # the file side wrote its file; the memory side none (above)

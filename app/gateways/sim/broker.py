@@ -67,7 +67,7 @@ from app.domain.reports import (
 from app.domain.side import Side
 from app.gateways.sim.acceptance import CAGE_POLICIES, Acceptance
 from app.gateways.sim.counter import Counter
-from app.gateways.sim.store import Batch, SimStore
+from app.gateways.sim.store import Batch, MemoryBooks, SimStore, open_store
 
 __all__ = ["CAGE_POLICIES", "SimulatedBroker"]
 
@@ -153,14 +153,14 @@ class SimulatedBroker:
         self._inline_up = False  # threaded=False and connected
         self._proc_lock = threading.RLock()  # re-entered by the inline path (_enqueue → _run_batch)
 
-        self._store: SimStore | None = None
+        self._store: SimStore | MemoryBooks | None = None
         self._counter: Counter
         self._written_meta: dict[str, str] = {}
         self._open_store()
 
     # ================================================================== setup and state
     def _open_store(self) -> None:
-        store = SimStore(self._path)
+        store = open_store(self._path)
         if store.is_new():
             batch = Batch(
                 meta={
@@ -343,7 +343,7 @@ class SimulatedBroker:
         return cash, expected
 
     # ================================================================== inbox and thread
-    def _reader(self) -> SimStore:
+    def _reader(self) -> SimStore | MemoryBooks:
         store = self._store
         if store is None:
             raise RuntimeError("the simulated broker is closed; connect() opens it again")

@@ -2,19 +2,19 @@
 
 One writer (the broker thread) commits each inbox batch in one transaction; queries read the
 committed state through a second connection (WAL lets them run beside the writer). Money is TEXT.
+`MemoryBooks` keeps the same books in memory only (path MEMORY, `open_store`), without SQLite.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,7 +34,8 @@ from app.gateways.sim.state import (
 )
 
 T = TypeVar("T")
-# SimStore(MEMORY): the books in memory only, no file at all (a benchmark's "no persistence" set-up).
+# open_store(MEMORY): the books in memory only (MemoryBooks), no file and no SQLite at all (the
+# benchmark's "no persistence" set-up, as vn.py's paper account without saving).
 MEMORY = ":memory:"
 SCHEMA_VERSION = 1
 # PRAGMA application_id of a simulated broker file: "TSIM" in ASCII (Tiller's own file is "TILL").
@@ -148,21 +149,12 @@ class SimStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        # MEMORY: one private shared-cache database in memory, gone when both connections close.
-        # Shared cache locks tables rather than waiting on a busy writer, so there a read and a
-        # write never overlap (the read lock is taken by `write` too) and a read still sees only
-        # committed batches.
-        self._uri = (
-            f"file:tiller-sim-{secrets.token_hex(8)}?mode=memory&cache=shared"
-            if str(path) == MEMORY
-            else None
-        )
-        if self._uri is None and not self.path.exists():
+        if str(path) == MEMORY:
+            raise ValueError("SimStore keeps a file; the books in memory are MemoryBooks (open_store)")
+        if not self.path.exists():
             _create_whole(self.path)
         self._writer = self._connect()
         try:
-            if self._uri is not None:
-                _create_schema(self._writer)
             self._reader = self._connect()
             version = self._writer.execute("PRAGMA user_version").fetchone()[0]
             application_id = self._writer.execute("PRAGMA application_id").fetchone()[0]
@@ -170,7 +162,6 @@ class SimStore:
             self._writer.close()
             raise
         self._read_lock = threading.Lock()
-        self._write_lock = self._read_lock if self._uri is not None else nullcontext()
         problem = ""
         if version != SCHEMA_VERSION:
             problem = f"has schema version {version}, expected {SCHEMA_VERSION}"
@@ -181,10 +172,7 @@ class SimStore:
             raise SimStoreError(f"simulated broker file {self.path} {problem}; it was left unchanged")
 
     def _connect(self) -> sqlite3.Connection:
-        if self._uri is not None:
-            conn = sqlite3.connect(self._uri, uri=True, isolation_level=None, check_same_thread=False)
-        else:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             # A damaged or foreign file fails here, on the first read, before anything is written.
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -236,8 +224,7 @@ class SimStore:
 
     def write(self, batch: Batch) -> None:
         """Commit one batch atomically; on any error nothing of it is written and the error propagates."""
-        with self._write_lock:
-            self._write(batch)
+        self._write(batch)
 
     def _write(self, batch: Batch) -> None:
         db = self._writer
@@ -338,6 +325,157 @@ class SimStore:
 
     def meta(self, key: str) -> str | None:
         return self._read(lambda db: _meta(db, key, None))
+
+
+class MemoryBooks:
+    """The counter's books in Python dicts only, for the path MEMORY (`open_store`): no
+    file and no SQLite at all, like vn.py's paper account without persistence. The same contract as
+    SimStore: `write` applies a batch whole or not at all (a trade id already booked fails it, as the
+    file's primary key would), and a query sees whole batches only (one lock for writer and readers).
+    Rows are kept as the file keeps them (enums and id types as their plain text), so what is read
+    back is what the file would give."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._meta: dict[str, str] = {}
+        self._orders: dict[int, tuple] = {}
+        self._trades: dict[int, tuple] = {}
+        self._positions: dict[str, tuple] = {}
+        self._marks: dict[str, tuple] = {}
+        self._instruments: dict[str, tuple] = {}
+
+    def close(self) -> None:
+        """Nothing to release; the books stay readable until the object goes."""
+
+    def is_new(self) -> bool:
+        return not self._meta
+
+    def load(self) -> Loaded:
+        with self._lock:
+            meta = dict(self._meta)
+            day = meta.get("trading_day", "")
+            first = int(meta.get("day_first_order_id", "0"))
+            recent = [SimOrder.from_row(self._orders[k]) for k in sorted(self._orders) if k >= first]
+            return Loaded(
+                meta,
+                [SimPosition.from_row(r) for r in self._positions.values()],
+                [o for o in recent if o.day.isoformat() == day],
+                [o for o in recent if o.status.is_working],
+                list(self._marks.values()),
+                [instrument_from_row(r) for r in self._instruments.values()],
+            )
+
+    def write(self, batch: Batch) -> None:
+        """Apply one batch atomically: checked first, then applied (nothing in applying can fail)."""
+        trades = [_plain(row) for row in batch.trades]
+        ids = [row[0] for row in trades]
+        with self._lock:
+            if len(set(ids)) != len(ids) or any(i in self._trades for i in ids):
+                raise ValueError(f"the simulated broker booked a trade id twice: {ids}")
+            for order in batch.orders.values():
+                row = _plain(order.row())
+                self._orders[row[0]] = row
+            for tid, row in zip(ids, trades, strict=True):
+                self._trades[tid] = row
+            for position in batch.positions.values():
+                row = _plain(position.row())
+                self._positions[row[0]] = row
+            for code in batch.deleted_positions:
+                self._positions.pop(code, None)
+            for row in batch.marks.values():
+                self._marks[row[0]] = _plain(row)
+            for row in batch.instruments:
+                self._instruments[row[0]] = _plain(row)
+            self._meta.update(batch.meta)
+
+    def _read(self, fn: Callable[[MemoryBooks], T]) -> T:
+        with self._lock:
+            return fn(self)
+
+    def _day(self, first_key: str) -> tuple[str, int]:
+        meta = self._meta
+        if "trading_day" not in meta or first_key not in meta:
+            raise LookupError(f"the simulated broker's books have no {first_key!r} entry")
+        return meta["trading_day"], int(meta[first_key])
+
+    def query_orders(self) -> list[OrderReport]:
+        with self._lock:
+            day, first = self._day("day_first_order_id")
+            rows = [self._orders[k] for k in sorted(self._orders) if k >= first]
+        return [SimOrder.from_row(r).report() for r in rows if r[_ORDER_DAY] == day]
+
+    def query_trades(self) -> list[TradeReport]:
+        with self._lock:
+            day, first = self._day("day_first_trade_id")
+            rows = [self._trades[k] for k in sorted(self._trades) if k >= first]
+        return [trade_report(r) for r in rows if r[_TRADE_DAY] == day]
+
+    def _positions_with_marks(self) -> list[tuple[SimPosition, Decimal | None]]:
+        marks = self._marks
+        return [
+            (SimPosition.from_row(r), dec(marks[code][1]) if code in marks else None)
+            for code, r in sorted(self._positions.items())
+            if r[1] > 0
+        ]
+
+    def query_positions(self) -> list[BrokerPosition]:
+        with self._lock:
+            held = self._positions_with_marks()
+        return [p.report(last) for p, last in held]
+
+    def query_asset(self) -> BrokerAsset:
+        with self._lock:
+            if "cash" not in self._meta:
+                raise LookupError("the simulated broker's books have no 'cash' entry")
+            cash = Decimal(self._meta["cash"])
+            first = int(self._meta.get("day_first_order_id", "0"))
+            frozen = sum(
+                (Decimal(r[_ORDER_FROZEN_CASH]) for k, r in self._orders.items()
+                 if k >= first and r[_ORDER_STATUS] in _WORKING),
+                ZERO,
+            )  # fmt: skip
+            held = self._positions_with_marks()
+        market_value = sum((p.total * (last if last is not None else p.avg_price) for p, last in held), ZERO)
+        return BrokerAsset(cash, frozen, cash - frozen, market_value, cash + market_value)
+
+    def sum_trades(self) -> Iterable[tuple[str, Decimal, Decimal]]:
+        """(side, turnover, fees) summed over every trade ever: for checking the cash identity."""
+        sums: dict[str, list[Decimal]] = {}
+        with self._lock:
+            rows = list(self._trades.values())
+        for row in rows:
+            acc = sums.setdefault(row[_TRADE_SIDE], [ZERO, ZERO])
+            acc[0] += Decimal(row[_TRADE_AMOUNT])
+            acc[1] += Decimal(row[_TRADE_FEES])
+        return [(side, a, f) for side, (a, f) in sums.items()]
+
+    def meta(self, key: str) -> str | None:
+        with self._lock:
+            return self._meta.get(key)
+
+
+_ORDER_DAY = ORDER_COLUMNS.index("trading_day")
+_ORDER_STATUS = ORDER_COLUMNS.index("status")
+_ORDER_FROZEN_CASH = ORDER_COLUMNS.index("frozen_cash")
+_TRADE_DAY = TRADE_COLUMNS.index("trading_day")
+_TRADE_SIDE = TRADE_COLUMNS.index("side")
+_TRADE_AMOUNT = TRADE_COLUMNS.index("amount")
+_TRADE_FEES = TRADE_COLUMNS.index("fees")
+
+
+def _plain(row: tuple) -> tuple:
+    """A row as SQLite would give it back: enums as their values, id types as plain text."""
+    return tuple(
+        v.value
+        if isinstance(v, Enum)
+        else (str.__str__(v) if isinstance(v, str) and type(v) is not str else v)
+        for v in row
+    )
+
+
+def open_store(path: Path) -> SimStore | MemoryBooks:
+    """The counter's books: in their file, or (MEMORY) in memory only, without SQLite."""
+    return MemoryBooks() if str(path) == MEMORY else SimStore(path)
 
 
 _MISSING = object()
