@@ -367,13 +367,13 @@ class MemoryBooks:
 
     def write(self, batch: Batch) -> None:
         """Apply one batch atomically: checked first, then applied (nothing in applying can fail)."""
-        trades = [_plain(row) for row in batch.trades]
+        trades = [_plain_at(row, _TRADE_TYPED) for row in batch.trades]
         ids = [row[0] for row in trades]
         with self._lock:
             if len(set(ids)) != len(ids) or any(i in self._trades for i in ids):
                 raise ValueError(f"the simulated broker booked a trade id twice: {ids}")
             for order in batch.orders.values():
-                row = _plain(order.row())
+                row = _plain_at(order.row(), _ORDER_TYPED)
                 self._orders[row[0]] = row
             for tid, row in zip(ids, trades, strict=True):
                 self._trades[tid] = row
@@ -461,6 +461,25 @@ _TRADE_DAY = TRADE_COLUMNS.index("trading_day")
 _TRADE_SIDE = TRADE_COLUMNS.index("side")
 _TRADE_AMOUNT = TRADE_COLUMNS.index("amount")
 _TRADE_FEES = TRADE_COLUMNS.index("fees")
+
+
+# the columns of an order's and a trade's row that hold an enum or an id type (the rest are plain)
+_ORDER_TYPED = tuple(
+    ORDER_COLUMNS.index(c) for c in ("client_order_id", "side", "price_type", "status", "session")
+)
+_TRADE_TYPED = tuple(TRADE_COLUMNS.index(c) for c in ("client_order_id", "side"))
+
+
+def _plain_at(row: tuple, typed: tuple[int, ...]) -> tuple:
+    """`_plain` for a row whose typed columns are known (an order's or a trade's: one per fill)."""
+    values = list(row)
+    for i in typed:
+        v = values[i]
+        if isinstance(v, Enum):
+            values[i] = v.value
+        elif isinstance(v, str) and type(v) is not str:
+            values[i] = str.__str__(v)
+    return tuple(values)
 
 
 def _plain(row: tuple) -> tuple:
