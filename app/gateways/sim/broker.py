@@ -402,8 +402,9 @@ class SimulatedBroker:
             try:
                 self._process(counter, items)
                 meta = counter.meta()
-                if meta != self._written_meta:
-                    counter.batch.meta.update(meta)
+                written = self._written_meta
+                if meta != written:  # only the entries that changed (cash, the next ids: not all seven)
+                    counter.batch.meta.update((k, v) for k, v in meta.items() if written.get(k) != v)
                 if counter.batch:
                     self._reader().write(counter.batch)
                     self._written_meta = meta
