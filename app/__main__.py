@@ -339,8 +339,11 @@ def _day(text: str):
 def _hhmm(text: str):
     from datetime import time
 
+    cleaned = text.strip().replace("：", ":")  # a full-width colon, as a Chinese keyboard types it
+    if len(cleaned) >= 4 and cleaned[1] == ":":  # 9:40 as well as 09:40
+        cleaned = "0" + cleaned
     try:
-        parsed = time.fromisoformat(text)
+        parsed = time.fromisoformat(cleaned)
     except ValueError:
         raise argparse.ArgumentTypeError(f"应为时间 HH:MM (expected a time HH:MM), was {text!r}") from None
     return parsed.replace(tzinfo=None)

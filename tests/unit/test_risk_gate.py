@@ -360,6 +360,31 @@ def test_a_resize_is_lot_valid_never_above_the_request_nor_any_cap(
 
 
 # ------------------------------------------------------------------ settings
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "600000.SH,000001.SZ",
+        "600000.SH，000001.SZ",
+        " 600000.sh ； 000001.SZ ",
+        "600000.SH 000001.SZ",
+        "600000.SH,,000001.SZ,",
+    ],
+)
+def test_a_list_of_codes_takes_the_separators_a_chinese_keyboard_types(typed: str) -> None:
+    limits = RiskLimits().with_value("blacklist", typed)
+    assert limits.blacklist == ("000001.SZ", "600000.SH")
+    assert RiskLimits().with_value("blocked_boards", "star，chinext").blocked_boards == ("chinext", "star")
+    with pytest.raises(RiskSettingError, match="blacklist"):
+        RiskLimits().with_value("blacklist", "600000.SH，平安银行")
+
+
+@given(st.lists(st.sampled_from(["600000.SH", "000001.SZ", "430047.BJ"]), max_size=5),
+       st.lists(st.sampled_from([",", "，", ";", "；", " ", "\t", ", "]), min_size=5, max_size=5))  # fmt: skip
+def test_any_mix_of_separators_gives_the_same_codes(codes: list[str], seps: list[str]) -> None:
+    typed = "".join(c + seps[i] for i, c in enumerate(codes))
+    assert RiskLimits().with_value("whitelist", typed).whitelist == tuple(sorted(set(codes)))
+
+
 def test_the_exchange_ceilings_cannot_be_raised() -> None:
     limits = RiskLimits()
     assert limits.with_value("max_orders_per_second", EXCHANGE_MAX_PER_SECOND).max_orders_per_second == 300

@@ -86,7 +86,8 @@ _flag = to_bool
 
 
 def _items(raw: Any) -> list[str]:
-    items = raw.split(",") if isinstance(raw, str) else raw
+    # commas, full-width ones too (a Chinese keyboard types "，"), semicolons or spaces between items
+    items = re.split(r"[,，;；\s]+", raw) if isinstance(raw, str) else raw
     if not isinstance(items, list | tuple | set | frozenset) or not all(isinstance(i, str) for i in items):
         raise TypeError("not a list of strings")
     return [i.strip() for i in items if i.strip()]

@@ -796,6 +796,82 @@ To trade again afterwards, set the trading state back to active in Risk settings
         <translation>Command line</translation>
     </message>
     <message>
+        <source>0 到 1 的比例，如 0.2（1 = 不限）</source>
+        <translation>a fraction from 0 to 1, e.g. 0.2 (1 = no cap)</translation>
+    </message>
+    <message>
+        <source>金额（元），最多两位小数（0 = 不限）</source>
+        <translation>an amount in yuan, at most 2 decimals (0 = no limit)</translation>
+    </message>
+    <message>
+        <source>0 到 0.5 的比例</source>
+        <translation>a fraction from 0 to 0.5</translation>
+    </message>
+    <message>
+        <source>代码以逗号分隔，如 600000.SH, 000001.SZ（留空 = 不限）</source>
+        <translation>codes separated by commas, e.g. 600000.SH, 000001.SZ (empty = any)</translation>
+    </message>
+    <message>
+        <source>代码以逗号分隔，如 600000.SH, 000001.SZ</source>
+        <translation>codes separated by commas, e.g. 600000.SH, 000001.SZ</translation>
+    </message>
+    <message>
+        <source>板块以逗号分隔：sh_main, sz_main, chinext, star, bse, fund</source>
+        <translation>boards separated by commas: sh_main, sz_main, chinext, star, bse, fund</translation>
+    </message>
+    <message>
+        <source>0 到 10000 的整数（0 = 不限）</source>
+        <translation>a whole number from 0 to 10000 (0 = no limit)</translation>
+    </message>
+    <message>
+        <source>股数（0 = 仅按交易所上限）</source>
+        <translation>shares (0 = only the exchange&apos;s limit)</translation>
+    </message>
+    <message>
+        <source>0 到 10 的比例，如 0.5（0 = 关闭）</source>
+        <translation>a fraction from 0 to 10, e.g. 0.5 (0 = off)</translation>
+    </message>
+    <message>
+        <source>0 到 1000 的整数</source>
+        <translation>a whole number from 0 to 1000</translation>
+    </message>
+    <message>
+        <source>0 到 3600 秒（0 = 关闭）</source>
+        <translation>0 to 3600 seconds (0 = off)</translation>
+    </message>
+    <message>
+        <source>1 到 300 的整数（交易所阈值）</source>
+        <translation>a whole number from 1 to 300 (the exchanges&apos; threshold)</translation>
+    </message>
+    <message>
+        <source>1 到 20000 的整数（交易所阈值）</source>
+        <translation>a whole number from 1 to 20000 (the exchanges&apos; threshold)</translation>
+    </message>
+    <message>
+        <source>0 到 20000 的整数（0 = 不限）</source>
+        <translation>a whole number from 0 to 20000 (0 = no limit)</translation>
+    </message>
+    <message>
+        <source>0 到 1 的比例（0 = 关闭）</source>
+        <translation>a fraction from 0 to 1 (0 = off)</translation>
+    </message>
+    <message>
+        <source>不小于 1 的整数</source>
+        <translation>a whole number of at least 1</translation>
+    </message>
+    <message>
+        <source>0 到 1 的比例，如 0.1（0 = 关闭）</source>
+        <translation>a fraction from 0 to 1, e.g. 0.1 (0 = off)</translation>
+    </message>
+    <message>
+        <source>0 到 100 的比例，如 0.2（0 = 关闭）</source>
+        <translation>a fraction from 0 to 100, e.g. 0.2 (0 = off)</translation>
+    </message>
+    <message>
+        <source>0 到 1 的比例，如 0.05（0 = 关闭）</source>
+        <translation>a fraction from 0 to 1, e.g. 0.05 (0 = off)</translation>
+    </message>
+    <message>
         <source>操作人</source>
         <translation>By</translation>
     </message>

@@ -80,6 +80,35 @@ LABELS: dict[str, str] = {
 
 _WHO = {"user": QT_TR_NOOP("用户"), "schedule": QT_TR_NOOP("计划任务"), "cli": QT_TR_NOOP("命令行")}
 
+# What to type, in the window's words (the settings file's English stays in the tooltip).
+_FRACTION_1 = QT_TR_NOOP("0 到 1 的比例，如 0.2（1 = 不限）")
+_AMOUNT = QT_TR_NOOP("金额（元），最多两位小数（0 = 不限）")
+_CAGE = QT_TR_NOOP("0 到 0.5 的比例")
+HINTS: dict[str, str] = {
+    "max_position_pct": _FRACTION_1,
+    "max_account_position_pct": _FRACTION_1,
+    "whitelist": QT_TR_NOOP("代码以逗号分隔，如 600000.SH, 000001.SZ（留空 = 不限）"),
+    "blacklist": QT_TR_NOOP("代码以逗号分隔，如 600000.SH, 000001.SZ"),
+    "blocked_boards": QT_TR_NOOP("板块以逗号分隔：sh_main, sz_main, chinext, star, bse, fund"),
+    "max_new_buys_per_day": QT_TR_NOOP("0 到 10000 的整数（0 = 不限）"),
+    "max_order_value": _AMOUNT,
+    "max_order_qty": QT_TR_NOOP("股数（0 = 仅按交易所上限）"),
+    "max_price_deviation_pct": QT_TR_NOOP("0 到 10 的比例，如 0.5（0 = 关闭）"),
+    "cage_pct": _CAGE,
+    "cage_ticks": QT_TR_NOOP("0 到 1000 的整数"),
+    "cage_pct_bse": _CAGE,
+    "duplicate_window_s": QT_TR_NOOP("0 到 3600 秒（0 = 关闭）"),
+    "max_daily_turnover": _AMOUNT,
+    "max_orders_per_second": QT_TR_NOOP("1 到 300 的整数（交易所阈值）"),
+    "max_orders_per_day": QT_TR_NOOP("1 到 20000 的整数（交易所阈值）"),
+    "max_cancels_per_day": QT_TR_NOOP("0 到 20000 的整数（0 = 不限）"),
+    "max_cancel_ratio": QT_TR_NOOP("0 到 1 的比例（0 = 关闭）"),
+    "cancel_ratio_min_orders": QT_TR_NOOP("不小于 1 的整数"),
+    "stop_loss_pct": QT_TR_NOOP("0 到 1 的比例，如 0.1（0 = 关闭）"),
+    "take_profit_pct": QT_TR_NOOP("0 到 100 的比例，如 0.2（0 = 关闭）"),
+    "drawdown_alert_pct": QT_TR_NOOP("0 到 1 的比例，如 0.05（0 = 关闭）"),
+}
+
 
 def risk_fields() -> list[dataclasses.Field[Any]]:
     return list(dataclasses.fields(RiskLimits))
@@ -167,7 +196,8 @@ class RiskSettingsPanel(QWidget):
                 editor = QCheckBox(form_box)
             else:
                 editor = QLineEdit(form_box)
-                editor.setPlaceholderText(spec.expected)
+                hint = HINTS.get(f.name)
+                editor.setPlaceholderText(tr(hint) if hint else spec.expected)
                 editor.textEdited.connect(lambda _text, key=f.name: self._edited(key))
             editor.setToolTip(f"risk.{f.name}: {spec.help}\n{spec.expected}")
             editor.setObjectName(f"risk_{f.name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, time
 from pathlib import Path
@@ -12,7 +13,7 @@ from app.core.messages import SignalsFetched
 from app.domain.clock import CN_TZ
 from app.domain.side import Side
 from app.domain.signals import OPEN, SignalBatch, SignalLine
-from app.ui.panels.risk_settings import LABELS, RiskSettingsPanel, check_value, risk_fields
+from app.ui.panels.risk_settings import HINTS, LABELS, RiskSettingsPanel, check_value, risk_fields
 from app.ui.panels.strategies import StrategiesPanel
 from tests.helpers.engine_day import DAY, settle
 from tests.helpers.ui_day import STRATEGY, UiSession, save_screenshot, ui_session
@@ -91,6 +92,13 @@ def test_every_risk_parameter_has_an_editor_showing_the_value_in_force(
         shown = ("true" if editor.isChecked() else "false") if hasattr(editor, "isChecked") else editor.text()
         assert shown == values[key]
     assert risk_panel.changes() == {}
+    # every text field says what to type in the window's words (the settings file's English stays in
+    # the tooltip): a hint for each, Chinese in the Chinese window
+    typed = {k for k, e in risk_panel.editors.items() if not hasattr(e, "isChecked")}
+    assert typed == set(HINTS)
+    for key in typed:
+        hint = risk_panel.editors[key].placeholderText()
+        assert hint == HINTS[key] and re.search(r"[\u4e00-\u9fff]", hint), (key, hint)
 
 
 @pytest.mark.parametrize(
